@@ -1,0 +1,23 @@
+"""clinicsim: synthetic clinic visit records from a Bayesian network, with proof.
+
+>>> import clinicsim
+>>> records = clinicsim.sample(5000, seed=42)
+>>> list(records.columns)
+['patient_id', 'visit_date', 'age', 'gender', 'diagnosis', 'treatment', 'follow_up']
+"""
+
+from ._errors import ClinicSimError, InvalidCPDError, ModelError, RecordsError
+from .model import ClinicModel, default_model, load_model
+from .simulate import sample
+
+__all__ = [
+    "ClinicModel",
+    "ClinicSimError",
+    "InvalidCPDError",
+    "ModelError",
+    "RecordsError",
+    "default_model",
+    "load_model",
+    "sample",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,121 @@
+"""The ``clinicsim`` command: parses arguments and calls the public API, nothing more.
+
+Exit status: 0 success (conformance passed), 1 conformance failed, 2 bad input. Bad input
+prints one line ``error: <what and where>`` to standard error, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+
+from ._errors import ClinicSimError
+from .model import ClinicModel, default_model, load_model
+from .simulate import ENGINES, Sampler
+from .simulate._writers import check_records_path, write_records
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Synthetic clinic visit records from a Bayesian network, with conformance reports.",
+)
+model_app = typer.Typer(no_args_is_help=True, help="Inspect, export and validate models.")
+app.add_typer(model_app, name="model")
+
+ModelOption = Annotated[
+    Optional[Path],
+    typer.Option("--model", "-m", help="Model file (.yaml/.json/.bif/.xmlbif) or preset name."),
+]
+
+
+def _model(path: Path | None) -> ClinicModel:
+    return default_model() if path is None else load_model(path)
+
+
+@app.command("sample")
+def sample_command(
+    n: Annotated[int, typer.Option("-n", "--n", help="Number of records.")] = 5000,
+    seed: Annotated[Optional[int], typer.Option(help="Seed; the same seed gives the same records.")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted).")] = None,
+    model: ModelOption = None,
+    engine: Annotated[str, typer.Option(help=f"Sampling engine: {' or '.join(ENGINES)}.")] = "numpy",
+    extended: Annotated[bool, typer.Option(
+        "--extended", help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
+) -> None:
+    """Generate N synthetic patient visit records."""
+    if output is not None:
+        check_records_path(output)
+    sampler = Sampler(_model(model), seed=seed, engine=engine, extended=extended, n=n)
+    rows = write_records(sampler.blocks(), output)
+    if output is not None:
+        typer.echo(f"wrote {rows:,} records to {output}", err=True)
+
+
+@model_app.command("show")
+def model_show(
+    node: Annotated[Optional[str], typer.Argument(help="Node whose CPD to print.")] = None,
+    model: ModelOption = None,
+) -> None:
+    """Print the network's nodes, or one node's CPD (one row per parent combination)."""
+    m = _model(model)
+    with pd.option_context("display.width", 250, "display.max_columns", None,
+                           "display.max_rows", None, "display.float_format", "{:.4f}".format):
+        if node is None:
+            typer.echo(f"{m.name}: {m.description}")
+            for name in m.nodes:
+                parents = ", ".join(m.parents(name)) or "-"
+                typer.echo(f"  {name:<12} parents: {parents:<24} states: {', '.join(m.states(name))}")
+            return
+        table = m.cpd(node)
+        typer.echo(f"P({node} | {', '.join(m.parents(node)) or '-'}); exact marginal in the last row")
+        shown = table.T
+        shown.loc["marginal" if len(m.parents(node)) < 2 else ("marginal",) * len(m.parents(node)),
+                  :] = m.marginal(node)
+        typer.echo(shown.to_string())
+
+
+@model_app.command("export")
+def model_export(
+    output: Annotated[Path, typer.Option("-o", "--output", help=".yaml/.yml/.json/.bif/.xmlbif")],
+    model: ModelOption = None,
+) -> None:
+    """Write a model (the default if --model is omitted) to a file."""
+    _model(model).save(output)
+    typer.echo(f"wrote {output}", err=True)
+
+
+@model_app.command("validate")
+def model_validate(file: Annotated[Path, typer.Argument(help="Model file to check.")]) -> None:
+    """Check a model file; list every problem found."""
+    m = load_model(file)
+    typer.echo(f"ok: {file} is a valid model ({len(m.nodes)} nodes: {', '.join(m.nodes)})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning bad input into ``error: ...`` and exit 2."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="clinicsim")
+    except typer.TyperException as exc:  # usage errors from Typer's bundled click
+        _fail(exc.format_message())
+    except ClinicSimError as exc:
+        for line in exc.errors:
+            print(f"error: {line}", file=sys.stderr)
+        sys.exit(2)
+    except (KeyboardInterrupt, typer.Abort):
+        _fail("interrupted; no output was written", code=130)
+    except BrokenPipeError:
+        sys.stderr.close()  # `clinicsim sample | head`: the reader left, nothing to report
+        sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    if message:  # empty when Typer has just printed the help for a bare command
+        print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,38 @@
+"""Exceptions raised by clinicsim.
+
+The hierarchy::
+
+    ClinicSimError                  base of everything clinicsim raises on bad input
+    ├── ModelError(ValueError)      a model (file, dict or edit) is invalid
+    │   └── InvalidCPDError         a CPD table is invalid; the model is left unchanged
+    └── RecordsError(ValueError)    a records table given to the report is unusable
+
+Every error carries ``errors``: the list of individual problems, each naming what
+is wrong and where (node, column, state, row, file). ``str(error)`` joins them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["ClinicSimError", "InvalidCPDError", "ModelError", "RecordsError"]
+
+
+class ClinicSimError(Exception):
+    """Base class of every clinicsim error."""
+
+    def __init__(self, errors: str | Iterable[str]) -> None:
+        self.errors: list[str] = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+class ModelError(ClinicSimError, ValueError):
+    """A model file, model dictionary or model edit is invalid."""
+
+
+class InvalidCPDError(ModelError):
+    """A conditional probability table is invalid; the model it was meant for is unchanged."""
+
+
+class RecordsError(ClinicSimError, ValueError):
+    """A records table cannot be checked (missing columns, unparseable values, ...)."""

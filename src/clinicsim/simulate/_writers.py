@@ -1,0 +1,82 @@
+"""Record writers: CSV, Parquet and JSON Lines, streamed block by block, written atomically."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from .._errors import ClinicSimError
+from .._io import atomic_path
+
+__all__ = ["RECORD_SUFFIXES", "check_records_path", "write_records"]
+
+RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")
+
+
+def check_records_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` if its suffix is a records format and its folder exists, else an error."""
+    path = Path(path)
+    if path.suffix.lower() not in RECORD_SUFFIXES:
+        raise ClinicSimError(f"output {str(path)!r}: unknown records format "
+                             f"{path.suffix or '(no suffix)'!r}; use {', '.join(RECORD_SUFFIXES)}")
+    if not path.parent.is_dir():
+        raise ClinicSimError(f"output {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def write_records(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str] | None) -> int:
+    """Write record chunks to ``path`` by suffix (CSV to standard output if None).
+
+    Memory is bounded by one chunk. The file appears only when every chunk is written;
+    an error or an interrupt leaves nothing behind. Returns the number of rows written.
+    """
+    if path is None:
+        return _write_csv(chunks, sys.stdout)
+    path = check_records_path(path)
+    suffix = path.suffix.lower()
+    with atomic_path(path) as tmp:
+        if suffix == ".parquet":
+            return _write_parquet(chunks, tmp)
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            return _write_csv(chunks, out) if suffix == ".csv" else _write_jsonl(chunks, out)
+
+
+def _write_csv(chunks: Iterable[pd.DataFrame], out) -> int:
+    rows = 0
+    for chunk in chunks:
+        chunk.to_csv(out, index=False, header=rows == 0, date_format="%Y-%m-%d", lineterminator="\n")
+        rows += len(chunk)
+    return rows
+
+
+def _write_jsonl(chunks: Iterable[pd.DataFrame], out) -> int:
+    rows = 0
+    for chunk in chunks:
+        dates = chunk.select_dtypes("datetime").columns
+        chunk = chunk.assign(**{c: chunk[c].dt.strftime("%Y-%m-%d") for c in dates})
+        out.write(chunk.to_json(orient="records", lines=True))
+        rows += len(chunk)
+    return rows
+
+
+def _write_parquet(chunks: Iterable[pd.DataFrame], path: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 0
+    writer = None
+    try:
+        for chunk in chunks:
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+            rows += len(chunk)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

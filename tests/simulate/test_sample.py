@@ -1,0 +1,137 @@
+"""Records: columns, types, determinism, pinned values, and the brief's targets on 5,000 rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import clinicsim
+from clinicsim.simulate import BLOCK_ROWS, COLUMNS, EXTENDED_COLUMNS, Sampler
+from tests.conftest import se
+
+ENGINES = ["numpy", "pgmpy"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_columns_and_dtypes(model, engine):
+    records = clinicsim.sample(500, seed=1, engine=engine)
+    assert tuple(records.columns) == COLUMNS
+    assert records.patient_id.dtype == "string"
+    assert records.patient_id.is_unique and records.patient_id.iloc[0] == "P0000001"
+    assert records.visit_date.dtype.kind == "M"
+    assert (records.visit_date == records.visit_date.dt.normalize()).all()
+    assert records.age.dtype.kind == "i"
+    for node in ("gender", "diagnosis", "treatment"):
+        assert list(records[node].cat.categories) == model.states(node)
+    assert records.follow_up.dtype == bool
+    window = model.visit_window
+    assert records.visit_date.between(pd.Timestamp(window.start), pd.Timestamp(window.end)).all()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_seed_same_frame(engine):
+    a = clinicsim.sample(3000, seed=7, engine=engine, extended=True)
+    b = clinicsim.sample(3000, seed=np.random.SeedSequence(7), engine=engine, extended=True)
+    pd.testing.assert_frame_equal(a, b)
+    c = clinicsim.sample(3000, seed=8, engine=engine)
+    assert not a[list(COLUMNS)].equals(c)
+
+
+def test_pinned_rows():
+    """A change in the random stream must be noticed (and announced)."""
+    numpy_rows = clinicsim.sample(3, seed=2024).astype(str).values.tolist()
+    assert numpy_rows == [
+        ["P0000001", "2024-07-24", "57", "other", "hypertension", "antihypertensive", "True"],
+        ["P0000002", "2024-05-31", "13", "female", "well_child_visit", "vaccination", "False"],
+        ["P0000003", "2024-04-03", "43", "male", "inguinal_hernia", "surgical_referral", "True"],
+    ]
+    pgmpy_rows = clinicsim.sample(3, seed=2024, engine="pgmpy").astype(str).values.tolist()
+    assert pgmpy_rows[0] == ["P0000001", "2024-07-24", "84", "female", "adult_checkup",
+                             "vaccination", "False"]
+
+
+def test_pgmpy_engine_leaves_global_numpy_state_alone():
+    before = np.random.get_state()[1].copy()
+    clinicsim.sample(100, seed=5, engine="pgmpy")
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+def test_rows_do_not_depend_on_grouping():
+    n = 2 * BLOCK_ROWS + 123
+    sampler = Sampler(None, seed=11, engine="numpy", extended=False, n=n)
+    whole = sampler.rows(0, n)
+    pieces = pd.concat([sampler.rows(a, min(a + 50_000, n)) for a in range(0, n, 50_000)],
+                       ignore_index=True)
+    pd.testing.assert_frame_equal(whole, pieces)
+    pd.testing.assert_frame_equal(whole, clinicsim.sample(n, seed=11))
+
+
+def test_extended_columns(model):
+    records = clinicsim.sample(4000, seed=3, extended=True)
+    assert tuple(records.columns) == EXTENDED_COLUMNS
+    bands = model.age_bands
+    lo = records.age_group.map(lambda b: bands[b][0]).astype(int)
+    hi = records.age_group.map(lambda b: bands[b][1]).astype(int)
+    assert records.age.between(lo, hi).all()
+    assert (records.diagnosis_code == records.diagnosis.map(model.diagnosis_codes)).all()
+    assert (records.diagnosis_category == records.diagnosis.map(model.diagnosis_categories)).all()
+    assert records.follow_up_date.isna().eq(~records.follow_up).all()
+    gap = (records.follow_up_date - records.visit_date).dt.days
+    span = records.diagnosis_category.map(model.follow_up_days)
+    ok = [lo <= g <= hi for g, (lo, hi) in zip(gap[records.follow_up], span[records.follow_up])]
+    assert all(ok)
+
+
+@pytest.mark.parametrize(("n", "message"), [(0, "got 0"), (-3, "got -3"), (2.5, "got 2.5"),
+                                             (True, "got True")])
+def test_bad_n(n, message):
+    with pytest.raises(clinicsim.ClinicSimError, match=f"`n` must be a positive integer; {message}"):
+        clinicsim.sample(n)
+
+
+def test_bad_engine_and_seed():
+    with pytest.raises(clinicsim.ClinicSimError, match="`engine` must be one of numpy, pgmpy"):
+        clinicsim.sample(10, engine="pgmp")
+    with pytest.raises(ValueError, match="non-negative"):
+        clinicsim.sample(10, seed=-1)
+    with pytest.raises(TypeError, match="got str"):
+        clinicsim.sample(10, seed="42")
+
+
+# --- the brief's targets on 5,000 records: tolerances are 4 standard errors of n ---------
+
+N = 5000
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def records(request):
+    return clinicsim.sample(N, seed=20240813, engine=request.param)
+
+
+def test_gender_shares(records):
+    shares = records.gender.value_counts(normalize=True)
+    for state, target in {"male": 0.45, "female": 0.43, "other": 0.12}.items():
+        assert abs(shares[state] - target) < 4 * se(target, N), (state, shares[state])
+
+
+def test_follow_up_rate(records):
+    assert abs(records.follow_up.mean() - 0.30) < 4 * se(0.30, N)
+
+
+def test_follow_up_priority(records, model):
+    priority = records.diagnosis.map(model.diagnosis_categories).isin(["chronic", "surgical", "viral"])
+    hi, lo = records.follow_up[priority], records.follow_up[~priority]
+    diff = hi.mean() - lo.mean()
+    assert diff - 4 * (se(hi.mean(), len(hi)) ** 2 + se(lo.mean(), len(lo)) ** 2) ** 0.5 > 0.15
+
+
+def test_follow_up_rises_with_age_among_chronic(records, model):
+    chronic = records[records.diagnosis.map(model.diagnosis_categories) == "chronic"]
+    result = stats.spearmanr(chronic.age, chronic.follow_up)
+    assert result.statistic > 0 and result.pvalue < 0.001
+
+
+def test_ages_evenly_spread(records):
+    counts = np.bincount(records.age, minlength=90)
+    assert len(counts) == 90  # no age above 89
+    assert stats.chisquare(counts).pvalue > 0.001

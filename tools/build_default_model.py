@@ -1,0 +1,270 @@
+"""Write ``src/clinicsim/model/data/default.yaml`` from the reasoning below.
+
+The default model is data (the YAML file is what clinicsim loads); this script records
+how its hand-set numbers were derived so that they can be revisited. Run it from the
+repository root: ``python tools/build_default_model.py``. Sources are in
+``REFERENCE_DATA.md`` (NAMCS 2019, NHANES, NHIS, CDC ILINet); numbers marked
+"judgement" have no published source.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parents[1] / "src/clinicsim/model/data/default.yaml"
+
+GENDERS = ["male", "female", "other"]
+BANDS = {"0_14": (0, 14), "15_24": (15, 24), "25_44": (25, 44), "45_64": (45, 64),
+         "65_74": (65, 74), "75_89": (75, 89)}
+
+# diagnosis: (ICD-10-CM, category)
+DIAGNOSES = {
+    "hypertension": ("I10", "chronic"),
+    "type2_diabetes": ("E11.9", "chronic"),
+    "asthma": ("J45.909", "chronic"),
+    "copd": ("J44.9", "chronic"),
+    "heart_disease": ("I25.10", "chronic"),
+    "inguinal_hernia": ("K40.90", "surgical"),
+    "cholelithiasis": ("K80.20", "surgical"),
+    "upper_respiratory_infection": ("J06.9", "viral"),
+    "influenza": ("J11.1", "viral"),
+    "viral_gastroenteritis": ("A08.4", "viral"),
+    "strep_pharyngitis": ("J02.0", "bacterial"),
+    "urinary_tract_infection": ("N39.0", "bacterial"),
+    "ankle_sprain": ("S93.401A", "injury"),
+    "well_child_visit": ("Z00.129", "preventive"),
+    "adult_checkup": ("Z00.00", "preventive"),
+    "low_back_pain": ("M54.50", "other"),
+}
+
+# Category share of visits by age band: NAMCS 2019 major reason for visit, row %
+# (chronic = routine + flare-up, surgical = pre + post surgery, preventive as is; the
+# "new problem" share is split between viral / bacterial / injury / other below).
+NAMCS_CHRONIC = [8.6 + 2.7, 19.5 + 4.1, 28.4 + 6.3, 40.4 + 8.5, 44.5 + 9.5, 55.4 + 6.8]
+NAMCS_SURGICAL = [0.4 + 1.3, 0.8 + 6.0, 1.1 + 6.1, 1.3 + 5.6, 2.1 + 6.9, 1.1 + 3.9]
+NAMCS_PREVENTIVE = [43.0, 28.1, 29.7, 17.4, 13.5, 13.4]
+NAMCS_NEW_PROBLEM = [42.0, 40.4, 27.2, 24.8, 22.6, 17.5]
+# Split of new problems (judgement: respiratory infections dominate in children).
+NEW_SPLIT = {"viral": [50, 40, 35, 30, 30, 30], "bacterial": [25, 22, 22, 20, 22, 25],
+             "injury": [15, 22, 18, 15, 12, 12], "other": [10, 16, 25, 35, 36, 33]}
+# Within-category weights by age band. Chronic weights follow the prevalence gradients of
+# NHANES 2017-18 (hypertension), NHIS 2007 (diabetes, heart disease), NHIS 2019 (asthma,
+# flat in adults, the main chronic condition of children) and NHANES 2007-12 (COPD, 40+).
+WITHIN = {
+    "hypertension": [0, 8, 35, 40, 38, 34],
+    "type2_diabetes": [1, 4, 15, 22, 24, 20],
+    "asthma": [95, 80, 35, 14, 9, 8],
+    "copd": [0, 0, 3, 8, 13, 16],
+    "heart_disease": [0, 1, 3, 10, 18, 24],
+    "inguinal_hernia": [80, 50, 50, 45, 45, 45],  # judgement
+    "cholelithiasis": [20, 50, 50, 55, 55, 55],  # judgement
+    "upper_respiratory_infection": [55] * 6,  # judgement
+    "influenza": [25] * 6,  # judgement
+    "viral_gastroenteritis": [20] * 6,  # judgement
+    "strep_pharyngitis": [70, 45, 30, 15, 8, 5],  # judgement: strep is a childhood illness
+    "urinary_tract_infection": [30, 55, 70, 85, 92, 95],
+    "ankle_sprain": [1] * 6,
+    "well_child_visit": [100, 30, 0, 0, 0, 0],  # Z00.129 is for patients under 18
+    "adult_checkup": [0, 70, 100, 100, 100, 100],
+    "low_back_pain": [1] * 6,
+}
+# Relative risk by sex (judgement, direction from the literature: UTI and gallstones are
+# more common in women, inguinal hernia and coronary disease in men). "other" takes the
+# mean of the two: no published figures exist for it.
+SEX_FACTOR = {"urinary_tract_infection": (0.3, 2.5), "inguinal_hernia": (1.8, 0.3),
+              "cholelithiasis": (0.6, 1.5), "heart_disease": (1.3, 0.75)}
+
+TREATMENTS = ["lifestyle_counselling", "antihypertensive", "diabetes_medication", "inhaler",
+              "cardiac_medication", "cardiology_referral", "antibiotic", "antiviral",
+              "symptomatic_care", "surgical_referral", "splint_or_dressing",
+              "physical_therapy", "vaccination"]
+# Treatment mix per diagnosis (judgement; zero where a treatment makes no sense).
+TREAT = {
+    "hypertension": {"antihypertensive": 70, "lifestyle_counselling": 25, "cardiology_referral": 5},
+    "type2_diabetes": {"diabetes_medication": 75, "lifestyle_counselling": 25},
+    "asthma": {"inhaler": 90, "lifestyle_counselling": 10},
+    "copd": {"inhaler": 80, "lifestyle_counselling": 10, "antibiotic": 10},
+    "heart_disease": {"cardiac_medication": 65, "cardiology_referral": 25,
+                      "lifestyle_counselling": 10},
+    "inguinal_hernia": {"surgical_referral": 75, "symptomatic_care": 25},
+    "cholelithiasis": {"surgical_referral": 70, "symptomatic_care": 20,
+                       "lifestyle_counselling": 10},
+    "upper_respiratory_infection": {"symptomatic_care": 90, "antibiotic": 10},
+    "influenza": {"antiviral": 45, "symptomatic_care": 55},
+    "viral_gastroenteritis": {"symptomatic_care": 100},
+    "strep_pharyngitis": {"antibiotic": 95, "symptomatic_care": 5},
+    "urinary_tract_infection": {"antibiotic": 100},
+    "ankle_sprain": {"splint_or_dressing": 60, "physical_therapy": 25, "symptomatic_care": 15},
+    "well_child_visit": {"vaccination": 70, "lifestyle_counselling": 30},
+    "adult_checkup": {"vaccination": 40, "lifestyle_counselling": 60},
+    "low_back_pain": {"physical_therapy": 50, "symptomatic_care": 50},
+}
+# Age adjustments (judgement): no cardiology referral under 25; antivirals for influenza
+# are recommended for children under 5 and adults 65+ (CDC), so they are commoner there.
+TREAT_AGE = {("cardiology_referral", "0_14"): 0.0, ("cardiology_referral", "15_24"): 0.0,
+             ("antiviral", "0_14"): 1.8, ("antiviral", "65_74"): 1.8, ("antiviral", "75_89"): 1.8}
+
+# Follow-up probability before scaling (judgement, ordered as the brief asks: chronic,
+# surgical and viral above the rest; chronic rising with age).
+FOLLOW_UP = {"chronic": [0.40, 0.44, 0.50, 0.58, 0.66, 0.72], "surgical": [0.60] * 6,
+             "viral": [0.32] * 6, "bacterial": [0.12] * 6, "injury": [0.15] * 6,
+             "preventive": [0.05] * 6, "other": [0.15] * 6}
+FOLLOW_UP_TARGET = 0.30
+DECIMALS = 6
+
+
+def normalise(weights: np.ndarray) -> np.ndarray:
+    """Round to DECIMALS and put the rounding residue on the largest entry: sums to 1."""
+    p = np.round(np.asarray(weights, float) / np.sum(weights), DECIMALS)
+    p[np.argmax(p)] += 1.0 - p.sum()
+    return np.round(p, DECIMALS + 3)
+
+
+def diagnosis_table() -> dict[tuple[str, str], np.ndarray]:
+    cats = {"chronic": NAMCS_CHRONIC, "surgical": NAMCS_SURGICAL,
+            "preventive": NAMCS_PREVENTIVE}
+    cols = {}
+    for g, (b, band) in itertools.product(range(3), enumerate(BANDS)):
+        new = sum(NEW_SPLIT[c][b] for c in NEW_SPLIT)
+        share = {c: v[b] for c, v in cats.items()}
+        share |= {c: NAMCS_NEW_PROBLEM[b] * NEW_SPLIT[c][b] / new for c in NEW_SPLIT}
+        w = []
+        for d, (_, cat) in DIAGNOSES.items():
+            peers = [e for e, (_, c) in DIAGNOSES.items() if c == cat]
+            within = WITHIN[d][b] / sum(WITHIN[e][b] for e in peers)
+            m, f = SEX_FACTOR.get(d, (1.0, 1.0))
+            w.append(share[cat] * within * (m, f, (m + f) / 2)[g])
+        cols[(GENDERS[g], band)] = normalise(w)
+    return cols
+
+
+def treatment_table() -> dict[tuple[str, str], np.ndarray]:
+    cols = {}
+    for band, d in itertools.product(BANDS, DIAGNOSES):
+        w = [TREAT[d].get(t, 0) * TREAT_AGE.get((t, band), 1.0) for t in TREATMENTS]
+        cols[(band, d)] = normalise(w)
+    return cols
+
+
+def exact_follow_up_rate(p_fu: dict[tuple[str, str], float], dx) -> float:
+    age = np.array([hi - lo + 1 for lo, hi in BANDS.values()], float) / 90
+    total = 0.0
+    for (g, band), col in dx.items():
+        b = list(BANDS).index(band)
+        for d, pd_ in zip(DIAGNOSES, col):
+            total += [0.45, 0.43, 0.12][GENDERS.index(g)] * age[b] * pd_ * p_fu[(d, band)]
+    return total
+
+
+def follow_up_table(dx) -> dict[tuple[str, str], float]:
+    raw = {(d, band): FOLLOW_UP[cat][b] for d, (_, cat) in DIAGNOSES.items()
+           for b, band in enumerate(BANDS)}
+    # The marginal is linear in a common factor, so one division hits the target exactly.
+    scale = FOLLOW_UP_TARGET / exact_follow_up_rate(raw, dx)
+    return {k: round(v * scale, 4) for k, v in raw.items()}
+
+
+def flow(mapping: dict[str, float]) -> str:
+    """A one-line YAML mapping; keys that YAML would read as numbers are quoted."""
+    key = lambda k: f"'{k}'" if k[0].isdigit() else k  # noqa: E731
+    return "{" + ", ".join(f"{key(k)}: {float(v)!r}" for k, v in mapping.items()) + "}"
+
+
+def main() -> None:
+    dx = diagnosis_table()
+    tx = treatment_table()
+    fu = follow_up_table(dx)
+    widths = [hi - lo + 1 for lo, hi in BANDS.values()]
+    lines = [
+        "# clinicsim default model: the brief's clinic (seed/clinic-dataset-seed.txt).",
+        "# Written by tools/build_default_model.py, which documents how each number was set;",
+        "# sources are NAMCS 2019, NHANES 2017-18 / 2007-12, NHIS 2007 / 2019 (REFERENCE_DATA.md).",
+        "schema_version: 1",
+        "name: default",
+        "description: Small outpatient clinic; gender 45/43/12, ages evenly spread over 0-89,",
+        "  about 30% follow-up concentrated in chronic, surgical and viral diagnoses.",
+        "",
+        "metadata:",
+        "  # Bands follow NAMCS's age groups; the brief wants ages evenly spread, so each band's",
+        "  # probability below is its width / 90.",
+        "  age_bands:",
+        *[f"    '{b}': [{lo}, {hi}]" for b, (lo, hi) in BANDS.items()],
+        "  # ICD-10-CM codes (FY2024 code set) and the category used by the follow-up targets.",
+        "  diagnoses:",
+        *[f"    {d}: {{code: {c}, category: {cat}}}" for d, (c, cat) in DIAGNOSES.items()],
+        "  visit_window:",
+        "    start: '2024-01-01'",
+        "    end: '2024-12-31'",
+        "    # Monday..Sunday (judgement: clinics see fewer patients at weekends, few on Sunday).",
+        "    weekday_weights: [1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.05]",
+        "  # Days from a visit to its follow-up, by category (judgement, within NAMCS's",
+        "  # return-visit dispositions: under 1 week, 1 week to 2 months, 2 months or more).",
+        "  follow_up_days:",
+        "    chronic: [30, 90]",
+        "    surgical: [7, 14]",
+        "    viral: [3, 10]",
+        "    bacterial: [7, 14]",
+        "    injury: [7, 21]",
+        "    preventive: [180, 365]",
+        "    other: [14, 42]",
+        "",
+        "# The brief's stated targets, checked by the conformance report. `margin` is the",
+        "# equivalence margin: a share matches if its confidence interval lies inside +-margin.",
+        "targets:",
+        "  gender: {shares: {male: 0.45, female: 0.43, other: 0.12}, margin: 0.02}",
+        "  follow_up: {rate: 0.30, margin: 0.02}",
+        "  follow_up_priority: {categories: [chronic, surgical, viral], min_difference: 0.15}",
+        "  follow_up_age_trend: {category: chronic}",
+        "  age: {min: 0, max: 89, margin: 0.02}",
+        "",
+        "nodes:",
+        "  gender:",
+        "    states: [male, female, other]",
+        "    parents: []",
+        "    cpd: {male: 0.45, female: 0.43, other: 0.12}  # the brief",
+        "  age_group:",
+        f"    states: [{', '.join(repr(b) for b in BANDS)}]",
+        "    parents: []",
+        "    # evenly spread ages: width / 90",
+        "    cpd: " + flow({b: w / 90 for b, w in zip(BANDS, widths)}),
+        "  diagnosis:",
+        f"    states: [{', '.join(DIAGNOSES)}]",
+        "    parents: [gender, age_group]",
+        "    # Category shares by age band: NAMCS 2019 reason for visit; within chronic:",
+        "    # NHANES/NHIS prevalence gradients; sex factors and the new-problem split: judgement.",
+        "    cpd:",
+    ]
+    for (g, band), col in dx.items():
+        lines.append(f"      - given: {{gender: {g}, age_group: '{band}'}}")
+        lines.append("        p: " + flow({d: p for d, p in zip(DIAGNOSES, col)}))
+    lines += [
+        "  treatment:",
+        f"    states: [{', '.join(TREATMENTS)}]",
+        "    parents: [age_group, diagnosis]",
+        "    # Judgement: each diagnosis's usual treatments; none that make no sense (no",
+        "    # antibiotics at a check-up, no cardiology referral under 25).",
+        "    cpd:",
+    ]
+    for (band, d), col in tx.items():
+        lines.append(f"      - given: {{age_group: '{band}', diagnosis: {d}}}")
+        lines.append("        p: " + flow({t: p for t, p in zip(TREATMENTS, col)}))
+    lines += [
+        "  follow_up:",
+        "    states: ['True', 'False']",
+        "    parents: [diagnosis, age_group]",
+        "    # Judgement, scaled so that the exact marginal P(follow_up) is 0.30: chronic,",
+        "    # surgical and viral above the rest, chronic rising with age.",
+        "    cpd:",
+    ]
+    for (d, band), p in fu.items():
+        p_true = {"'True'": p, "'False'": round(1 - p, 4)}
+        lines.append(f"      - {{given: {{diagnosis: {d}, age_group: '{band}'}}, p: {flow(p_true)}}}")
+    OUT.write_text("\n".join(lines) + "\n")
+    print(f"wrote {OUT}; exact P(follow_up) = {exact_follow_up_rate(fu, dx):.5f}")
+
+
+if __name__ == "__main__":
+    main()
