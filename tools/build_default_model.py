@@ -5,6 +5,18 @@ how its hand-set numbers were derived so that they can be revisited. Run it from
 repository root: ``python tools/build_default_model.py``. Sources are in
 ``REFERENCE_DATA.md`` (NAMCS 2019, NHANES, NHIS, CDC ILINet); numbers marked
 "judgement" have no published source.
+
+It also writes the preset ``us_office_visits.yaml`` (``load_model("us-office-visits")``):
+the same clinic with the ages and sexes of NAMCS 2019 primary-care visits instead of the
+brief's evenly spread ages and 45/43/12 gender split.
+
+Seasonality is a ``visit_month`` node with parent ``diagnosis``. Month as a child (rather
+than season as a parent of diagnosis) leaves the diagnosis CPD, and so every target of the
+brief, exactly as it was: no marginal of the five required nodes changes. It makes the
+seasonality one inspectable table, P(month | diagnosis), that the report can check against
+visit dates. The sampler draws the month from this CPD, then the day within that month by
+the weekday and public-holiday weights of ``metadata.visit_window``, so the months of the
+visit dates follow the CPD exactly whatever the calendar.
 """
 
 from __future__ import annotations
@@ -14,7 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[1] / "src/clinicsim/model/data/default.yaml"
+from clinicsim._reference import (
+    DAYS_IN_MONTH,
+    ILINET_ILI_PERCENT,
+    MONTHS,
+    NAMCS_PRIMARY_CARE_AGE,
+    NAMCS_REASON,
+    NAMCS_SEX,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "src/clinicsim/model/data"
 
 GENDERS = ["male", "female", "other"]
 BANDS = {"0_14": (0, 14), "15_24": (15, 24), "25_44": (25, 44), "45_64": (45, 64),
@@ -43,10 +64,11 @@ DIAGNOSES = {
 # Category share of visits by age band: NAMCS 2019 major reason for visit, row %
 # (chronic = routine + flare-up, surgical = pre + post surgery, preventive as is; the
 # "new problem" share is split between viral / bacterial / injury / other below).
-NAMCS_CHRONIC = [8.6 + 2.7, 19.5 + 4.1, 28.4 + 6.3, 40.4 + 8.5, 44.5 + 9.5, 55.4 + 6.8]
-NAMCS_SURGICAL = [0.4 + 1.3, 0.8 + 6.0, 1.1 + 6.1, 1.3 + 5.6, 2.1 + 6.9, 1.1 + 3.9]
-NAMCS_PREVENTIVE = [43.0, 28.1, 29.7, 17.4, 13.5, 13.4]
-NAMCS_NEW_PROBLEM = [42.0, 40.4, 27.2, 24.8, 22.6, 17.5]
+NAMCS_CHRONIC = [a + b for a, b in zip(NAMCS_REASON["chronic_routine"],
+                                         NAMCS_REASON["chronic_flare_up"])]
+NAMCS_SURGICAL = [a + b for a, b in zip(NAMCS_REASON["pre_surgery"], NAMCS_REASON["post_surgery"])]
+NAMCS_PREVENTIVE = list(NAMCS_REASON["preventive"])
+NAMCS_NEW_PROBLEM = list(NAMCS_REASON["new_problem"])
 # Split of new problems (judgement: respiratory infections dominate in children).
 NEW_SPLIT = {"viral": [50, 40, 35, 30, 30, 30], "bacterial": [25, 22, 22, 20, 22, 25],
              "injury": [15, 22, 18, 15, 12, 12], "other": [10, 16, 25, 35, 36, 33]}
@@ -115,6 +137,24 @@ FOLLOW_UP = {"chronic": [0.40, 0.44, 0.50, 0.58, 0.66, 0.72], "surgical": [0.60]
 FOLLOW_UP_TARGET = 0.30
 DECIMALS = 6
 
+# The brief's clinic: gender 45/43/12 and ages evenly spread over 0-89 (width / 90).
+BRIEF_GENDER = {"male": 0.45, "female": 0.43, "other": 0.12}
+BRIEF_AGE = {b: (hi - lo + 1) / 90 for b, (lo, hi) in BANDS.items()}
+# The us-office-visits preset: NAMCS 2019 primary-care ages (the published row sums to
+# 100.1, so it is normalised) and NAMCS 2019 female/male shares. NAMCS records two sexes;
+# "other" gets 1.6% (judgement, after the Pew Research Center's 2022 estimate that 1.6% of
+# US adults are transgender or nonbinary) and male/female split the rest 41.6 : 58.4.
+OTHER_SHARE = 0.016
+
+# Seasonality, P(visit_month | diagnosis). Viral diagnoses: ILINet's % of visits that are
+# ILI in month m, times the days in m (visits per day taken as flat), so January runs
+# 3.79 / 0.83 = 4.6 times July. (ILINet's "share of the year's ILI visits" column gives
+# 7.1x: it also moves with ILINet's total visit counts, which rise during flu seasons;
+# the realism table shows the model against both.) Every other diagnosis: the days in m
+# (judgement: flat per calendar day; weekday and holiday effects act within the month).
+VIRAL_MONTH = [ILINET_ILI_PERCENT[m] * d for m, d in zip(MONTHS, DAYS_IN_MONTH)]
+FLAT_MONTH = list(DAYS_IN_MONTH)
+
 
 def normalise(weights: np.ndarray) -> np.ndarray:
     """Round to DECIMALS and put the rounding residue on the largest entry: sums to 1."""
@@ -149,13 +189,12 @@ def treatment_table() -> dict[tuple[str, str], np.ndarray]:
     return cols
 
 
-def exact_follow_up_rate(p_fu: dict[tuple[str, str], float], dx) -> float:
-    age = np.array([hi - lo + 1 for lo, hi in BANDS.values()], float) / 90
+def exact_follow_up_rate(p_fu: dict[tuple[str, str], float], dx, gender: dict[str, float],
+                         age: dict[str, float]) -> float:
     total = 0.0
     for (g, band), col in dx.items():
-        b = list(BANDS).index(band)
         for d, pd_ in zip(DIAGNOSES, col):
-            total += [0.45, 0.43, 0.12][GENDERS.index(g)] * age[b] * pd_ * p_fu[(d, band)]
+            total += gender[g] * age[band] * pd_ * p_fu[(d, band)]
     return total
 
 
@@ -163,8 +202,13 @@ def follow_up_table(dx) -> dict[tuple[str, str], float]:
     raw = {(d, band): FOLLOW_UP[cat][b] for d, (_, cat) in DIAGNOSES.items()
            for b, band in enumerate(BANDS)}
     # The marginal is linear in a common factor, so one division hits the target exactly.
-    scale = FOLLOW_UP_TARGET / exact_follow_up_rate(raw, dx)
+    scale = FOLLOW_UP_TARGET / exact_follow_up_rate(raw, dx, BRIEF_GENDER, BRIEF_AGE)
     return {k: round(v * scale, 4) for k, v in raw.items()}
+
+
+def month_table() -> dict[str, np.ndarray]:
+    return {d: normalise(VIRAL_MONTH if cat == "viral" else FLAT_MONTH)
+            for d, (_, cat) in DIAGNOSES.items()}
 
 
 def flow(mapping: dict[str, float]) -> str:
@@ -173,35 +217,67 @@ def flow(mapping: dict[str, float]) -> str:
     return "{" + ", ".join(f"{key(k)}: {float(v)!r}" for k, v in mapping.items()) + "}"
 
 
-def main() -> None:
-    dx = diagnosis_table()
-    tx = treatment_table()
-    fu = follow_up_table(dx)
-    widths = [hi - lo + 1 for lo, hi in BANDS.values()]
-    lines = [
-        "# clinicsim default model: the brief's clinic (seed/clinic-dataset-seed.txt).",
-        "# Written by tools/build_default_model.py, which documents how each number was set;",
-        "# sources are NAMCS 2019, NHANES 2017-18 / 2007-12, NHIS 2007 / 2019 (REFERENCE_DATA.md).",
+def header(name: str) -> list[str]:
+    if name == "default":
+        return [
+            "# clinicsim default model: the brief's clinic (seed/clinic-dataset-seed.txt).",
+            "# Written by tools/build_default_model.py, which documents how each number was set;",
+            "# sources are NAMCS 2019, NHANES 2017-18 / 2007-12, NHIS 2007 / 2019, CDC ILINet",
+            "# 2010-19 (REFERENCE_DATA.md).",
+            "schema_version: 1",
+            "name: default",
+            "description: Small outpatient clinic; gender 45/43/12, ages evenly spread over 0-89,",
+            "  about 30% follow-up concentrated in chronic, surgical and viral diagnoses.",
+        ]
+    return [
+        "# clinicsim preset us-office-visits: the default clinic with the ages and sexes of US",
+        "# primary-care office visits (NAMCS 2019). Written by tools/build_default_model.py;",
+        "# every CPD but gender and age_group is the default model's.",
         "schema_version: 1",
-        "name: default",
-        "description: Small outpatient clinic; gender 45/43/12, ages evenly spread over 0-89,",
-        "  about 30% follow-up concentrated in chronic, surgical and viral diagnoses.",
+        "name: us-office-visits",
+        "description: The default clinic with NAMCS 2019 primary-care ages and sexes;",
+        "  other diagnoses, treatments, follow-up and seasonality as the default.",
+    ]
+
+
+def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, fu,
+           months) -> list[str]:
+    rate = exact_follow_up_rate(fu, dx, gender, age)
+    if name == "default":
+        gender_note = "the brief"
+        age_note = "evenly spread ages: width / 90"
+        targets_note = ["# The brief's stated targets, checked by the conformance report."]
+    else:
+        gender_note = "NAMCS 2019 female/male 58.4/41.6 of 98.4%; other 1.6% (judgement)"
+        age_note = "NAMCS 2019 primary-care visits by age, normalised"
+        targets_note = ["# This preset's own figures (its gender CPD and exact P(follow_up)) in",
+                        "# place of the brief's; the checks are the same."]
+    return [
+        *header(name),
         "",
         "metadata:",
-        "  # Bands follow NAMCS's age groups; the brief wants ages evenly spread, so each band's",
-        "  # probability below is its width / 90.",
+        "  # Bands follow NAMCS's age groups.",
         "  age_bands:",
         *[f"    '{b}': [{lo}, {hi}]" for b, (lo, hi) in BANDS.items()],
         "  # ICD-10-CM codes (FY2024 code set) and the category used by the follow-up targets.",
         "  diagnoses:",
         *[f"    {d}: {{code: {c}, category: {cat}}}" for d, (c, cat) in DIAGNOSES.items()],
+        "  # Public holidays of this country (ISO 3166 code, python-holidays) get holiday_weight.",
+        "  country: US",
         "  visit_window:",
         "    start: '2024-01-01'",
         "    end: '2024-12-31'",
-        "    # Monday..Sunday (judgement: clinics see fewer patients at weekends, few on Sunday).",
+        "    # A visit's month comes from the visit_month CPD; its day within that month is drawn",
+        "    # with these weights. Monday..Sunday (judgement: fewer visits at weekends, few on",
+        "    # Sunday); a public holiday's weekday weight is multiplied by holiday_weight",
+        "    # (judgement: most offices close, a few walk-in clinics open).",
         "    weekday_weights: [1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.05]",
-        "  # Days from a visit to its follow-up, by category (judgement, within NAMCS's",
-        "  # return-visit dispositions: under 1 week, 1 week to 2 months, 2 months or more).",
+        "    holiday_weight: 0.05",
+        "  # Days from a visit to its follow-up, by category; the day in that range is drawn",
+        "  # with the weekday and holiday weights (judgement, placed in NAMCS's return-visit",
+        "  # dispositions: viral within about a week (under 1 week / 1 week-2 months), surgical,",
+        "  # bacterial, injury and other 1 week-2 months, chronic 1-3 months (1 week-2 months",
+        "  # and 2 months or more), preventive 6-12 months (2 months or more).",
         "  follow_up_days:",
         "    chronic: [30, 90]",
         "    surgical: [7, 14]",
@@ -211,11 +287,13 @@ def main() -> None:
         "    preventive: [180, 365]",
         "    other: [14, 42]",
         "",
-        "# The brief's stated targets, checked by the conformance report. `margin` is the",
-        "# equivalence margin: a share matches if its confidence interval lies inside +-margin.",
+        *targets_note,
+        "# `margin` is the equivalence margin: a share matches if its confidence interval lies",
+        "# inside +-margin.",
         "targets:",
-        "  gender: {shares: {male: 0.45, female: 0.43, other: 0.12}, margin: 0.02}",
-        "  follow_up: {rate: 0.30, margin: 0.02}",
+        f"  gender: {{shares: {flow(gender)}, margin: 0.02}}",
+        f"  follow_up: {{rate: {FOLLOW_UP_TARGET if name == 'default' else rate:.2f}, "
+        "margin: 0.02}",
         "  follow_up_priority: {categories: [chronic, surgical, viral], min_difference: 0.15}",
         "  follow_up_age_trend: {category: chronic}",
         "  age: {min: 0, max: 89, margin: 0.02}",
@@ -224,46 +302,65 @@ def main() -> None:
         "  gender:",
         "    states: [male, female, other]",
         "    parents: []",
-        "    cpd: {male: 0.45, female: 0.43, other: 0.12}  # the brief",
+        f"    cpd: {flow(gender)}  # {gender_note}",
         "  age_group:",
         f"    states: [{', '.join(repr(b) for b in BANDS)}]",
         "    parents: []",
-        "    # evenly spread ages: width / 90",
-        "    cpd: " + flow({b: w / 90 for b, w in zip(BANDS, widths)}),
+        f"    # {age_note}",
+        "    cpd: " + flow(age),
         "  diagnosis:",
         f"    states: [{', '.join(DIAGNOSES)}]",
         "    parents: [gender, age_group]",
         "    # Category shares by age band: NAMCS 2019 reason for visit; within chronic:",
         "    # NHANES/NHIS prevalence gradients; sex factors and the new-problem split: judgement.",
         "    cpd:",
-    ]
-    for (g, band), col in dx.items():
-        lines.append(f"      - given: {{gender: {g}, age_group: '{band}'}}")
-        lines.append("        p: " + flow({d: p for d, p in zip(DIAGNOSES, col)}))
-    lines += [
+        *itertools.chain.from_iterable(
+            (f"      - given: {{gender: {g}, age_group: '{band}'}}",
+             "        p: " + flow(dict(zip(DIAGNOSES, col)))) for (g, band), col in dx.items()),
         "  treatment:",
         f"    states: [{', '.join(TREATMENTS)}]",
         "    parents: [age_group, diagnosis]",
         "    # Judgement: each diagnosis's usual treatments; none that make no sense (no",
         "    # antibiotics at a check-up, no cardiology referral under 25).",
         "    cpd:",
-    ]
-    for (band, d), col in tx.items():
-        lines.append(f"      - given: {{age_group: '{band}', diagnosis: {d}}}")
-        lines.append("        p: " + flow({t: p for t, p in zip(TREATMENTS, col)}))
-    lines += [
+        *itertools.chain.from_iterable(
+            (f"      - given: {{age_group: '{band}', diagnosis: {d}}}",
+             "        p: " + flow(dict(zip(TREATMENTS, col)))) for (band, d), col in tx.items()),
         "  follow_up:",
         "    states: ['True', 'False']",
         "    parents: [diagnosis, age_group]",
-        "    # Judgement, scaled so that the exact marginal P(follow_up) is 0.30: chronic,",
-        "    # surgical and viral above the rest, chronic rising with age.",
+        "    # Judgement, scaled so that the default model's exact marginal P(follow_up) is",
+        "    # 0.30: chronic, surgical and viral above the rest, chronic rising with age.",
         "    cpd:",
+        *(f"      - {{given: {{diagnosis: {d}, age_group: '{band}'}}, "
+          f"p: {{'True': {float(p)!r}, 'False': {float(round(1 - p, 4))!r}}}}}" for (d, band), p in fu.items()),
+        "  visit_month:",
+        f"    states: [{', '.join(MONTHS)}]",
+        "    parents: [diagnosis]",
+        "    # Seasonality. Viral: CDC ILINet 2010-19 % of visits that are ILI, times the days",
+        "    # in the month (January = 4.6 x July); others: days in the month (judgement).",
+        "    cpd:",
+        *(f"      - {{given: {{diagnosis: {d}}}, p: {flow(dict(zip(MONTHS, col)))}}}"
+          for d, col in months.items()),
     ]
-    for (d, band), p in fu.items():
-        p_true = {"'True'": p, "'False'": round(1 - p, 4)}
-        lines.append(f"      - {{given: {{diagnosis: {d}, age_group: '{band}'}}, p: {flow(p_true)}}}")
-    OUT.write_text("\n".join(lines) + "\n")
-    print(f"wrote {OUT}; exact P(follow_up) = {exact_follow_up_rate(fu, dx):.5f}")
+
+
+def main() -> None:
+    dx = diagnosis_table()
+    tx = treatment_table()
+    fu = follow_up_table(dx)
+    months = month_table()
+    rest = 1 - OTHER_SHARE
+    namcs_gender = {"male": round(rest * NAMCS_SEX["male"] / 100, 6),
+                    "female": round(rest * NAMCS_SEX["female"] / 100, 6), "other": OTHER_SHARE}
+    namcs_age = dict(zip(BANDS, normalise(NAMCS_PRIMARY_CARE_AGE)))
+    for name, file, gender, age in [("default", "default.yaml", BRIEF_GENDER, BRIEF_AGE),
+                                    ("us-office-visits", "us_office_visits.yaml",
+                                     namcs_gender, namcs_age)]:
+        lines = render(name, gender, age, dx, tx, fu, months)
+        (DATA / file).write_text("\n".join(lines) + "\n")
+        rate = exact_follow_up_rate(fu, dx, gender, age)
+        print(f"wrote {DATA / file}; exact P(follow_up) = {rate:.5f}")
 
 
 if __name__ == "__main__":

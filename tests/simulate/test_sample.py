@@ -41,12 +41,12 @@ def test_pinned_rows():
     """A change in the random stream must be noticed (and announced)."""
     numpy_rows = clinicsim.sample(3, seed=2024).astype(str).values.tolist()
     assert numpy_rows == [
-        ["P0000001", "2024-07-24", "57", "other", "hypertension", "antihypertensive", "True"],
-        ["P0000002", "2024-05-31", "13", "female", "well_child_visit", "vaccination", "False"],
-        ["P0000003", "2024-04-03", "43", "male", "inguinal_hernia", "surgical_referral", "True"],
+        ["P0000001", "2024-02-16", "57", "other", "hypertension", "antihypertensive", "True"],
+        ["P0000002", "2024-06-12", "13", "female", "well_child_visit", "vaccination", "False"],
+        ["P0000003", "2024-05-08", "43", "male", "inguinal_hernia", "surgical_referral", "True"],
     ]
     pgmpy_rows = clinicsim.sample(3, seed=2024, engine="pgmpy").astype(str).values.tolist()
-    assert pgmpy_rows[0] == ["P0000001", "2024-07-24", "84", "female", "adult_checkup",
+    assert pgmpy_rows[0] == ["P0000001", "2024-04-17", "84", "female", "adult_checkup",
                              "vaccination", "False"]
 
 

@@ -16,8 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import holidays
 import networkx as nx
+import numpy as np
 import yaml
 from pgmpy.factors.discrete import TabularCPD
 from pgmpy.models import DiscreteBayesianNetwork
@@ -26,6 +27,9 @@ from .._errors import ModelError
 from .._io import atomic_path
 from ._model import (
     CATEGORIES,
+    DEFAULT_COUNTRY,
+    MONTH_NODE,
+    MONTHS,
     REQUIRED_NODES,
     SUM_TOLERANCE,
     ClinicModel,
@@ -37,7 +41,7 @@ from ._model import (
 __all__ = ["PRESETS", "default_model", "load_model", "model_from_dict", "model_to_dict", "save_model"]
 
 SCHEMA_VERSION = 1
-PRESETS = {"default": "default.yaml"}
+PRESETS = {"default": "default.yaml", "us-office-visits": "us_office_visits.yaml"}
 MAX_FILE_BYTES = 20 * 2**20  # a model is a few kB; refuse to parse anything enormous
 SUFFIXES = (".yaml", ".yml", ".json", ".bif", ".xmlbif")
 
@@ -52,7 +56,8 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
 
     ``.yaml``/``.yml``/``.json`` are clinicsim model files; ``.bif``/``.xmlbif`` are read
     through pgmpy and take the default model's metadata and targets. A name without a
-    suffix that is not a file is a preset: ``"default"``.
+    suffix that is not a file is a preset: ``"default"`` (the brief's clinic) or
+    ``"us-office-visits"`` (the same clinic with NAMCS 2019 primary-care ages and sexes).
     """
     path = Path(source)
     if str(source) in PRESETS and not path.exists():
@@ -171,6 +176,10 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
         if dup:
             errors.append(f"node {node!r}: duplicate states {dup}")
             continue
+        if node == MONTH_NODE and sorted(st) != sorted(MONTHS):
+            errors.append(f"node {node!r}: states must be the twelve months {list(MONTHS)} "
+                          f"(in any order); got {st}")
+            continue
         states[node] = st
 
     graph = nx.DiGraph()
@@ -209,8 +218,17 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     network.add_nodes_from(nodes)
     network.add_edges_from(graph.edges)
     network.add_cpds(*cpds)
-    return ClinicModel(network, metadata=metadata, targets=targets,
-                       name=str(data.get("name", "")), description=str(data.get("description", "")))
+    model = ClinicModel(network, metadata=metadata, targets=targets,
+                        name=str(data.get("name", "")), description=str(data.get("description", "")))
+    # The calendar needs the whole valid model (window, holidays, month CPD); simulate
+    # imports model, so the import is deferred to here.
+    from ..simulate._dates import VisitDates
+
+    try:
+        VisitDates(model)
+    except ModelError as exc:
+        raise ModelError([f"{source}: {e}" for e in exc.errors]) from None
+    return model
 
 
 def _parse_cpd(node, spec, st, parents, states, errors) -> np.ndarray | None:
@@ -324,6 +342,15 @@ def _check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str])
                 or not all(map(math.isfinite, weights)):
             errors.append(f"metadata.visit_window.weekday_weights must be 7 non-negative numbers "
                           f"(Mon..Sun), not all zero; got {weights}")
+        holiday = window.get("holiday_weight", 0.0)
+        if isinstance(holiday, bool) or not isinstance(holiday, (int, float)) \
+                or not 0 <= holiday < math.inf:
+            errors.append(f"metadata.visit_window.holiday_weight must be a non-negative number "
+                          f"(it multiplies a public holiday's weekday weight); got {holiday!r}")
+    country = meta.get("country", DEFAULT_COUNTRY)
+    if not isinstance(country, str) or country not in holidays.list_supported_countries():
+        errors.append(f"metadata.country must be a country code that the holidays package "
+                      f"knows (ISO 3166-1 alpha-2, e.g. US, GB, DE); got {country!r}")
     days = meta.get("follow_up_days")
     for cat in CATEGORIES:
         span = days.get(cat) if isinstance(days, dict) else None

@@ -21,26 +21,37 @@ with warnings.catch_warnings():
     from pgmpy.models import DiscreteBayesianNetwork
 
 from .._errors import InvalidCPDError
+from .._reference import MONTHS
 
 if TYPE_CHECKING:
     import os
 
     from .._random import SeedLike
 
-__all__ = ["CATEGORIES", "REQUIRED_NODES", "ClinicModel", "Targets", "VisitWindow"]
+__all__ = ["CATEGORIES", "MONTHS", "REQUIRED_NODES", "ClinicModel", "Targets", "VisitWindow"]
 
 REQUIRED_NODES = ("gender", "age_group", "diagnosis", "treatment", "follow_up")
+MONTH_NODE = "visit_month"  # optional node: states are MONTHS, its CPD gives the seasonality
+DEFAULT_COUNTRY = "US"
+DEFAULT_HOLIDAY_WEIGHT = 0.05
 CATEGORIES = ("chronic", "surgical", "viral", "bacterial", "injury", "preventive", "other")
 SUM_TOLERANCE = 1e-9  # pgmpy's check_model accepts 0.01: too loose for hand-set tables
 
 
 @dataclass(frozen=True)
 class VisitWindow:
-    """Visits fall on days ``start..end`` (inclusive), weighted by day of the week (Mon..Sun)."""
+    """Visits fall on days ``start..end`` (inclusive), weighted by day of the week (Mon..Sun).
+
+    A public holiday of ``country`` (ISO 3166 code, as the ``holidays`` package knows it)
+    has its weekday weight multiplied by ``holiday_weight``. With a ``visit_month`` node,
+    the month comes from its CPD and these weights choose the day within the month.
+    """
 
     start: date
     end: date
     weekday_weights: tuple[float, ...] = (1.0,) * 7
+    holiday_weight: float = DEFAULT_HOLIDAY_WEIGHT
+    country: str = DEFAULT_COUNTRY
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ class ClinicModel:
     >>> import clinicsim
     >>> model = clinicsim.default_model()
     >>> model.nodes
-    ('gender', 'age_group', 'diagnosis', 'treatment', 'follow_up')
+    ('gender', 'age_group', 'diagnosis', 'treatment', 'follow_up', 'visit_month')
     >>> round(float(model.marginal("follow_up")["True"]), 3)
     0.3
     """
@@ -160,6 +171,8 @@ class ClinicModel:
             date.fromisoformat(str(w["start"])),
             date.fromisoformat(str(w["end"])),
             tuple(float(x) for x in w.get("weekday_weights", (1.0,) * 7)),
+            float(w.get("holiday_weight", DEFAULT_HOLIDAY_WEIGHT)),
+            str(self._metadata.get("country", DEFAULT_COUNTRY)),
         )
 
     @property

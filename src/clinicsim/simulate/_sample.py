@@ -17,6 +17,7 @@ import pyarrow as pa
 from .._errors import ClinicSimError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from ..model import ClinicModel, default_model
+from ._dates import VisitDates
 
 __all__ = ["BLOCK_ROWS", "COLUMNS", "ENGINES", "EXTENDED_COLUMNS", "Sampler", "sample"]
 
@@ -105,21 +106,13 @@ class Sampler:
         ages = m.states("age_group")
         self._age_lo = np.array([bands[b][0] for b in ages], np.int64)
         self._age_span = np.array([bands[b][1] - bands[b][0] + 1 for b in ages], np.int64)
-        window = m.visit_window
-        days = np.arange(np.datetime64(window.start, "D"), np.datetime64(window.end, "D") + 1)
-        weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-        weights = np.asarray(window.weekday_weights)[weekday]
-        self._days = days
-        self._day_cdf = np.cumsum(weights) / weights.sum()
+        self._dates = VisitDates(m)
         self._follow_up_true = np.array([s == "True" for s in m.states("follow_up")])
         self._id_width = max(7, len(str(self.n)))
         categories = m.diagnosis_categories
         dx = m.states("diagnosis")
         self._dx_category = pd.Categorical([categories[d] for d in dx])
         self._dx_code = pd.Categorical([m.diagnosis_codes[d] for d in dx])
-        spans = m.follow_up_days
-        self._fu_lo = np.array([spans[categories[d]][0] for d in dx], np.int64)
-        self._fu_span = np.array([spans[categories[d]][1] - spans[categories[d]][0] + 1 for d in dx])
 
     def _compile(self, node: str) -> _Node:
         cpd = self.model.network.get_cpds(node)
@@ -194,8 +187,7 @@ class Sampler:
         u = rng.random((3, size))
         band = c["age_group"]
         age = self._age_lo[band] + (u[0] * self._age_span[band]).astype(np.int64)
-        day = np.searchsorted(self._day_cdf, u[1], side="right")
-        visit = self._days[np.minimum(day, len(self._days) - 1)]
+        visit = self._dates.visit(c.get("visit_month"), u[1])
         follow_up = self._follow_up_true[c["follow_up"]]
         data = {
             "patient_id": _patient_ids(start, size, self._id_width),
@@ -208,8 +200,7 @@ class Sampler:
         }
         if self.extended:
             dx = c["diagnosis"]
-            gap = self._fu_lo[dx] + (u[2] * self._fu_span[dx]).astype(np.int64)
-            due = visit + gap.astype("timedelta64[D]")
+            due = self._dates.follow_up(visit, dx, u[2])
             data |= {
                 "age_group": pd.Categorical.from_codes(
                     band, dtype=pd.CategoricalDtype(self.model.states("age_group"), ordered=True)),

@@ -1,0 +1,118 @@
+"""Visit and follow-up dates: a model's calendar, built once, applied to whole columns.
+
+Every calendar day ``d`` has a weight ``w(d)``: the visit window's weekday weight, times
+``holiday_weight`` on a public holiday of the model's country (``holidays`` package).
+
+- Visit dates. With a ``visit_month`` node, the network has already drawn each row's
+  month ``m``; the day is drawn from the window's days in month ``m`` (of any year) with
+  probability ``w(d) / sum of w over those days``. So the months of the visit dates follow
+  the ``visit_month`` CPD exactly, and months with different numbers of working days
+  change only which day is chosen, never how many visits a month gets. Without the node
+  (an older file, a BIF), the whole window is one group: flat months, weighted days.
+- Follow-up dates. A row of diagnosis category ``c`` with ``follow_up_days[c] = [lo, hi]``
+  returns on a day of ``visit + lo .. visit + hi``, chosen with the same weights (a
+  follow-up is not booked on a Sunday or on Christmas), or uniformly if all of those
+  days weigh 0.
+
+Each choice is one ``searchsorted`` of uniforms over cumulative weights: no Python loop
+over rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import holidays
+import numpy as np
+
+from .._errors import ModelError
+from .._reference import MONTHS
+
+if TYPE_CHECKING:
+    from ..model import ClinicModel, VisitWindow
+
+__all__ = ["VisitDates", "day_weights"]
+
+MONTH_NODE = "visit_month"
+
+
+def day_weights(window: VisitWindow, first: date, last: date) -> tuple[np.ndarray, np.ndarray]:
+    """Days ``first..last`` (``datetime64[D]``) and their weights ``w(d)``."""
+    days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
+    weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    weights = np.asarray(window.weekday_weights, float)[weekday]
+    public = holidays.country_holidays(window.country, years=range(first.year, last.year + 1))
+    on_holiday = np.isin(days, np.array(sorted(public), dtype="datetime64[D]"))
+    return days, np.where(on_holiday, weights * window.holiday_weight, weights)
+
+
+class VisitDates:
+    """A model's calendar: month codes and uniforms to visit dates, and on to follow-ups.
+
+    Raises :class:`~clinicsim.ModelError` if a month that the ``visit_month`` CPD can
+    give has no day of positive weight in the visit window.
+    """
+
+    def __init__(self, model: ClinicModel) -> None:
+        window = model.visit_window
+        spans = model.follow_up_days
+        categories = model.diagnosis_categories
+        dx = model.states("diagnosis")
+        self._fu_lo = np.array([spans[categories[d]][0] for d in dx], np.int64)
+        self._fu_hi = np.array([spans[categories[d]][1] for d in dx], np.int64)
+        # One calendar from the window's first day to its last possible follow-up.
+        last = window.end + timedelta(days=int(max(hi for _, hi in spans.values())))
+        days, weights = day_weights(window, window.start, last)
+        self._start = days[0]
+        self._cum = np.concatenate([[0.0], np.cumsum(weights)])
+        n_window = (window.end - window.start).days + 1
+        days, weights = days[:n_window], weights[:n_window]
+
+        if MONTH_NODE in model.nodes:
+            month_of_day = days.astype("datetime64[M]").astype(np.int64) % 12
+            groups = [np.flatnonzero(month_of_day == MONTHS.index(s))
+                      for s in model.states(MONTH_NODE)]
+            reachable = model.cpd(MONTH_NODE).max(axis=1).to_numpy() > 0
+            empty = [s for s, g, r in zip(model.states(MONTH_NODE), groups, reachable)
+                     if r and weights[g].sum() <= 0]
+            if empty:
+                raise ModelError(
+                    f"metadata.visit_window {window.start}..{window.end} has no visit day "
+                    f"(of positive weight) in {', '.join(empty)}, which the CPD for "
+                    f"{MONTH_NODE!r} can give; widen the window (whole years always work) "
+                    "or give those months probability 0")
+        else:
+            groups = [np.arange(n_window)]
+            if weights.sum() <= 0:
+                raise ModelError(f"metadata.visit_window {window.start}..{window.end} has no "
+                                 "day of positive weight")
+        # Group k's cumulative weights, normalised, live in (k, k + 1]: one searchsorted
+        # of u + k finds every row's day. _last[k] guards against u + k rounding to k + 1.
+        cdfs, order, last_index = [], [], []
+        for k, g in enumerate(groups):
+            w = weights[g]
+            total = w.sum()
+            cdfs.append(k + (np.cumsum(w) / total if total > 0 else np.zeros(len(g))))
+            order.append(g)
+            last_index.append(sum(map(len, order)) - 1)
+        self._flat_cdf = np.concatenate(cdfs)
+        self._flat_days = days[np.concatenate(order)]
+        self._last = np.array(last_index, np.int64)
+
+    def visit(self, month: np.ndarray | None, u: np.ndarray) -> np.ndarray:
+        """Visit dates (``datetime64[D]``) for month codes (None: no month node) and uniforms."""
+        group = np.zeros(len(u), np.int64) if month is None else np.asarray(month, np.int64)
+        found = np.searchsorted(self._flat_cdf, u + group, side="right")
+        return self._flat_days[np.minimum(found, self._last[group])]
+
+    def follow_up(self, visit: np.ndarray, diagnosis: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Follow-up dates (``datetime64[D]``) for visit dates, diagnosis codes and uniforms."""
+        offset = (visit - self._start).astype(np.int64)
+        a = offset + self._fu_lo[diagnosis]  # first and last candidate day, inclusive
+        b = offset + self._fu_hi[diagnosis]
+        lo, total = self._cum[a], self._cum[b + 1] - self._cum[a]
+        weighted = np.searchsorted(self._cum, lo + u * total, side="right") - 1
+        uniform = a + (u * (b - a + 1)).astype(np.int64)
+        day = np.clip(np.where(total > 0, weighted, uniform), a, b)
+        return self._start + day.astype("timedelta64[D]")
