@@ -1,0 +1,47 @@
+"""The us-office-visits preset: NAMCS 2019 primary-care ages and sexes, the rest as the default."""
+
+import pandas as pd
+import pytest
+
+import clinicsim
+from clinicsim._reference import NAMCS_PRIMARY_CARE_AGE, NAMCS_SEX
+from clinicsim.model._files import PRESETS
+
+
+@pytest.fixture(scope="module")
+def preset():
+    return clinicsim.load_model("us-office-visits")
+
+
+def test_presets_are_listed_and_default_stays_the_brief():
+    assert set(PRESETS) == {"default", "us-office-visits"}
+    assert clinicsim.default_model().marginal("gender").to_dict() == pytest.approx(
+        {"male": 0.45, "female": 0.43, "other": 0.12}, abs=1e-12)
+
+
+def test_ages_are_namcs_primary_care(preset):
+    expected = pd.Series(NAMCS_PRIMARY_CARE_AGE, index=preset.states("age_group"))
+    assert preset.marginal("age_group").to_dict() == pytest.approx(
+        (expected / expected.sum()).to_dict(), abs=1e-6)
+
+
+def test_sexes_are_namcs_with_a_small_other_share(preset):
+    p = preset.marginal("gender")
+    assert p["other"] == pytest.approx(0.016)
+    assert p["female"] / (p["male"] + p["female"]) == pytest.approx(NAMCS_SEX["female"] / 100)
+    assert dict(preset.targets.gender_shares) == pytest.approx(p.to_dict(), abs=1e-12)
+
+
+def test_everything_else_is_the_default(preset):
+    default = clinicsim.default_model()
+    assert preset.nodes == default.nodes
+    for node in default.nodes:
+        if node not in ("gender", "age_group"):
+            pd.testing.assert_frame_equal(preset.cpd(node), default.cpd(node))
+    metadata = preset.metadata
+    assert metadata == default.metadata
+
+
+def test_preset_meets_its_own_targets(preset):
+    assert preset.marginal("follow_up")["True"] == pytest.approx(
+        preset.targets.follow_up_rate, abs=0.005)
