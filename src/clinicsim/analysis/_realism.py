@@ -1,0 +1,167 @@
+"""How far a model's exact figures are from the published figures it was built from.
+
+:func:`realism_table` compares, by exact inference (no sampling), the share of visits
+that are chronic, preventive and surgical by age band with NAMCS 2019's reasons for
+visit, the age and sex mix with NAMCS 2019, and the seasonality of viral diagnoses with
+CDC ILINet. A reader sees at a glance which hand-set number sits where against its
+source. Rows whose model side is missing (no ``visit_month`` node, an age band NAMCS
+does not have) are left out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from pgmpy.inference import VariableElimination
+
+from .._reference import (
+    DAYS_IN_MONTH,
+    ILINET_ILI_PERCENT,
+    ILINET_SHARE_OF_YEAR,
+    MONTHS,
+    NAMCS_AGE_BANDS,
+    NAMCS_PRIMARY_CARE_AGE,
+    NAMCS_REASON,
+    NAMCS_SEX,
+    SOURCES,
+)
+from ..model import ClinicModel, default_model
+
+__all__ = ["COLUMNS", "realism_figure", "realism_table"]
+
+COLUMNS = ("quantity", "group", "model", "reference", "difference", "source")
+
+# Model category -> NAMCS 2019 major reasons for visit that make it up.
+_REASONS = {
+    "chronic": ("chronic_routine", "chronic_flare_up"),
+    "preventive": ("preventive",),
+    "surgical": ("pre_surgery", "post_surgery"),
+}
+
+
+def realism_table(model: ClinicModel | None = None) -> pd.DataFrame:
+    """The model's exact figures beside the published reference figures.
+
+    Parameters
+    ----------
+    model : ClinicModel, optional
+        The model to compare; :func:`clinicsim.default_model` if None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``quantity, group, model, reference, difference, source``; shares are
+        fractions, ``difference`` is ``model - reference``.
+
+    Examples
+    --------
+    >>> from clinicsim.analysis._realism import realism_table
+    >>> table = realism_table()
+    >>> row = table[(table.quantity == "chronic share of visits") & (table.group == "75_89")]
+    >>> round(float(row.reference.iloc[0]), 3)
+    0.622
+    """
+    model = default_model() if model is None else model
+    rows = [*_by_age_band(model), *_demography(model), *_seasonality(model)]
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "difference"])
+    table.insert(4, "difference", table["model"] - table["reference"])
+    return table
+
+
+def realism_figure(table: pd.DataFrame) -> Figure:
+    """One panel per quantity of :func:`realism_table`: model and reference by group."""
+    quantities = list(dict.fromkeys(table["quantity"]))
+    rows = -(-len(quantities) // 2)
+    fig = Figure(figsize=(11, 2.8 * rows), layout="constrained")
+    axes = fig.subplots(rows, 2, squeeze=False).ravel()
+    for ax, quantity in zip(axes, quantities):
+        part = table[table["quantity"] == quantity]
+        x = np.arange(len(part))
+        ax.bar(x - 0.2, part["reference"], 0.4, label="reference", color="#bbbbbb")
+        ax.bar(x + 0.2, part["model"], 0.4, label="model", color="#1f77b4")
+        ax.set_xticks(x, part["group"], rotation=45 if len(part) > 6 else 0, fontsize=8)
+        ax.set_title(quantity, fontsize=10)
+        ax.tick_params(axis="y", labelsize=8)
+    for ax in axes[len(quantities):]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Model (exact) against the published figures it was built from")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _joint(model: ClinicModel, a: str, b: str) -> pd.DataFrame:
+    """Exact P(a, b): rows a's states, columns b's states."""
+    factor = VariableElimination(model.network).query([a, b], joint=True, show_progress=False)
+    values = np.transpose(factor.values, [factor.variables.index(a), factor.variables.index(b)])
+    frame = pd.DataFrame(values, index=factor.state_names[a], columns=factor.state_names[b])
+    return frame.loc[model.states(a), model.states(b)]
+
+
+def _namcs_band(lo: int, hi: int) -> int | None:
+    """The NAMCS age group with the same bounds (75+ matches any band from 75), if any."""
+    for k, (ref_lo, ref_hi) in enumerate(NAMCS_AGE_BANDS):
+        if lo == ref_lo and (hi == ref_hi or ref_hi is None):
+            return k
+    return None
+
+
+def _by_age_band(model: ClinicModel) -> list[tuple]:
+    joint = _joint(model, "age_group", "diagnosis")
+    share = joint.div(joint.sum(axis=1), axis=0)
+    category = pd.Series(model.diagnosis_categories)
+    rows = []
+    for cat, reasons in _REASONS.items():
+        by_band = share.T.groupby(category[share.columns].to_numpy()).sum().T.get(cat)
+        label = " + ".join(r.replace("_", " ") for r in reasons)
+        for band, (lo, hi) in model.age_bands.items():
+            k = _namcs_band(lo, hi)
+            if k is None:
+                continue
+            reference = sum(NAMCS_REASON[r][k] for r in reasons) / 100
+            model_share = 0.0 if by_band is None else float(by_band[band])
+            rows.append((f"{cat} share of visits", band, model_share, reference,
+                         f"{SOURCES['namcs_reason']}: {label}"))
+    return rows
+
+
+def _demography(model: ClinicModel) -> list[tuple]:
+    rows = []
+    ages = model.marginal("age_group")
+    reference = np.asarray(NAMCS_PRIMARY_CARE_AGE) / sum(NAMCS_PRIMARY_CARE_AGE)
+    for band, (lo, hi) in model.age_bands.items():
+        k = _namcs_band(lo, hi)
+        if k is not None:
+            rows.append(("age band share of visits", band, float(ages[band]), float(reference[k]),
+                         f"{SOURCES['namcs_age']} (normalised: the row sums to 100.1)"))
+    sex = model.marginal("gender")
+    if {"male", "female"} <= set(sex.index):
+        two = sex["male"] + sex["female"]
+        for s in ("female", "male"):
+            rows.append(("share of male + female visits", s, float(sex[s] / two),
+                         NAMCS_SEX[s] / 100, SOURCES["namcs_sex"]))
+    return rows
+
+
+def _seasonality(model: ClinicModel) -> list[tuple]:
+    if "visit_month" not in model.nodes:
+        return []
+    joint = _joint(model, "diagnosis", "visit_month")[list(MONTHS)]
+    viral = [d for d, c in model.diagnosis_categories.items() if c == "viral"]
+    if not viral:
+        return []
+    viral_by_month = joint.loc[viral].sum()
+    relative = (viral_by_month / joint.sum()) / viral_by_month.sum()
+    ili = pd.Series(ILINET_ILI_PERCENT)
+    ili_relative = ili / (ili * np.asarray(DAYS_IN_MONTH)).sum() * 365
+    month_share = viral_by_month / viral_by_month.sum()
+    share_of_year = pd.Series(ILINET_SHARE_OF_YEAR)
+    share_of_year /= share_of_year.sum()
+    rows = [("viral share of visits / yearly share", m, float(relative[m]), float(ili_relative[m]),
+             f"{SOURCES['ilinet_percent']}, over its days-weighted yearly mean") for m in MONTHS]
+    rows += [("month's share of viral visits", m, float(month_share[m]), float(share_of_year[m]),
+              f"{SOURCES['ilinet_share']} (normalised: the column sums to 100.1)") for m in MONTHS]
+    return rows
