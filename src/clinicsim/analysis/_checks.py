@@ -311,7 +311,8 @@ def model_checks(coded: Coded, info: ModelInfo) -> tuple[list[CheckResult], dict
                 pooled_exp / pooled_exp.sum(), f"the {pooled} columns with fewer than "
                 f"{MIN_COLUMN_ROWS} rows (expected: their CPD columns weighted by their rows)"))
         tables[node] = dict(states=states, parents=parents, labels=labels, model=table,
-                            counts=counts)
+                            counts=counts, row_states=info.states[parents[0]],
+                            col_states=info.states[parents[-1]])
     return results, tables, notes
 
 

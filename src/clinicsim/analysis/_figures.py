@@ -40,7 +40,7 @@ def render_figures(data: dict[str, Any]) -> dict[str, str]:
 
 def _png(fig: Figure) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=96)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -55,7 +55,7 @@ def _wilson(k: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.
 
 
 def _gender(d: dict[str, Any]) -> Figure:
-    fig = Figure(figsize=(6, 3.8))
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(d["states"]))
     lo = np.array([i[0] for i in d["intervals"]])
@@ -71,12 +71,12 @@ def _gender(d: dict[str, Any]) -> Figure:
     ax.set_xlabel("gender")
     ax.set_ylabel("share of records")
     ax.set_title("Gender shares vs target")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     return fig
 
 
 def _age(d: dict[str, Any]) -> Figure:
-    fig = Figure(figsize=(9, 3.8))
+    fig = Figure(figsize=(9, 3.8), layout="constrained")
     ax = fig.subplots()
     ages, counts, n = d["ages"], d["counts"], d["n"]
     expected = n / len(ages)
@@ -99,7 +99,7 @@ def _age(d: dict[str, Any]) -> Figure:
 
 def _follow_up(d: dict[str, Any], alpha: float) -> Figure:
     t = d["targets"]
-    fig = Figure(figsize=(11, 4))
+    fig = Figure(figsize=(11, 4), layout="constrained")
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
     names = list(d["by_category"])
     n = np.array([d["by_category"][c][0] for c in names], float)
@@ -135,37 +135,54 @@ def _follow_up(d: dict[str, Any], alpha: float) -> Figure:
     right.set_ylabel("follow-up rate")
     right.set_title(f"Follow-up by age band (target: rising for {t.trend_category})")
     right.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
 def _cpd(node: str, d: dict[str, Any]) -> Figure:
-    """Model CPD, observed conditional frequencies and their difference, one row per column."""
-    model = d["model"].T  # (columns, states)
-    counts = d["counts"].T.astype(float)
-    rows = counts.sum(axis=1, keepdims=True)
+    """Model CPD, observed conditional frequencies and standardised residuals.
+
+    A two-state node with two parents is drawn as a grid (first parent x second parent)
+    of P(first state); any other node as one row per parent combination.
+    """
+    states, parents = d["states"], d["parents"]
+    model = d["model"]  # (states, columns)
+    counts = d["counts"].astype(float)
+    rows = counts.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = np.where(rows > 0, counts / rows, np.nan)
-    labels = [f"{lab}  (n={int(m):,})" for lab, m in zip(d["labels"], rows[:, 0])]
-    height = max(3.0, 0.16 * len(labels) + 1.5)
-    width = 5 + 0.35 * len(d["states"]) * 3
-    fig = Figure(figsize=(width, height))
+        # (observed - expected) / SE of each cell; NaN where the model and data are 0.
+        z = (counts - rows * model) / np.sqrt(rows * model * (1 - model))
+    z = np.where((rows > 0) & (model > 0) & (model < 1), z, np.nan)
+    grid = len(states) == 2 and len(parents) == 2
+    if grid:
+        shape = (len(d["row_states"]), len(d["col_states"]))
+        panels = [a[0].reshape(shape) for a in (model, observed, z)]
+        xticks, yticks = d["col_states"], d["row_states"]
+        xlabel, ylabel = parents[1], parents[0]
+        what = f"P({node}={states[0]})"
+        size = (4.2 * 3, max(3.5, 0.3 * shape[0] + 1.5))
+    else:
+        panels = [a.T for a in (model, observed, z)]
+        xticks = states
+        yticks = [" / ".join(part.split("=", 1)[1] for part in label.split(", "))
+                  + f"  (n={int(m):,})" for label, m in zip(d["labels"], rows)]
+        xlabel, ylabel = node, " / ".join(parents)
+        what = f"P({node} | {', '.join(parents)})"
+        size = (max(9.0, 0.3 * len(states) * 3 + 5), max(3.5, 0.14 * len(yticks) + 1.8))
+    fig = Figure(figsize=size, layout="constrained")
     axes = fig.subplots(1, 3, sharey=True)
-    diff = observed - model
-    limit = max(float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 0.0, 0.01)
-    panels = ((axes[0], model, "model P(state | parents)", "viridis", None),
-              (axes[1], observed, "observed frequency", "viridis", None),
-              (axes[2], diff, "observed − model", "RdBu_r",
-               TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)))
-    for ax, values, title, cmap, norm in panels:
-        kwargs = {"norm": norm} if norm else {"vmin": 0.0, "vmax": 1.0}
-        image = ax.imshow(values, aspect="auto", cmap=colormaps[cmap].with_extremes(bad="#d9d9d9"),
-                          interpolation="nearest", **kwargs)
-        ax.set_xticks(np.arange(len(d["states"])), d["states"], rotation=90, fontsize=7)
+    top = float(max(np.nanmax(panels[0]), np.nanmax(panels[1], initial=0.0)))
+    specs = ((f"model {what}", "viridis", {"vmin": 0.0, "vmax": top}),
+             ("observed frequency", "viridis", {"vmin": 0.0, "vmax": top}),
+             ("standardised residual (obs - exp) / SE", "RdBu_r", {"vmin": -4.0, "vmax": 4.0}))
+    for ax, values, (title, cmap, limits) in zip(axes, panels, specs):
+        image = ax.imshow(values, aspect="auto", interpolation="nearest",
+                          cmap=colormaps[cmap].with_extremes(bad="#d9d9d9"), **limits)
+        ax.set_xticks(np.arange(len(xticks)), xticks, rotation=90, fontsize=7)
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel(node)
-        fig.colorbar(image, ax=ax, shrink=0.6)
-    axes[0].set_yticks(np.arange(len(labels)), labels, fontsize=6)
-    axes[0].set_ylabel(" / ".join(d["parents"]))
-    fig.suptitle(f"CPD of {node}: model vs observed (grey: no rows)", fontsize=11)
+        ax.set_xlabel(xlabel)
+        fig.colorbar(image, ax=ax, shrink=0.8, aspect=30)
+    axes[0].set_yticks(np.arange(len(yticks)), yticks, fontsize=6 if len(yticks) > 30 else 8)
+    axes[0].set_ylabel(ylabel)
+    fig.suptitle(f"CPD of {node}: model vs observed (grey: no rows or no variation)")
     return fig
