@@ -81,7 +81,7 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
             return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         if suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+        return pd.read_json(path, lines=True, dtype=False)
     except Exception as exc:  # pandas/pyarrow raise many types for a malformed file
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RecordsError(f"cannot read records file {str(path)!r}: {message}") from None
