@@ -89,6 +89,7 @@ def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[Che
     results: list[CheckResult] = []
     figures: dict[str, Any] = {"alpha": alpha}
     codes = coded.codes
+    t = info.targets
     if "gender" in codes:
         results.append(_gender(codes["gender"], info, alpha, figures))
     if "True" not in info.states.get("follow_up", []):
@@ -96,11 +97,14 @@ def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[Che
     elif {"follow_up", "diagnosis", "age_group"} <= codes.keys():
         follow_up = codes["follow_up"] == info.states["follow_up"].index("True")
         results.append(_follow_up_rate(follow_up, info, alpha))
-        category = np.array([info.categories.get(d, "") for d in info.states["diagnosis"]])
-        category = category[codes["diagnosis"]]
-        results.append(_priority(follow_up, category, info, alpha))
-        results.append(_trend(follow_up, category, codes["age_group"], info, alpha))
-        figures["follow_up"] = _rates_by(follow_up, category, codes["age_group"], info)
+        # each row's diagnosis category, as a code into `names`
+        names = sorted(set(info.categories.values()))
+        category = np.array([names.index(info.categories[d]) if d in info.categories else -1
+                             for d in info.states["diagnosis"]])[codes["diagnosis"]]
+        results.append(_priority(follow_up, category, names, info, alpha))
+        results.append(_trend(follow_up, category == _index(names, t.trend_category),
+                              codes["age_group"], info, alpha))
+        figures["follow_up"] = _rates_by(follow_up, category, names, codes["age_group"], info)
     results.append(_ages(coded.age, info, alpha, figures))
     return results, figures
 
@@ -158,11 +162,15 @@ def _follow_up_rate(follow_up: np.ndarray, info: ModelInfo, alpha: float) -> Che
                        k / n - t.follow_up_rate, t.follow_up_margin, True, detail, shown=shown)
 
 
-def _priority(follow_up: np.ndarray, category: np.ndarray, info: ModelInfo,
+def _index(names: list[str], name: str) -> int:
+    return names.index(name) if name in names else -2  # -2 matches no row (-1: no category)
+
+
+def _priority(follow_up: np.ndarray, category: np.ndarray, names: list[str], info: ModelInfo,
               alpha: float) -> CheckResult:
     t = info.targets
     name = f"target: follow-up higher in {'/'.join(t.priority_categories)}"
-    inside = np.isin(category, t.priority_categories)
+    inside = np.isin(category, [_index(names, c) for c in t.priority_categories])
     n1, n2 = int(inside.sum()), int((~inside).sum())
     if n1 == 0 or n2 == 0:
         return _skipped(name, f"no rows {'in' if n1 == 0 else 'outside'} these categories")
@@ -185,14 +193,14 @@ def _priority(follow_up: np.ndarray, category: np.ndarray, info: ModelInfo,
                        float(difference), delta, True, detail, shown=shown)
 
 
-def _trend(follow_up: np.ndarray, category: np.ndarray, band: np.ndarray, info: ModelInfo,
+def _trend(follow_up: np.ndarray, rows: np.ndarray, band: np.ndarray, info: ModelInfo,
            alpha: float) -> CheckResult:
-    """Cochran-Armitage test for trend across age bands (scores: band midpoints in years)."""
+    """Cochran-Armitage test for trend across age bands (scores: band midpoints in years)
+    among the ``rows`` of the trend category."""
     t = info.targets
     name = f"target: follow-up rises with age ({t.trend_category})"
     states = info.states["age_group"]
     order = sorted(range(len(states)), key=lambda i: info.bands[states[i]][0])
-    rows = category == t.trend_category
     n = np.bincount(band[rows], minlength=len(states))[order].astype(float)
     x = np.bincount(band[rows], weights=follow_up[rows], minlength=len(states))[order]
     score = np.array([sum(info.bands[states[i]]) / 2 for i in order])
@@ -246,19 +254,21 @@ def _skipped(name: str, why: str) -> CheckResult:
     return CheckResult(name, "skipped", None, None, None, None, True, f"skipped: {why}")
 
 
-def _rates_by(follow_up: np.ndarray, category: np.ndarray, band: np.ndarray,
+def _rates_by(follow_up: np.ndarray, category: np.ndarray, names: list[str], band: np.ndarray,
               info: ModelInfo) -> dict[str, Any]:
-    names = sorted(set(info.categories.values()))
-    by_category = {c: (int((category == c).sum()), int(follow_up[category == c].sum()))
-                   for c in names}
-    bands = sorted(info.states["age_group"], key=lambda s: info.bands[s][0])
-    trend = category == info.targets.trend_category
-    by_band = {}
-    for label in bands:
-        code = info.states["age_group"].index(label)
-        rows = band == code
-        by_band[label] = {"all": (int(rows.sum()), int(follow_up[rows].sum())),
-                          "trend": (int((rows & trend).sum()), int(follow_up[rows & trend].sum()))}
+    """Rows and follow-ups by category, and by age band (all rows; trend category)."""
+    k = len(names)
+    rows = np.bincount(category[category >= 0], minlength=k)
+    hits = np.bincount(category[category >= 0], weights=follow_up[category >= 0], minlength=k)
+    by_category = {c: (int(rows[i]), int(hits[i])) for i, c in enumerate(names)}
+    trend = category == _index(names, info.targets.trend_category)
+    states = info.states["age_group"]
+    m = len(states)
+    count = {"all": (np.bincount(band, minlength=m), np.bincount(band, follow_up, minlength=m)),
+             "trend": (np.bincount(band[trend], minlength=m),
+                       np.bincount(band[trend], follow_up[trend], minlength=m))}
+    by_band = {s: {key: (int(n[i]), int(x[i])) for key, (n, x) in count.items()}
+               for i, s in sorted(enumerate(states), key=lambda e: info.bands[e[1]][0])}
     return dict(by_category=by_category, by_band=by_band, targets=info.targets)
 
 
