@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from pgmpy.inference import VariableElimination
 from scipy import stats
 
 import clinicsim
@@ -59,12 +60,29 @@ def test_follow_up_rate_off_fails(default):
     assert result.statistic == pytest.approx(rate * N, abs=4 * se(rate, N) * N)
 
 
+def exact_priority_difference(model):
+    """P(follow-up | priority category) - P(follow-up | other), by variable elimination."""
+    joint = VariableElimination(model.network).query(["diagnosis", "follow_up"], joint=True,
+                                                     show_progress=False)
+    priority = set(model.targets.priority_categories)
+    rate = {True: [0.0, 0.0], False: [0.0, 0.0]}
+    for dx, category in model.diagnosis_categories.items():
+        yes = joint.get_value(diagnosis=dx, follow_up="True")
+        rate[category in priority][0] += yes
+        rate[category in priority][1] += yes + joint.get_value(diagnosis=dx, follow_up="False")
+    return rate[True][0] / rate[True][1] - rate[False][0] / rate[False][1]
+
+
 def test_follow_up_independent_of_diagnosis_fails_priority(default):
-    report = clinicsim.conformance_report(
-        clinicsim.sample(N, model=helpers.follow_up_ignores_diagnosis(default), seed=3), default)
+    skewed = helpers.follow_up_ignores_diagnosis(default)
+    report = clinicsim.conformance_report(clinicsim.sample(N, model=skewed, seed=3), default)
     priority = check(report, "target: follow-up higher in chronic/surgical/viral")
     assert not priority.passed
-    assert priority.effect == pytest.approx(0.0, abs=4 * 2 * se(0.3, N // 2))
+    # not 0: priority categories are older, and follow-up still rises with age. Both groups
+    # hold over 40% of the rows, so se(0.5, 0.4 N) bounds the standard error of each rate.
+    expected = exact_priority_difference(skewed)
+    assert 0 < expected < 0.1
+    assert priority.effect == pytest.approx(expected, abs=4 * np.sqrt(2) * se(0.5, int(0.4 * N)))
     assert priority.margin == 0.15
     # the overall rate is still right: only the dependence is wrong
     assert check(report, "target: follow-up rate").passed
@@ -80,11 +98,13 @@ def test_follow_up_falling_with_age_fails_trend(default):
     assert "75_89" in trend.detail
 
 
-def test_trend_and_priority_are_shown_on_a_correct_sample(good):
+def test_trend_and_priority_are_shown_on_a_correct_sample(good, default):
     trend = check(good, "target: follow-up rises with age (chronic)")
     priority = check(good, "target: follow-up higher in chronic/surgical/viral")
     assert trend.shown and trend.effect > 0 and trend.statistic > 3
-    assert priority.shown and priority.effect > 0.15
+    assert priority.shown
+    assert priority.effect == pytest.approx(exact_priority_difference(default),
+                                            abs=4 * np.sqrt(2) * se(0.5, int(0.4 * N)))
 
 
 def test_ages_at_band_edges_fail_the_age_check_not_the_band_marginal(default):

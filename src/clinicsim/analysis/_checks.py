@@ -318,7 +318,7 @@ def model_checks(coded: Coded, info: ModelInfo) -> tuple[list[CheckResult], dict
         if pooled:
             results.append(_column(
                 f"model: {node} | {pooled} sparse columns pooled", node, states, pooled_obs,
-                pooled_exp / pooled_exp.sum(), f"the {pooled} columns with fewer than "
+                pooled_exp / pooled_exp.sum(), f"{pooled} CPD columns with fewer than "
                 f"{MIN_COLUMN_ROWS} rows (expected: their CPD columns weighted by their rows)"))
         tables[node] = dict(states=states, parents=parents, labels=labels, model=table,
                             counts=counts, row_states=info.states[parents[0]],

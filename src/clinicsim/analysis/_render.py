@@ -23,6 +23,7 @@ READING = (
     "trend is significantly rising. A significant deviation that is shown to lie inside the "
     "margin does not fail."
 )
+_SHOWN_FAILURES = 10  # failed checks listed in the terminal summary
 _STATUS = {"failed": "FAILED", "shown": "matches (shown)", "not rejected": "not rejected",
            "ok": "ok", "skipped": "skipped"}
 
@@ -74,8 +75,11 @@ def summary(report: ConformanceReport) -> str:
     model = _by_kind(report, "model")
     lines.append(f"  model: {len(model)} checks of marginals and CPD columns, "
                  f"{sum(not c.passed for c in model)} failed")
-    for c in report.failed:
+    failed = report.failed
+    for c in failed[:_SHOWN_FAILURES]:
         lines.append(f"  FAILED {c.name}: {c.detail}")
+    if len(failed) > _SHOWN_FAILURES:
+        lines.append(f"  ... and {len(failed) - _SHOWN_FAILURES} more failed checks (see the report)")
     return "\n".join(lines)
 
 
