@@ -238,3 +238,11 @@ def test_summary_and_repr(failing):
     assert text.startswith("FAILED (2 of") and "target: gender shares" in text
     assert "FAILED target: gender shares: shares of 5,000 rows" in text
     assert repr(failing).startswith("<ConformanceReport FAILED (2 checks)")
+
+
+def test_model_may_be_a_file(tmp_path, default, records):
+    default.save(tmp_path / "m.json")
+    from_file = clinicsim.conformance_report(records, tmp_path / "m.json")
+    assert from_file.to_frame().equals(clinicsim.conformance_report(records, default).to_frame())
+    with pytest.raises(clinicsim.ModelError, match="cannot read model file"):
+        clinicsim.conformance_report(records, tmp_path / "nope.yaml")
