@@ -1,7 +1,6 @@
 """Each check on crafted tables: what passes, what fails, and by how much."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from pgmpy.inference import VariableElimination
 from scipy import stats

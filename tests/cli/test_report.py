@@ -42,7 +42,7 @@ def test_skewed_table_fails_with_exit_1_naming_check_and_deviation(capsys, tmp_p
     assert code == 1
     assert out.startswith("FAILED") and "FAILED target: follow-up rate:" in out
     text = report.read_text()
-    line = next(l for l in text.splitlines() if l.startswith("| follow-up rate |"))
+    line = next(row for row in text.splitlines() if row.startswith("| follow-up rate |"))
     deviation = float(line.split("|")[3])
     assert "FAILED" in line and deviation == pytest.approx(0.08, abs=0.03)
 

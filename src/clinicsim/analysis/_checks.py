@@ -152,10 +152,11 @@ def _follow_up_rate(follow_up: np.ndarray, info: ModelInfo, alpha: float) -> Che
     n, k = len(follow_up), int(follow_up.sum())
     test = stats.binomtest(k, n, t.follow_up_rate)
     lo, hi = _interval(k, n, alpha)
-    shown = lo >= t.follow_up_rate - t.follow_up_margin and hi <= t.follow_up_rate + t.follow_up_margin
+    target, margin = t.follow_up_rate, t.follow_up_margin
+    shown = lo >= target - margin and hi <= target + margin
     level = f"{1 - 2 * alpha:.0%}"
     detail = (f"{k:,} of {n:,} rows = {k / n:.4f} [{level}: {lo:.4f}, {hi:.4f}] vs target "
-              f"{t.follow_up_rate:g} ± {t.follow_up_margin:g}; deviation {k / n - t.follow_up_rate:+.4f}; "
+              f"{target:g} ± {margin:g}; deviation {k / n - target:+.4f}; "
               f"within the margin: {'shown' if shown else 'not shown'}")
     return CheckResult("target: follow-up rate", f"exact binomial test + TOST ({level} "
                        "Clopper-Pearson interval)", float(k), float(test.pvalue),
@@ -245,8 +246,8 @@ def _ages(age: np.ndarray, info: ModelInfo, alpha: float, figures: dict[str, Any
               f"(+ {eps:.4f} at {1 - alpha:.0%} confidence) vs margin {t.age_margin:g}: "
               f"within the margin {'shown' if shown else 'not shown'}")
     statistic, pvalue = (fit[0], fit[2]) if fit else (None, None)
-    return CheckResult("target: ages evenly spread", f"chi-square goodness of fit over single "
-                       f"years + DKW band for the distribution function", statistic, pvalue,
+    return CheckResult("target: ages evenly spread", "chi-square goodness of fit over single "
+                       "years + DKW band for the distribution function", statistic, pvalue,
                        distance, t.age_margin, True, detail, shown=shown)
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from scipy import stats
 

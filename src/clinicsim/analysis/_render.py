@@ -65,7 +65,8 @@ def summary(report: ConformanceReport) -> str:
     """A short table for the terminal."""
     lines = [_headline(report), ""]
     width = max(len(c.name) for c in report.checks if c.kind == "target") + 2
-    lines.append(f"  {'check':<{width}}{'result':<17}{'deviation':>10}{'margin':>8}{'p (Holm)':>10}")
+    lines.append(f"  {'check':<{width}}{'result':<17}{'deviation':>10}{'margin':>8}"
+                 f"{'p (Holm)':>10}")
     for c in _by_kind(report, "target"):
         lines.append(f"  {c.name:<{width}}{_STATUS[c.status]:<17}{_num(c.effect):>10}"
                      f"{_num(c.margin):>8}{_num(c.pvalue_holm, 3):>10}")
@@ -79,7 +80,8 @@ def summary(report: ConformanceReport) -> str:
     for c in failed[:_SHOWN_FAILURES]:
         lines.append(f"  FAILED {c.name}: {c.detail}")
     if len(failed) > _SHOWN_FAILURES:
-        lines.append(f"  ... and {len(failed) - _SHOWN_FAILURES} more failed checks (see the report)")
+        lines.append(f"  ... and {len(failed) - _SHOWN_FAILURES} more failed checks "
+                     "(see the report)")
     return "\n".join(lines)
 
 
@@ -101,7 +103,8 @@ def markdown(report: ConformanceReport) -> str:
                    f"| {_num(c.pvalue_holm)} |")
     out.append("")
     out += [f"- **{c.name.removeprefix('target: ')}**: {_md_escape(c.detail)}" for c in targets]
-    out += ["", "## Records", "", "| column | result | invalid rows | detail |", "|---|---|---:|---|"]
+    out += ["", "## Records", "", "| column | result | invalid rows | detail |",
+            "|---|---|---:|---|"]
     for c in _by_kind(report, "records"):
         out.append(f"| {c.name.removeprefix('records: ')} | {_STATUS[c.status]} "
                    f"| {int(c.statistic or 0):,} | {_md_escape(c.detail)} |")
@@ -202,7 +205,8 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
                 f"{_td(_num(c.pvalue_holm), True)}{_td(c.detail)}</tr>")
 
     if failed:
-        parts.append("<h3>Failed model checks</h3>" + _table(columns, [model_row(c) for c in failed]))
+        parts.append("<h3>Failed model checks</h3>"
+                     + _table(columns, [model_row(c) for c in failed]))
     parts.append(f"<details><summary>All {len(model)} model checks</summary>"
                  f"{_table(columns, [model_row(c) for c in model])}</details>")
     for key, png in plots.items():
