@@ -7,6 +7,7 @@
 """
 
 from ._errors import ClinicSimError, InvalidCPDError, ModelError, RecordsError
+from .analysis import conformance_report
 from .model import ClinicModel, default_model, load_model
 from .simulate import sample
 
@@ -16,6 +17,7 @@ __all__ = [
     "InvalidCPDError",
     "ModelError",
     "RecordsError",
+    "conformance_report",
     "default_model",
     "load_model",
     "sample",

@@ -14,6 +14,8 @@ import pandas as pd
 import typer
 
 from ._errors import ClinicSimError
+from .analysis import ConformanceReport, conformance_report
+from .analysis._report import check_report_path
 from .model import ClinicModel, default_model, load_model
 from .simulate import ENGINES, Sampler
 from .simulate._writers import check_records_path, write_records
@@ -47,14 +49,49 @@ def sample_command(
     engine: Annotated[str, typer.Option(help=f"Sampling engine: {' or '.join(ENGINES)}.")] = "numpy",
     extended: Annotated[bool, typer.Option(
         "--extended", help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
-) -> None:
+    report: Annotated[Optional[Path], typer.Option(
+        help="Also check the records and write a conformance report (.html, .md, .json); "
+             "exit 1 if it fails.")] = None,
+) -> int:
     """Generate N synthetic patient visit records."""
     if output is not None:
         check_records_path(output)
+    if report is not None:
+        check_report_path(report)
     sampler = Sampler(_model(model), seed=seed, engine=engine, extended=extended, n=n)
-    rows = write_records(sampler.blocks(), output)
+    kept: list[pd.DataFrame] = []
+    blocks = sampler.blocks()
+    if report is not None:  # keep the blocks for the report (memory: the whole table)
+        blocks = (kept.append(b) or b for b in blocks)
+    rows = write_records(blocks, output)
     if output is not None:
         typer.echo(f"wrote {rows:,} records to {output}", err=True)
+    if report is None:
+        return 0
+    checked = conformance_report(pd.concat(kept, ignore_index=True), sampler.model)
+    return _report(checked, report, err=True)  # standard output may be carrying the CSV
+
+
+@app.command("report")
+def report_command(
+    records: Annotated[Path, typer.Argument(help="Records file: .csv, .parquet or .jsonl.")],
+    model: ModelOption = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "-o", "--output", help="Report file: .html, .md or .json.")] = None,
+    alpha: Annotated[float, typer.Option(help="Family-wise significance level.")] = 0.01,
+) -> int:
+    """Check a records table against the model's targets and CPDs; exit 1 if it fails."""
+    if output is not None:
+        check_report_path(output)
+    return _report(conformance_report(records, _model(model), alpha=alpha), output)
+
+
+def _report(report: ConformanceReport, output: Path | None, err: bool = False) -> int:
+    typer.echo(report.summary(), err=err)
+    if output is not None:
+        report.save(output)
+        typer.echo(f"wrote report to {output}", err=True)
+    return 0 if report.passed else 1
 
 
 @model_app.command("show")

@@ -1,1 +1,12 @@
-"""Statistical conformance of records to a model, and the model's realism against its sources."""
+"""Statistical conformance: records against the model's stated targets and its CPDs.
+
+>>> import clinicsim
+>>> report = clinicsim.conformance_report(clinicsim.sample(5000, seed=42))
+>>> report.passed
+True
+"""
+
+from ._report import REPORT_SUFFIXES, ConformanceReport, conformance_report
+from ._result import CheckResult
+
+__all__ = ["REPORT_SUFFIXES", "CheckResult", "ConformanceReport", "conformance_report"]

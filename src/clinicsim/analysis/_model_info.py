@@ -1,0 +1,104 @@
+"""What the report needs from a model, as plain arrays, computed once per model state.
+
+Exact marginals (pgmpy ``VariableElimination``) cost milliseconds per node; calibration
+runs build hundreds of reports on the same model, so the compiled form is cached under a
+fingerprint of the model's content (CPD values, states, metadata, targets). Editing a CPD
+changes the fingerprint, so a stale entry is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import ClinicModel, Targets, VisitWindow
+
+__all__ = ["ModelInfo", "model_info"]
+
+_CACHE: OrderedDict[str, ModelInfo] = OrderedDict()
+_CACHE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model compiled for the report.
+
+    ``tables[node]`` has shape ``(len(states[node]), n_columns)``: column ``j`` is the
+    distribution of ``node`` given the ``j``-th combination of ``parents[node]`` in C order
+    (the last parent varies fastest), parents' states in their own node's order.
+    """
+
+    name: str
+    nodes: tuple[str, ...]
+    states: dict[str, list[str]]
+    parents: dict[str, tuple[str, ...]]
+    tables: dict[str, np.ndarray]
+    marginals: dict[str, np.ndarray]
+    bands: dict[str, tuple[int, int]]
+    categories: dict[str, str]
+    targets: Targets
+    window: VisitWindow
+
+    def band_of(self, age: np.ndarray) -> np.ndarray:
+        """Code of the age band holding each age (-1 when no band holds it)."""
+        states = self.states["age_group"]
+        lo = np.array([self.bands[s][0] for s in states])
+        hi = np.array([self.bands[s][1] for s in states])
+        order = np.argsort(lo)
+        pos = np.searchsorted(lo[order], age, side="right") - 1
+        code = order[np.clip(pos, 0, None)]
+        return np.where((pos >= 0) & (age <= hi[code]), code, -1)
+
+    def column_labels(self, node: str) -> list[str]:
+        """``gender=male, age_group=0_14`` for each column of ``tables[node]``."""
+        parents = self.parents[node]
+        if not parents:
+            return [""]
+        grids = np.meshgrid(*[np.arange(len(self.states[p])) for p in parents], indexing="ij")
+        combos = zip(*(g.ravel() for g in grids))
+        return [", ".join(f"{p}={self.states[p][i]}" for p, i in zip(parents, c)) for c in combos]
+
+
+def model_info(model: ClinicModel) -> ModelInfo:
+    """The compiled form of ``model`` (cached by content)."""
+    network = model.network
+    cpds = {node: network.get_cpds(node) for node in model.nodes}
+    digest = hashlib.sha256()
+    for node, cpd in cpds.items():
+        digest.update(repr((node, cpd.variables, cpd.state_names)).encode())
+        digest.update(np.ascontiguousarray(cpd.get_values()).tobytes())
+    digest.update(repr((model.name, model.metadata, model.targets)).encode())
+    key = digest.hexdigest()
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    states = {node: model.states(node) for node in model.nodes}
+    parents = {node: tuple(cpd.variables[1:]) for node, cpd in cpds.items()}
+    tables = {}
+    for node, cpd in cpds.items():
+        values = cpd.get_values().reshape(
+            [len(states[node])] + [len(cpd.state_names[p]) for p in parents[node]])
+        # The CPD may list a parent's states in another order than the parent itself.
+        for axis, p in enumerate(parents[node], start=1):
+            order = [list(cpd.state_names[p]).index(s) for s in states[p]]
+            values = np.take(values, order, axis=axis)
+        tables[node] = values.reshape(len(states[node]), -1)
+    info = ModelInfo(
+        name=model.name,
+        nodes=model.nodes,
+        states=states,
+        parents=parents,
+        tables=tables,
+        marginals={node: model.marginal(node).to_numpy() for node in model.nodes},
+        bands=model.age_bands,
+        categories=model.diagnosis_categories,
+        targets=model.targets,
+        window=model.visit_window,
+    )
+    _CACHE[key] = info
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return info

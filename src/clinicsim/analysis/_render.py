@@ -1,0 +1,231 @@
+"""Renderers of a conformance report: plain-text summary, Markdown, JSON and HTML."""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._report import ConformanceReport
+    from ._result import CheckResult
+
+__all__ = ["html", "markdown", "summary", "to_json"]
+
+READING = (
+    "Every test is set up so that a small p-value means the records contradict a target or "
+    "the model; p-values are adjusted together (Holm), so a table drawn from the model fails "
+    "with probability at most alpha. **Not rejected is not the same as matches**: with few "
+    "rows a test cannot tell a 2-point deviation from none. Targets with a margin therefore "
+    "also say whether the match is *shown*: the interval of each share lies inside "
+    "target ± margin (two one-sided tests, TOST), the difference is above its minimum, the "
+    "trend is significantly rising. A significant deviation that is shown to lie inside the "
+    "margin does not fail."
+)
+_SHOWN_FAILURES = 10  # failed checks listed in the terminal summary
+_STATUS = {"failed": "FAILED", "shown": "matches (shown)", "not rejected": "not rejected",
+           "ok": "ok", "skipped": "skipped"}
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}g}"
+
+
+def _headline(report: ConformanceReport) -> str:
+    failed = len(report.failed)
+    tested = sum(c.pvalue is not None for c in report.checks)
+    verdict = "PASSED" if report.passed else f"FAILED ({failed} of {len(report.checks)} checks)"
+    return (f"{verdict}: {report.n_rows:,} records ({report.n_used:,} used) against model "
+            f"{report.model_name!r}; {tested} tests at family-wise alpha {report.alpha:g} (Holm)")
+
+
+def _by_kind(report: ConformanceReport, kind: str) -> list[CheckResult]:
+    return [c for c in report.checks if c.kind == kind]
+
+
+def _model_rows(report: ConformanceReport) -> list[tuple[str, int, int, str]]:
+    """Per node: checks, failures and the smallest Holm-adjusted p-value."""
+    nodes: dict[str, list[CheckResult]] = {}
+    for c in _by_kind(report, "model"):
+        rest = c.name.removeprefix("model: ")
+        node = rest.removeprefix("marginal ").split(" | ")[0]
+        nodes.setdefault(node, []).append(c)
+    rows = []
+    for node, checks in nodes.items():
+        ps = [c.pvalue_holm for c in checks if c.pvalue_holm is not None]
+        rows.append((node, len(checks), sum(not c.passed for c in checks),
+                     _num(min(ps)) if ps else "–"))
+    return rows
+
+
+def summary(report: ConformanceReport) -> str:
+    """A short table for the terminal."""
+    lines = [_headline(report), ""]
+    width = max(len(c.name) for c in report.checks if c.kind == "target") + 2
+    lines.append(f"  {'check':<{width}}{'result':<17}{'deviation':>10}{'margin':>8}"
+                 f"{'p (Holm)':>10}")
+    for c in _by_kind(report, "target"):
+        lines.append(f"  {c.name:<{width}}{_STATUS[c.status]:<17}{_num(c.effect):>10}"
+                     f"{_num(c.margin):>8}{_num(c.pvalue_holm, 3):>10}")
+    records = _by_kind(report, "records")
+    bad = [c for c in records if not c.passed]
+    lines.append(f"  records: {len(records)} columns checked, {len(bad)} with invalid values")
+    model = _by_kind(report, "model")
+    lines.append(f"  model: {len(model)} checks of marginals and CPD columns, "
+                 f"{sum(not c.passed for c in model)} failed")
+    failed = report.failed
+    for c in failed[:_SHOWN_FAILURES]:
+        lines.append(f"  FAILED {c.name}: {c.detail}")
+    if len(failed) > _SHOWN_FAILURES:
+        lines.append(f"  ... and {len(failed) - _SHOWN_FAILURES} more failed checks "
+                     "(see the report)")
+    return "\n".join(lines)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown(report: ConformanceReport) -> str:
+    """The report as Markdown."""
+    out = [f"# Conformance report: {'passed' if report.passed else 'FAILED'}", "",
+           _headline(report) + ".", ""]
+    out += ["## Stated targets", "",
+            "| check | result | deviation | margin | test | p | p (Holm) |",
+            "|---|---|---:|---:|---|---:|---:|"]
+    targets = _by_kind(report, "target")
+    for c in targets:
+        out.append(f"| {c.name.removeprefix('target: ')} | {_STATUS[c.status]} | {_num(c.effect)} "
+                   f"| {_num(c.margin)} | {_md_escape(c.test)} | {_num(c.pvalue)} "
+                   f"| {_num(c.pvalue_holm)} |")
+    out.append("")
+    out += [f"- **{c.name.removeprefix('target: ')}**: {_md_escape(c.detail)}" for c in targets]
+    out += ["", "## Records", "", "| column | result | invalid rows | detail |",
+            "|---|---|---:|---|"]
+    for c in _by_kind(report, "records"):
+        out.append(f"| {c.name.removeprefix('records: ')} | {_STATUS[c.status]} "
+                   f"| {int(c.statistic or 0):,} | {_md_escape(c.detail)} |")
+    out += ["", "## Records against the model", "",
+            "Each node's marginal against the exact marginal, each CPD column with enough rows "
+            "against the observed conditional frequencies (sparse columns pooled).", "",
+            "| node | checks | failed | smallest p (Holm) |", "|---|---:|---:|---:|"]
+    out += [f"| {n} | {k} | {f} | {p} |" for n, k, f, p in _model_rows(report)]
+    failed = [c for c in _by_kind(report, "model") if not c.passed]
+    if failed:
+        out += ["", "Failed:", ""]
+        out += [f"- **{c.name.removeprefix('model: ')}** ({c.test}, p (Holm) "
+                f"{_num(c.pvalue_holm)}, total variation {_num(c.effect)}): {_md_escape(c.detail)}"
+                for c in failed]
+    if report.notes:
+        out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
+    out += ["", "## How to read this report", "", READING, ""]
+    return "\n".join(out)
+
+
+def _finite(x: object) -> object:
+    return None if isinstance(x, float) and not math.isfinite(x) else x
+
+
+def to_json(report: ConformanceReport) -> str:
+    """The report as strict JSON (non-finite numbers become null)."""
+    frame = report.to_frame()
+    checks = [{k: _finite(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    document = {"passed": report.passed, "alpha": report.alpha, "n_rows": report.n_rows,
+                "n_used": report.n_used, "model": report.model_name, "notes": report.notes,
+                "checks": checks}
+    return json.dumps(document, indent=2, allow_nan=False)
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.failed{color:#b00020;font-weight:bold}.shown{color:#1b5e20;font-weight:bold}
+.verdict{font-size:1.3em;padding:.5em 1em;border-radius:4px;display:inline-block}
+.pass{background:#e8f5e9}.fail{background:#fde7e9}
+img{max-width:100%;display:block;margin:1em 0}details{margin:.5em 0}
+"""
+
+
+def _td(text: str, numeric: bool = False, cls: str = "") -> str:
+    attrs = (' class="n"' if numeric else "") + (f' class="{cls}"' if cls else "")
+    return f"<td{attrs}>{_html.escape(text)}</td>"
+
+
+def _table(header: list[str], rows: list[str]) -> str:
+    head = "".join(f"<th>{_html.escape(h)}</th>" for h in header)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _status_td(c: CheckResult) -> str:
+    return _td(_STATUS[c.status], cls=c.status.replace(" ", "-"))
+
+
+def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> str:
+    """A self-contained HTML page (or a fragment for notebooks when ``page`` is False)."""
+    e = _html.escape
+    parts = [f'<p class="verdict {"pass" if report.passed else "fail"}">{e(_headline(report))}</p>']
+    parts.append("<h2>Stated targets</h2>")
+    rows = [f"<tr>{_td(c.name.removeprefix('target: '))}{_status_td(c)}{_td(_num(c.effect), True)}"
+            f"{_td(_num(c.margin), True)}{_td(c.test)}{_td(_num(c.pvalue), True)}"
+            f"{_td(_num(c.pvalue_holm), True)}{_td(c.detail)}</tr>"
+            for c in _by_kind(report, "target")]
+    parts.append(_table(["check", "result", "deviation", "margin", "test", "p", "p (Holm)",
+                         "detail"], rows))
+    plots = {}
+    if figures:
+        from ._figures import render_figures
+
+        plots = render_figures(report._figures)
+    for key in ("gender", "age", "follow_up"):
+        if key in plots:
+            parts.append(_img(plots[key], key))
+    parts.append("<h2>Records</h2>")
+    rows = [f"<tr>{_td(c.name.removeprefix('records: '))}{_status_td(c)}"
+            f"{_td(f'{int(c.statistic or 0):,}', True)}{_td(c.detail)}</tr>"
+            for c in _by_kind(report, "records")]
+    parts.append(_table(["column", "result", "invalid rows", "detail"], rows))
+    parts.append("<h2>Records against the model</h2><p>Each node's marginal against the exact "
+                 "marginal, each CPD column with enough rows against the observed conditional "
+                 "frequencies (sparse columns pooled).</p>")
+    parts.append(_table(["node", "checks", "failed", "smallest p (Holm)"],
+                        [f"<tr>{_td(n)}{_td(str(k), True)}{_td(str(f), True)}{_td(p, True)}</tr>"
+                         for n, k, f, p in _model_rows(report)]))
+    model = _by_kind(report, "model")
+    failed = [c for c in model if not c.passed]
+    columns = ["check", "result", "total variation", "test", "p", "p (Holm)", "detail"]
+
+    def model_row(c: CheckResult) -> str:
+        return (f"<tr>{_td(c.name.removeprefix('model: '))}{_status_td(c)}"
+                f"{_td(_num(c.effect), True)}{_td(c.test)}{_td(_num(c.pvalue), True)}"
+                f"{_td(_num(c.pvalue_holm), True)}{_td(c.detail)}</tr>")
+
+    if failed:
+        parts.append("<h3>Failed model checks</h3>"
+                     + _table(columns, [model_row(c) for c in failed]))
+    parts.append(f"<details><summary>All {len(model)} model checks</summary>"
+                 f"{_table(columns, [model_row(c) for c in model])}</details>")
+    for key, png in plots.items():
+        if key.startswith("cpd:"):
+            parts.append(_img(png, key))
+    if report.notes:
+        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in report.notes)
+                     + "</ul>")
+    reading = e(READING).replace("**Not rejected is not the same as matches**",
+                                 "<strong>Not rejected is not the same as matches</strong>")
+    reading = reading.replace("*shown*", "<em>shown</em>")
+    parts.append(f"<h2>How to read this report</h2><p>{reading}</p>")
+    body = "\n".join(parts)
+    if not page:
+        return f"<div><style>{_CSS}</style>{body}</div>"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>clinicsim conformance report</title><style>{_CSS}</style></head>"
+            f"<body><h1>Conformance report</h1>\n{body}\n</body></html>\n")
+
+
+def _img(png_base64: str, alt: str) -> str:
+    return f'<img alt="{_html.escape(alt)}" src="data:image/png;base64,{png_base64}">'

@@ -1,0 +1,52 @@
+"""Skewed models for the analysis tests: each breaks one stated target."""
+
+import clinicsim
+
+
+def gender_off(model: clinicsim.ClinicModel, points: float = 0.05) -> clinicsim.ClinicModel:
+    """Men ``points`` more, women ``points`` fewer than the 45/43/12 target."""
+    skewed = model.copy()
+    skewed.set_cpd("gender", {"male": 0.45 + points, "female": 0.43 - points, "other": 0.12})
+    return skewed
+
+
+def follow_up_rate(model: clinicsim.ClinicModel, rate: float) -> clinicsim.ClinicModel:
+    """Every follow-up probability scaled so that the overall rate is about ``rate``."""
+    skewed = model.copy()
+    table = skewed.cpd("follow_up")
+    factor = rate / float(model.marginal("follow_up")["True"])
+    table.loc["True"] = (table.loc["True"] * factor).clip(upper=1.0)
+    table.loc["False"] = 1.0 - table.loc["True"]
+    skewed.set_cpd("follow_up", table)
+    return skewed
+
+
+def follow_up_ignores_diagnosis(model: clinicsim.ClinicModel) -> clinicsim.ClinicModel:
+    """P(follow_up | diagnosis, age) replaced by P(follow_up | age): same rate, same age trend
+    overall, no dependence on the diagnosis."""
+    skewed = model.copy()
+    table = skewed.cpd("follow_up")
+    gender = model.cpd("gender")["p"]
+    diagnosis = model.cpd("diagnosis")  # columns (gender, age_group)
+    for age in model.states("age_group"):
+        weights = sum(gender[g] * diagnosis[(g, age)] for g in model.states("gender"))
+        rate = float((weights * table.loc["True"].xs(age, level="age_group")).sum())
+        for dx in model.states("diagnosis"):
+            table.loc["True", (dx, age)] = rate
+            table.loc["False", (dx, age)] = 1.0 - rate
+    skewed.set_cpd("follow_up", table)
+    return skewed
+
+
+def follow_up_falling_with_age(model: clinicsim.ClinicModel, category: str = "chronic"
+                               ) -> clinicsim.ClinicModel:
+    """Within ``category``, follow-up falls from 0.7 in the youngest band by 0.08 a band."""
+    skewed = model.copy()
+    table = skewed.cpd("follow_up")
+    for dx, cat in model.diagnosis_categories.items():
+        if cat == category:
+            for i, age in enumerate(model.states("age_group")):
+                table.loc["True", (dx, age)] = 0.7 - 0.08 * i
+                table.loc["False", (dx, age)] = 0.3 + 0.08 * i
+    skewed.set_cpd("follow_up", table)
+    return skewed

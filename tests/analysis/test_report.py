@@ -1,0 +1,246 @@
+"""Records input (frames and files), validity problems, renderers and saving by suffix."""
+
+import json
+import re
+
+import pytest
+
+import clinicsim
+from clinicsim.analysis import CheckResult, ConformanceReport
+from clinicsim.model import model_from_dict, model_to_dict
+from tests.analysis import helpers
+
+
+@pytest.fixture(scope="module")
+def default():
+    return clinicsim.default_model()
+
+
+@pytest.fixture(scope="module")
+def records(default):
+    return clinicsim.sample(2000, model=default, seed=11)
+
+
+@pytest.fixture(scope="module")
+def failing(default):
+    """A report that fails: gender off by five points."""
+    skewed = clinicsim.sample(5000, model=helpers.gender_off(default), seed=12)
+    return clinicsim.conformance_report(skewed, default)
+
+
+@pytest.fixture(scope="module")
+def html(failing):
+    return failing.to_html()  # figures take a second or two: build them once
+
+
+def test_public_names():
+    assert clinicsim.conformance_report is clinicsim.analysis.conformance_report
+    assert "conformance_report" in clinicsim.__all__
+    assert {"conformance_report", "ConformanceReport", "CheckResult"} <= set(
+        clinicsim.analysis.__all__)
+
+
+def test_report_and_results_are_frozen(failing):
+    assert isinstance(failing, ConformanceReport)
+    with pytest.raises(AttributeError):
+        failing.checks[0].passed = True
+    with pytest.raises(AttributeError):
+        failing.passed = True
+    assert all(isinstance(c, CheckResult) for c in failing.checks)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_files_give_the_same_report_as_the_frame(tmp_path, default, records, suffix):
+    path = tmp_path / f"r{suffix}"
+    if suffix == ".csv":
+        records.to_csv(path, index=False, date_format="%Y-%m-%d")
+    elif suffix == ".parquet":
+        records.to_parquet(path)
+    else:
+        records.assign(visit_date=records.visit_date.dt.strftime("%Y-%m-%d")).to_json(
+            path, orient="records", lines=True)
+    from_file = clinicsim.conformance_report(path, default)
+    from_frame = clinicsim.conformance_report(records, default)
+    assert from_file.to_frame().equals(from_frame.to_frame())
+    assert clinicsim.conformance_report(str(path)).passed
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("missing.csv", "cannot read records file 'missing.csv': no such file"),
+        ("records.txt", "unknown format '.txt'"),
+        (42, "`records` must be a DataFrame or a path"),
+    ],
+)
+def test_unreadable_records_raise_records_error(tmp_path, monkeypatch, source, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "records.txt").write_text("x\n")
+    with pytest.raises(clinicsim.RecordsError, match=re.escape(message)):
+        clinicsim.conformance_report(source)
+
+
+def test_missing_columns_and_empty_tables_raise(records):
+    with pytest.raises(clinicsim.RecordsError, match="missing column.*'age', 'gender'"):
+        clinicsim.conformance_report(records.drop(columns=["gender", "age"]))
+    with pytest.raises(clinicsim.RecordsError, match="no rows"):
+        clinicsim.conformance_report(records.iloc[:0])
+    with pytest.raises(clinicsim.ClinicSimError, match="`alpha` must be a number in"):
+        clinicsim.conformance_report(records, alpha=1.5)
+
+
+def test_invalid_values_are_named_with_rows(records):
+    bad = records.astype({"age": object, "visit_date": object, "follow_up": object,
+                          "diagnosis": object})
+    bad.loc[2, "diagnosis"] = "flu"
+    bad.loc[4, "diagnosis"] = None
+    bad.loc[5, "age"] = "forty"
+    bad.loc[6, "age"] = 120
+    bad.loc[7, "visit_date"] = "2023-12-31"
+    bad.loc[8, "visit_date"] = "someday"
+    bad.loc[9, "follow_up"] = "maybe"
+    bad.loc[10, "patient_id"] = bad.loc[1, "patient_id"]
+    report = clinicsim.conformance_report(bad)
+    assert not report.passed
+    detail = {c.name: c.detail for c in report.failed}
+    assert set(detail) == {"records: diagnosis", "records: age", "records: visit_date",
+                           "records: follow_up", "records: patient_id"}
+    assert "1 row not a state of the model's 'diagnosis' node (row 3 'flu')" in detail[
+        "records: diagnosis"]
+    assert "row 5 (empty)" in detail["records: diagnosis"]
+    assert "row 6 'forty'" in detail["records: age"] and "row 7 120" in detail["records: age"]
+    assert "outside the visit window 2024-01-01..2024-12-31 (row 8 '2023-12-31')" in detail[
+        "records: visit_date"]
+    assert "row 9 'someday'" in detail["records: visit_date"]
+    assert "row 10 'maybe'" in detail["records: follow_up"]
+    assert "repeating an earlier id (row 11 'P0000002')" in detail["records: patient_id"]
+    # the duplicate row is still good data; the seven others are left out
+    assert report.n_used == len(records) - 7
+    assert any("7 of 2,000 rows have invalid values" in n for n in report.notes)
+    statistical = [c for c in report.checks if c.kind != "records"]
+    assert all(c.passed for c in statistical)
+
+
+def test_every_row_invalid_is_an_error(records):
+    with pytest.raises(clinicsim.RecordsError, match="no usable rows.*gender"):
+        clinicsim.conformance_report(records.assign(gender="x"))
+
+
+def test_extra_columns_and_age_group_column(default):
+    records = clinicsim.sample(1000, model=default, seed=13, extended=True)
+    report = clinicsim.conformance_report(records.assign(clinic="north"), default)
+    assert report.passed
+    assert any("columns not checked: diagnosis_code, diagnosis_category, follow_up_date, clinic"
+               in n for n in report.notes)
+    wrong = records.copy()
+    wrong.loc[0, "age"] = 40 if records.loc[0, "age_group"] != "25_44" else 10
+    failed = clinicsim.conformance_report(wrong, default).failed
+    assert [c.name for c in failed] == ["records: age_group"]
+    assert "not the band of the row's age (row 1" in failed[0].detail
+
+
+def test_bool_spellings_of_follow_up(records, default):
+    text = records.assign(follow_up=records.follow_up.map({True: "true", False: "0"}))
+    assert clinicsim.conformance_report(text, default).to_frame().equals(
+        clinicsim.conformance_report(records, default).to_frame())
+
+
+def _with_extra_nodes(model):
+    data = model_to_dict(model)
+    months = [f"{m:02d}" for m in range(1, 13)]
+    data["nodes"]["visit_month"] = {"states": months, "parents": [],
+                                    "cpd": {m: 1 / 12 for m in months}}
+    data["nodes"]["insurance"] = {"states": ["public", "private"], "parents": ["visit_month"],
+                                  "cpd": [{"given": {"visit_month": m},
+                                           "p": {"public": 0.5, "private": 0.5}} for m in months]}
+    return model_from_dict(data)
+
+
+def test_model_with_extra_nodes(default, records):
+    model = _with_extra_nodes(default)
+    assert len(model.nodes) == 7
+    report = clinicsim.conformance_report(records, model)
+    names = [c.name for c in report.checks]
+    assert "model: marginal visit_month" in names
+    assert not any("insurance" in n for n in names)
+    assert any("node 'insurance' is neither a column nor derivable" in n for n in report.notes)
+    assert any("visit_month is derived from visit_date" in n for n in report.notes)
+    month = next(c for c in report.checks if c.name == "model: marginal visit_month")
+    assert month.detail.startswith("2,000 rows vs the exact marginal") and month.pvalue > 0
+
+
+def test_to_frame(failing):
+    frame = failing.to_frame()
+    assert list(frame.columns) == ["kind", "name", "status", "passed", "test", "statistic",
+                                   "pvalue", "pvalue_holm", "effect", "margin", "shown", "detail"]
+    assert len(frame) == len(failing.checks)
+    assert set(frame.loc[~frame.passed, "name"]) == {c.name for c in failing.failed}
+
+
+def test_markdown_names_the_failed_check_and_deviation(failing):
+    text = failing.to_markdown()
+    assert text.startswith("# Conformance report: FAILED")
+    gender = next(c for c in failing.checks if c.name == "target: gender shares")
+    assert f"| gender shares | FAILED | {gender.effect:.4g} | 0.02 |" in text
+    assert "marginal gender" in text and "Not rejected is not the same as matches" in text
+
+
+def test_json_is_strict_and_complete(failing, records):
+    document = json.loads(failing.to_json())
+    assert document["passed"] is False and document["alpha"] == 0.01
+    assert len(document["checks"]) == len(failing.checks)
+    # an impossible value has no finite statistic: it becomes null, not Infinity
+    bad = records.copy()
+    row = bad.index[bad.diagnosis == "adult_checkup"][0]
+    bad.loc[row, "treatment"] = "antibiotic"
+    text = clinicsim.conformance_report(bad).to_json()
+    assert "Infinity" not in text and "NaN" not in text
+    json.loads(text)
+
+
+def test_html_is_self_contained_with_figures(html, failing):
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
+    assert {"gender", "age", "follow_up", "cpd:diagnosis", "cpd:treatment",
+            "cpd:follow_up"} <= set(images)
+    assert not re.search(r'(src|href)="(http|//)', html)
+    assert "FAILED" in html and "gender shares" in html
+    fragment = failing._repr_html_()
+    assert fragment.startswith("<div>") and "<html" not in fragment
+
+
+def test_html_without_figures_is_fast_and_plain(failing):
+    assert "<img" not in failing.to_html(figures=False)
+
+
+@pytest.mark.parametrize("suffix", [".html", ".md", ".json"])
+def test_save_by_suffix(tmp_path, failing, suffix, monkeypatch):
+    monkeypatch.setattr(ConformanceReport, "to_html", lambda self: self.to_markdown() + "<html>")
+    path = failing.save(tmp_path / f"report{suffix}")
+    text = path.read_text(encoding="utf-8")
+    assert {".html": "<html>", ".md": "# Conformance report", ".json": '"passed": false'}[
+        suffix] in text
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_save_refuses_unknown_suffix_and_missing_folder(tmp_path, failing):
+    with pytest.raises(clinicsim.ClinicSimError, match=r"unknown report format '\.txt'"):
+        failing.save(tmp_path / "report.txt")
+    with pytest.raises(clinicsim.ClinicSimError, match="does not exist"):
+        failing.save(tmp_path / "missing" / "report.md")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_summary_and_repr(failing):
+    text = failing.summary()
+    assert text.startswith("FAILED (2 of") and "target: gender shares" in text
+    assert "FAILED target: gender shares: shares of 5,000 rows" in text
+    assert repr(failing).startswith("<ConformanceReport FAILED (2 checks)")
+
+
+def test_model_may_be_a_file(tmp_path, default, records):
+    default.save(tmp_path / "m.json")
+    from_file = clinicsim.conformance_report(records, tmp_path / "m.json")
+    assert from_file.to_frame().equals(clinicsim.conformance_report(records, default).to_frame())
+    with pytest.raises(clinicsim.ModelError, match="cannot read model file"):
+        clinicsim.conformance_report(records, tmp_path / "nope.yaml")
