@@ -147,9 +147,7 @@ def test_bool_spellings_of_follow_up(records, default):
 
 def _with_extra_nodes(model):
     data = model_to_dict(model)
-    months = [f"{m:02d}" for m in range(1, 13)]
-    data["nodes"]["visit_month"] = {"states": months, "parents": [],
-                                    "cpd": {m: 1 / 12 for m in months}}
+    months = data["nodes"]["visit_month"]["states"]
     data["nodes"]["insurance"] = {"states": ["public", "private"], "parents": ["visit_month"],
                                   "cpd": [{"given": {"visit_month": m},
                                            "p": {"public": 0.5, "private": 0.5}} for m in months]}

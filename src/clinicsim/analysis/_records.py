@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import RecordsError
+from ..model import MONTHS
+from ..model._model import MONTH_NODE
 from ._model_info import ModelInfo
 
 __all__ = ["REQUIRED_COLUMNS", "Coded", "code_records", "read_records"]
@@ -140,11 +142,12 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
         elif node == "age_group":
             codes[node] = band
             notes.append("age_group is derived from age with the model's age bands.")
-        elif node == "visit_month" and len(info.states[node]) == 12:
+        elif node == MONTH_NODE:
+            # The model validates that the states are MONTHS, in any order.
+            to_code = np.array([info.states[node].index(m) for m in MONTHS])
             month = days.astype("datetime64[M]").astype(np.int64) % 12
-            codes[node] = np.where(np.isnat(days), -1, month)
-            notes.append(f"visit_month is derived from visit_date: month k is the k-th state "
-                         f"({', '.join(info.states[node][:3])}, ...).")
+            codes[node] = np.where(np.isnat(days), -1, to_code[month])
+            notes.append("visit_month is derived from visit_date.")
         else:
             notes.append(f"node {node!r} is neither a column nor derivable from the records; "
                          "its checks are skipped.")
