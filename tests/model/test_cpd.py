@@ -71,7 +71,7 @@ def test_refused_shapes_and_labels(model):
         model.set_cpd("follow_up", renamed)
     strings = table.astype(object)
     strings.iloc[0, 0] = "0.5"
-    with pytest.raises(InvalidCPDError, match="non-numeric"):
+    with pytest.raises(InvalidCPDError, match="probability of 'True' must be a number; got '0.5'"):
         model.set_cpd("follow_up", strings)
     with pytest.raises(InvalidCPDError, match="unknown node 'mood'"):
         model.set_cpd("mood", table)
