@@ -128,6 +128,9 @@ class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
         return super().construct_mapping(node, deep=deep)
 
 
+_YamlDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, when available: 10x faster
+
+
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [k for k, _ in pairs]
     twice = sorted({k for k in keys if keys.count(k) > 1})
@@ -171,7 +174,7 @@ def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
             raise ModelError(f"cannot write {str(path)!r} as JSON: {exc}") from None
     else:
         try:
-            text = yaml.safe_dump(model_to_dict(model), sort_keys=False, width=100)
+            text = yaml.dump(model_to_dict(model), Dumper=_YamlDumper, sort_keys=False, width=100)
         except yaml.YAMLError as exc:
             raise ModelError(f"cannot write {str(path)!r} as YAML: {exc}") from None
     try:
