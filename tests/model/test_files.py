@@ -455,3 +455,26 @@ def test_read_only_folder(model, tmp_path):
         assert not any(folder.iterdir())
     finally:
         folder.chmod(0o700)
+
+
+def test_permission_errors_are_refused_even_when_running_as_root(model, tmp_path, monkeypatch):
+    """The two cases above, with the PermissionError simulated so that root runs them too."""
+    path = tmp_path / "m.yaml"
+    model.save(path)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(type(path), "read_text", denied)
+        with pytest.raises(ModelError, match="cannot read model file .*m.yaml': Permission denied"):
+            clinicsim.load_model(path)
+    with monkeypatch.context() as patch:
+        patch.setattr("tempfile.mkstemp", denied)
+        with pytest.raises(clinicsim.ClinicSimError, match="cannot write .*Permission denied"):
+            model.save(tmp_path / "other.yaml")
+    with monkeypatch.context() as patch:
+        patch.setattr("os.replace", denied)  # fails at the very end: the temporary must go
+        with pytest.raises(ModelError, match="cannot write model file .*Permission denied"):
+            model.save(tmp_path / "other.yaml")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.yaml"]
