@@ -71,7 +71,7 @@ def test_refused_shapes_and_labels(model):
         model.set_cpd("follow_up", renamed)
     strings = table.astype(object)
     strings.iloc[0, 0] = "0.5"
-    with pytest.raises(InvalidCPDError, match="non-numeric"):
+    with pytest.raises(InvalidCPDError, match="probability of 'True' must be a number; got '0.5'"):
         model.set_cpd("follow_up", strings)
     with pytest.raises(InvalidCPDError, match="unknown node 'mood'"):
         model.set_cpd("mood", table)
@@ -95,3 +95,125 @@ def test_copy_is_independent(model):
     other = model.copy()
     other.set_cpd("gender", {"male": 1.0, "female": 0.0, "other": 0.0})
     assert model.marginal("gender")["male"] == pytest.approx(0.45)
+
+
+# -- the adversarial sweep: every refused edit names what and where, and changes nothing --
+
+
+def edited(node, row, column, value):
+    """A maker: ``node``'s table with one cell (by position) replaced, as object dtype."""
+    def make(model):
+        table = model.cpd(node).astype(object)
+        table.iloc[row, column] = value
+        return table
+    return make
+
+
+def relabelled(node, how):
+    def make(model):
+        table = model.cpd(node)
+        how(table)
+        return table
+    return make
+
+
+def unnamed_swapped(table):
+    table.columns = pd.MultiIndex.from_tuples([(b, a) for a, b in table.columns])
+
+
+REFUSED = {
+    "numeric string": ("gender", lambda m: {"male": "0.45", "female": 0.43, "other": 0.12},
+                       "probability of 'male' must be a number; got '0.45'"),
+    "None": (edited("follow_up", 0, 3, None), "probability of 'True' must be a number; got None"),
+    "bool": (edited("follow_up", 1, 3, True), "probability of 'False' must be a number; got True"),
+    "pd.NA": (edited("follow_up", 0, 3, pd.NA), "must be a number; got <NA>"),
+    "list in a cell": (edited("follow_up", 0, 3, [0.5]), "must be a number; got \\[0.5\\]"),
+    "-inf": (edited("follow_up", 0, 3, -np.inf), "non-finite probability -inf for 'True'"),
+    "int beyond float": ("gender", lambda m: {"male": 10**400, "female": 0, "other": 0},
+                         "non-finite probability inf for 'male'"),
+    "all-zero column": (lambda m: m.cpd("follow_up") * 0, "sums to 0, not 1"),
+    "float32 rounding": (lambda m: m.cpd("follow_up").astype("float32"), "sums to 0.99999997"),
+    "numpy array": (lambda m: m.cpd("follow_up").to_numpy(), "must be a DataFrame .*got ndarray"),
+    "numpy array for root": ("gender", lambda m: np.array([0.45, 0.43, 0.12]),
+                             "a Series or a mapping .*got ndarray"),
+    "Series for non-root": (lambda m: pd.Series({"True": 0.3, "False": 0.7}),
+                            "must be a DataFrame like model.cpd\\(node\\); got Series"),
+    "mapping for non-root": (lambda m: {"True": 0.3, "False": 0.7}, "got dict"),
+    "root with two columns": ("gender", lambda m: pd.concat([m.cpd("gender")] * 2, axis=1),
+                              "root node 'gender' must have one column; got 2"),
+    "duplicated row": (lambda m: pd.concat([m.cpd("follow_up"), m.cpd("follow_up").iloc[[0]]]),
+                       "duplicated \\['True'\\]"),
+    "duplicated column": (lambda m: pd.concat([m.cpd("follow_up"), m.cpd("follow_up").iloc[:, [4]]],
+                                              axis=1),
+                          "duplicated \\['\\(diagnosis=hypertension, age_group=65_74\\)'\\]"),
+    "extra state": (lambda m: pd.concat([m.cpd("follow_up"), m.cpd("follow_up").iloc[[0]] * 0]
+                                        ).set_axis(["True", "False", "Maybe"]),
+                    "unknown \\['Maybe'\\]"),
+    "unknown parent state": (lambda m: m.cpd("follow_up").rename(columns={"0_14": "0-14"}),
+                             "unknown \\['\\(diagnosis=hypertension, age_group=0-14\\)'"),
+    "unnamed levels in the wrong order": (relabelled("follow_up", unnamed_swapped),
+                                          "levels are unnamed, so they are read in parent order"),
+    "levels named wrongly": (relabelled("follow_up", lambda t: setattr(
+        t, "columns", t.columns.set_names(["dx", "age"]))), "column levels must be its parents"),
+    "one level named": (relabelled("follow_up", lambda t: setattr(
+        t, "columns", t.columns.set_names([None, "age_group"]))), "got \\[None, 'age_group'\\]"),
+    "flat tuples, not levels": (relabelled("follow_up", lambda t: setattr(
+        t, "columns", pd.Index(list(t.columns), tupleize_cols=False))), "needs 2 column level"),
+    "transposed": (lambda m: m.cpd("follow_up").T, "rows must be its states"),
+    "empty frame": (lambda m: pd.DataFrame(), "missing \\['True', 'False'\\]"),
+    "nonexistent node": ("mood", lambda m: m.cpd("gender"), "unknown node 'mood'"),
+    "unhashable node": (["gender"], lambda m: m.cpd("gender"), "unknown node \\['gender'\\]"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED.values(), ids=REFUSED.keys())
+def test_refused_edit_changes_nothing(model, case):
+    node, make, message = case if len(case) == 3 else ("follow_up", *case)
+    before = {n: model.cpd(n) for n in model.nodes}
+    with pytest.raises(InvalidCPDError, match=message):
+        model.set_cpd(node, make(model))
+    for n in model.nodes:
+        pd.testing.assert_frame_equal(model.cpd(n), before[n])
+
+
+ACCEPTED = {
+    "unnamed levels in parent order": lambda t: t.set_axis(
+        pd.MultiIndex.from_tuples(list(t.columns)), axis=1),
+    "nullable Float64": lambda t: t.astype("Float64"),
+    "categorical row labels": lambda t: t.set_axis(pd.CategoricalIndex(t.index), axis=0),
+    "bool row labels read as 'True'/'False'": lambda t: t.set_axis([True, False], axis=0),
+    "off by 1e-12": lambda t: t + np.array([[1e-12], [0.0]]),
+}
+
+
+@pytest.mark.parametrize("change", ACCEPTED.values(), ids=ACCEPTED.keys())
+def test_accepted_variants_set_the_same_table(model, change):
+    table = model.cpd("follow_up")
+    model.set_cpd("follow_up", change(table.copy()))
+    pd.testing.assert_frame_equal(model.cpd("follow_up"), table, atol=1e-11)
+
+
+def test_root_accepts_series_and_shuffled_frame(model):
+    model.set_cpd("gender", pd.Series({"other": 0.2, "male": 0.5, "female": 0.3}))
+    assert model.cpd("gender")["p"].to_dict() == {"male": 0.5, "female": 0.3, "other": 0.2}
+    model.set_cpd("gender", model.cpd("gender").iloc[::-1])
+    assert model.states("gender") == ["male", "female", "other"]
+    assert model.cpd("gender")["p"].tolist() == [0.5, 0.3, 0.2]
+
+
+def test_single_parent_node_aligns_by_label(model):
+    data = clinicsim.model.model_to_dict(model)
+    data["nodes"]["smoker"] = {"states": ["yes", "no"], "parents": ["age_group"], "cpd": [
+        {"given": {"age_group": b}, "p": {"yes": i / 10, "no": 1 - i / 10}}
+        for i, b in enumerate(model.states("age_group"))]}
+    m = clinicsim.model.model_from_dict(data)
+    table = m.cpd("smoker")
+    assert table.columns.name == "age_group"
+    m.set_cpd("smoker", table.iloc[::-1, ::-1])
+    pd.testing.assert_frame_equal(m.cpd("smoker"), table)
+    m.set_cpd("smoker", table.rename_axis(columns=None))
+    pd.testing.assert_frame_equal(m.cpd("smoker"), table)
+    twice = table.set_axis(["0_14", "0_14", *table.columns[2:]], axis=1)
+    with pytest.raises(InvalidCPDError, match="missing \\['\\(age_group=15_24\\)'\\].*duplicated"):
+        m.set_cpd("smoker", twice)
+    pd.testing.assert_frame_equal(m.cpd("smoker"), table)

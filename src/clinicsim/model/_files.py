@@ -6,12 +6,15 @@ file is gathered into one :class:`ModelError` whose ``errors`` name node, column
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import math
 import os
 import re
-from datetime import date
+import stat
+from collections.abc import Hashable
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from ._model import (
     SUM_TOLERANCE,
     ClinicModel,
     Targets,
+    as_probability,
     check_column,
     column_label,
 )
@@ -42,8 +46,15 @@ __all__ = ["PRESETS", "default_model", "load_model", "model_from_dict", "model_t
 
 SCHEMA_VERSION = 1
 PRESETS = {"default": "default.yaml", "us-office-visits": "us_office_visits.yaml"}
-MAX_FILE_BYTES = 20 * 2**20  # a model is a few kB; refuse to parse anything enormous
+# The default model is 70 kB; PyYAML needs about 1 s and 40 MB per MiB, so 4 MiB leaves
+# room for big hand-made models while a stray 100 MB file is refused before it is read.
+MAX_FILE_BYTES = 4 * 2**20
 SUFFIXES = (".yaml", ".yml", ".json", ".bif", ".xmlbif")
+TOP_KEYS = ("schema_version", "name", "description", "metadata", "targets", "nodes")
+NODE_KEYS = ("states", "parents", "cpd")
+# pgmpy's XMLBIF writer silently rewrites other characters to "_" (and BIF cannot hold
+# commas or quotes), so names outside this set would not survive a round trip.
+_PGMPY_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 def default_model() -> ClinicModel:
@@ -59,6 +70,8 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
     suffix that is not a file is a preset: ``"default"`` (the brief's clinic) or
     ``"us-office-visits"`` (the same clinic with NAMCS 2019 primary-care ages and sexes).
     """
+    if not isinstance(source, (str, os.PathLike)):
+        raise ModelError(f"model file path must be a str or os.PathLike; got {source!r}")
     path = Path(source)
     if str(source) in PRESETS and not path.exists():
         text = resources.files(__package__).joinpath("data", PRESETS[str(source)]).read_text()
@@ -68,42 +81,112 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "
                          f"use one of {', '.join(SUFFIXES)} or a preset {sorted(PRESETS)}")
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
-    if size > MAX_FILE_BYTES:
-        raise ModelError(f"model file {str(path)!r} is {size / 2**20:.0f} MiB; "
+    if not stat.S_ISREG(info.st_mode):  # a folder, or a pipe/device that could block forever
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ModelError(f"cannot read model file {str(path)!r}: it is {kind}")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ModelError(f"model file {str(path)!r} is {info.st_size / 2**20:.1f} MiB; "
                          f"the limit is {MAX_FILE_BYTES // 2**20} MiB")
     if suffix in (".bif", ".xmlbif"):
         return _load_pgmpy(path, suffix)
     try:
         text = path.read_text(encoding="utf-8-sig")
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"cannot parse model file {str(path)!r}: {first}") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"cannot parse model file {str(path)!r}: not UTF-8 text "
+                         f"(byte {exc.start})") from None
+    try:
+        data = (json.loads(text, object_pairs_hook=_json_object) if suffix == ".json"
+                else yaml.load(text, Loader=_YamlLoader))  # noqa: S506 -- a safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ModelError(f"cannot parse model file {str(path)!r}: "
+                         f"{exc.problem or exc.context}{where}") from None
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ModelError(f"cannot parse model file {str(path)!r}: {exc}") from None
     return model_from_dict(data, source=str(path))
 
 
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """``yaml.safe_load``'s loader (libyaml's when available) that refuses duplicate keys.
+
+    PyYAML keeps the last of two equal keys, so a hand-edited file with ``male:`` twice
+    would silently lose a value. Like ``SafeLoader`` it constructs no Python objects.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *anchor" merges may be overridden on purpose
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            if isinstance(key, Hashable):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_YamlDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, when available: 10x faster
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ValueError(f"duplicate key {twice[0]!r}")
+    return dict(pairs)
+
+
 def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` by suffix, atomically."""
-    suffix = Path(path).suffix.lower()
+    """Write ``model`` to ``path`` by suffix, atomically.
+
+    The whole file is rendered in memory first, so a model that cannot be written in the
+    format is refused before anything touches the disk.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ModelError(f"model file path must be a str or os.PathLike; got {path!r}")
+    target = Path(path)
+    suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "
                          f"use one of {', '.join(SUFFIXES)}")
-    with atomic_path(path) as tmp:
-        if suffix == ".bif":
-            from pgmpy.readwrite import BIFWriter
+    if target.is_dir():
+        raise ModelError(f"cannot write model file {str(path)!r}: it is a folder")
+    if suffix in (".bif", ".xmlbif"):
+        from pgmpy.readwrite import BIFWriter, XMLBIFWriter
 
-            BIFWriter(model.network).write(str(tmp))
-        elif suffix == ".xmlbif":
-            from pgmpy.readwrite import XMLBIFWriter
-
-            XMLBIFWriter(model.network).write(str(tmp))
-        elif suffix == ".json":
-            tmp.write_text(json.dumps(model_to_dict(model), indent=1) + "\n")
-        else:
-            tmp.write_text(yaml.safe_dump(model_to_dict(model), sort_keys=False, width=100))
+        bad = [f"node {n!r}" for n in model.nodes if not _PGMPY_NAME.match(n)]
+        bad += [f"state {s!r} of {n!r}" for n in model.nodes for s in model.states(n)
+                if not _PGMPY_NAME.match(s)]
+        if bad:
+            raise ModelError(f"cannot write {str(path)!r}: {suffix[1:].upper()} names must be "
+                             f"letters, digits and '_' to survive a round trip; "
+                             f"{', '.join(bad[:5])}" + (" and more" if len(bad) > 5 else "")
+                             + "; save as .yaml or .json instead")
+        writer = BIFWriter if suffix == ".bif" else XMLBIFWriter
+        text = str(writer(model.network))
+    elif suffix == ".json":
+        try:
+            text = json.dumps(model_to_dict(model), indent=1, allow_nan=False) + "\n"
+        except (TypeError, ValueError) as exc:
+            raise ModelError(f"cannot write {str(path)!r} as JSON: {exc}") from None
+    else:
+        try:
+            text = yaml.dump(model_to_dict(model), Dumper=_YamlDumper, sort_keys=False, width=100)
+        except yaml.YAMLError as exc:
+            raise ModelError(f"cannot write {str(path)!r} as YAML: {exc}") from None
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(f"cannot write model file {str(path)!r}: {exc.strerror}") from None
 
 
 def model_to_dict(model: ClinicModel) -> dict[str, Any]:
@@ -150,19 +233,31 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     if not isinstance(data, dict):
         raise ModelError(f"{source}: expected a mapping at the top level; got {type(data).__name__}")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:  # not 1.0, True or "1"
         raise ModelError(f"{source}: unsupported schema_version {version!r}; "
                          f"this clinicsim reads {SCHEMA_VERSION}")
     nodes = data.get("nodes")
     if not isinstance(nodes, dict) or not nodes:
         raise ModelError(f"{source}: 'nodes' must be a mapping of node name -> definition")
+    unknown = [k for k in data if k not in TOP_KEYS]
+    if unknown:
+        errors.append(f"unknown top-level entries {unknown}; a model file has {list(TOP_KEYS)}")
+    for key in ("name", "description"):
+        if not isinstance(data.get(key, ""), str):
+            errors.append(f"{key!r} must be a string; got {data[key]!r}")
     errors += [f"required node {n!r} is missing" for n in REQUIRED_NODES if n not in nodes]
 
     states: dict[str, list[str]] = {}
     for node, spec in nodes.items():
+        if not isinstance(node, str) or not node:
+            errors.append(f"node names must be non-empty strings; got {node!r}")
+            continue
         if not isinstance(spec, dict):
             errors.append(f"node {node!r}: expected a mapping with states, parents, cpd")
             continue
+        unknown = [k for k in spec if k not in NODE_KEYS]
+        if unknown:
+            errors.append(f"node {node!r}: unknown entries {unknown}; a node has {list(NODE_KEYS)}")
         st = spec.get("states")
         if not isinstance(st, list) or not st:
             errors.append(f"node {node!r}: 'states' must be a non-empty list")
@@ -180,6 +275,9 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
             errors.append(f"node {node!r}: states must be the twelve months {list(MONTHS)} "
                           f"(in any order); got {st}")
             continue
+        if node == "follow_up" and sorted(st) != ["False", "True"]:
+            errors.append(f"node 'follow_up': states must be 'True' and 'False'; got {st}")
+            continue
         states[node] = st
 
     graph = nx.DiGraph()
@@ -187,7 +285,8 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     cpds: list[TabularCPD] = []
     for node, st in states.items():
         parents = nodes[node].get("parents") or []
-        if not isinstance(parents, list) or any(p not in nodes for p in parents) \
+        if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents) \
+                or any(p not in nodes for p in parents) \
                 or len(set(parents)) != len(parents) or node in parents:
             errors.append(f"node {node!r}: 'parents' must list other nodes once each; got {parents!r}")
             continue
@@ -202,14 +301,14 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
                 state_names={node: st, **{p: states[p] for p in parents}},
             ))
     if not nx.is_directed_acyclic_graph(graph):
-        cycle = " -> ".join(e[0] for e in nx.find_cycle(graph)) 
+        cycle = " -> ".join(e[0] for e in nx.find_cycle(graph))
         errors.append(f"the network has a cycle: {cycle}")
 
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
         errors.append("'metadata' must be a mapping (age_bands, diagnoses, visit_window)")
         metadata = {}
-    metadata = _check_metadata(metadata, states, errors)
+    metadata = _check_metadata(copy.deepcopy(metadata), states, errors)  # the caller keeps theirs
     targets = _parse_targets(data.get("targets"), states, errors)
     if errors:
         raise ModelError([f"{source}: {e}" for e in errors])
@@ -238,10 +337,7 @@ def _parse_cpd(node, spec, st, parents, states, errors) -> np.ndarray | None:
             errors.append(f"CPD for {node!r}: a root node's cpd is a mapping state -> probability")
             return None
         values = _probabilities(node, "", spec, st, errors)
-        if values is None:
-            return None
-        errors += check_column(node, "", values)
-        return values.reshape(-1, 1) if len(errors) == n_before else None
+        return None if values is None else values.reshape(-1, 1)
     if not isinstance(spec, list):
         errors.append(f"CPD for {node!r}: cpd must be a list of {{given: ..., p: ...}} columns")
         return None
@@ -257,7 +353,7 @@ def _parse_cpd(node, spec, st, parents, states, errors) -> np.ndarray | None:
             continue
         combo = tuple(given[p] for p in parents)
         label = column_label(tuple(parents), tuple(map(str, combo)))
-        if combo not in index:
+        if not all(isinstance(c, str) for c in combo) or combo not in index:
             unknown = [f"{p}={given[p]!r}" for p in parents if given[p] not in states[p]]
             errors.append(f"CPD for {node!r} column {label}: unknown parent state {', '.join(unknown)}")
             continue
@@ -265,9 +361,8 @@ def _parse_cpd(node, spec, st, parents, states, errors) -> np.ndarray | None:
             errors.append(f"CPD for {node!r} column {label} appears twice")
             continue
         seen.add(combo)
-        values = _probabilities(node, f" column {label}", column.get("p"), st, errors)
+        values = _probabilities(node, label, column.get("p"), st, errors)
         if values is not None:
-            errors += check_column(node, label, values)
             table[:, index[combo]] = values
     missing = [column_label(tuple(parents), c) for c in combos if c not in seen]
     if missing:
@@ -276,35 +371,33 @@ def _parse_cpd(node, spec, st, parents, states, errors) -> np.ndarray | None:
     return table if len(errors) == n_before else None
 
 
-def _probabilities(node, where, spec, st, errors) -> np.ndarray | None:
+def _probabilities(node, label, spec, st, errors) -> np.ndarray | None:
+    """One column ``{state: p}`` as an array in ``st``'s order, or None with errors added."""
+    where = f"CPD for {node!r}" + (f" column {label}" if label else "")
     if not isinstance(spec, dict):
-        errors.append(f"CPD for {node!r}{where}: expected a mapping state -> probability")
+        errors.append(f"{where}: expected a mapping state -> probability")
         return None
     missing = [s for s in st if s not in spec]
     unknown = [s for s in spec if s not in st]
     if missing or unknown:
-        errors.append(f"CPD for {node!r}{where}: missing states {missing}, unknown states {unknown}")
+        errors.append(f"{where}: missing states {missing}, unknown states {unknown}")
         return None
-    bad = {s: v for s, v in spec.items() if isinstance(v, bool) or not isinstance(v, (int, float))}
-    if bad:
-        s, v = next(iter(bad.items()))
-        errors.append(f"CPD for {node!r}{where}: probability of {s!r} must be a number; got {v!r}")
-        return None
-    return np.array([float(spec[s]) for s in st])
+    values, problems = check_column(node, label, st, [spec[s] for s in st])
+    errors += problems
+    return values
 
 
 def _check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) -> dict:
     bands = meta.get("age_bands")
     ages = states.get("age_group", [])
-    if not isinstance(bands, dict) or sorted(map(str, bands)) != sorted(ages):
+    if not isinstance(bands, dict) or set(bands) != set(ages):
         errors.append(f"metadata.age_bands must give [min, max] for each age_group state {ages}; "
-                      f"got {sorted(map(str, bands)) if isinstance(bands, dict) else bands!r}")
+                      f"got {list(bands) if isinstance(bands, dict) else bands!r}")
     else:
         spans = []
         for band in ages:
             span = bands[band]
-            if (not isinstance(span, list) or len(span) != 2
-                    or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)):
+            if not _int_pair(span):
                 errors.append(f"metadata.age_bands[{band!r}] must be [min, max] integers; got {span!r}")
             elif not 0 <= span[0] <= span[1] <= 130:
                 errors.append(f"metadata.age_bands[{band!r}] = {span} is reversed or outside 0-130")
@@ -319,29 +412,36 @@ def _check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str])
                               f"(ages {hi1 + 1}-{lo2 - 1})")
     dx = meta.get("diagnoses")
     dx_states = states.get("diagnosis", [])
-    if not isinstance(dx, dict) or sorted(dx) != sorted(dx_states):
-        errors.append("metadata.diagnoses must give {code, category} for each diagnosis state")
+    if not isinstance(dx, dict) or set(dx) != set(dx_states):
+        given = list(dx) if isinstance(dx, dict) else []
+        errors.append("metadata.diagnoses must give {code, category} for each diagnosis state; "
+                      f"missing {[d for d in dx_states if d not in given]}, "
+                      f"unknown {[d for d in given if d not in dx_states]}")
     else:
         for d in dx_states:
             m = dx[d]
-            if not isinstance(m, dict) or m.get("category") not in CATEGORIES or not m.get("code"):
+            if not isinstance(m, dict) or m.get("category") not in CATEGORIES \
+                    or not isinstance(m.get("code"), str) or not m["code"]:
                 errors.append(f"metadata.diagnoses[{d!r}] needs a code and a category in "
                               f"{list(CATEGORIES)}; got {m!r}")
     window = meta.get("visit_window")
-    try:
-        start = date.fromisoformat(str(window["start"]))
-        end = date.fromisoformat(str(window["end"]))
-        weights = [float(w) for w in window.get("weekday_weights", [1.0] * 7)]
-    except (TypeError, KeyError, ValueError) as exc:
-        errors.append(f"metadata.visit_window needs ISO dates start and end and optional "
-                      f"weekday_weights; {exc}")
+    if not isinstance(window, dict):
+        errors.append("metadata.visit_window must be a mapping {start, end, weekday_weights}; "
+                      f"got {window!r}")
     else:
-        if end < start:
-            errors.append(f"metadata.visit_window ends ({end}) before it starts ({start})")
-        if len(weights) != 7 or min(weights) < 0 or sum(weights) <= 0 \
-                or not all(map(math.isfinite, weights)):
+        start, end = (_iso_date(window.get(k), f"metadata.visit_window.{k}", errors)
+                      for k in ("start", "end"))
+        if start and end:
+            if end < start:
+                errors.append(f"metadata.visit_window ends ({end}) before it starts ({start})")
+            # YAML reads an unquoted 2024-01-01 as a date; keep the file's form, a string.
+            window.update(start=start.isoformat(), end=end.isoformat())
+        weights = window.get("weekday_weights", [1.0] * 7)
+        floats = [as_probability(w) for w in weights] if isinstance(weights, list) else []
+        if len(floats) != 7 or None in floats or not all(map(math.isfinite, floats)) \
+                or min(floats) < 0 or sum(floats) <= 0:
             errors.append(f"metadata.visit_window.weekday_weights must be 7 non-negative numbers "
-                          f"(Mon..Sun), not all zero; got {weights}")
+                          f"(Mon..Sun), not all zero; got {weights!r}")
         holiday = window.get("holiday_weight", 0.0)
         if isinstance(holiday, bool) or not isinstance(holiday, (int, float)) \
                 or not 0 <= holiday < math.inf:
@@ -354,43 +454,97 @@ def _check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str])
     days = meta.get("follow_up_days")
     for cat in CATEGORIES:
         span = days.get(cat) if isinstance(days, dict) else None
-        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(x, int) for x in span)
-                and 1 <= span[0] <= span[1]):
+        if not (_int_pair(span) and 1 <= span[0] <= span[1]):
             errors.append(f"metadata.follow_up_days[{cat!r}] must be [min, max] days >= 1; got {span!r}")
     return meta
 
 
+def _int_pair(span: Any) -> bool:
+    """``[min, max]``: a list of two ints (not bools: YAML reads ``yes`` as True)."""
+    return isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any, where: str, errors: list[str]) -> date | None:
+    """A ``YYYY-MM-DD`` string (or a YAML date) as a date, or None with an error added."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # 2024-02-30
+    errors.append(f"{where} must be a date YYYY-MM-DD; got {value!r}")
+    return None
+
+
 def _parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) -> Targets | None:
-    try:
-        shares = {str(k): float(v) for k, v in spec["gender"]["shares"].items()}
-        targets = Targets(
-            gender_shares=shares,
-            gender_margin=float(spec["gender"]["margin"]),
-            follow_up_rate=float(spec["follow_up"]["rate"]),
-            follow_up_margin=float(spec["follow_up"]["margin"]),
-            priority_categories=tuple(spec["follow_up_priority"]["categories"]),
-            priority_min_difference=float(spec["follow_up_priority"]["min_difference"]),
-            trend_category=str(spec["follow_up_age_trend"]["category"]),
-            age_min=int(spec["age"]["min"]),
-            age_max=int(spec["age"]["max"]),
-            age_margin=float(spec["age"]["margin"]),
-        )
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        errors.append(f"targets: missing or malformed entry {exc}; see the default model's targets")
+    """The stated targets; each malformed entry is named by its path, e.g. targets.age.min."""
+    if not isinstance(spec, dict):
+        errors.append(f"'targets' must be a mapping (see the default model's targets); got {spec!r}")
         return None
-    if "gender" in states and sorted(shares) != sorted(states["gender"]):
-        errors.append(f"targets.gender.shares must name the gender states {states['gender']}")
-    if abs(sum(shares.values()) - 1) > SUM_TOLERANCE or min(shares.values()) < 0:
+    n_before = len(errors)
+
+    def entry(path: str) -> Any:
+        value = spec
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    def number(path: str, lo: float, hi: float, *, open_: bool = False, integer: bool = False):
+        value = entry(path)
+        x = as_probability(value)
+        if x is None or not (lo < x < hi if open_ else lo <= x <= hi) \
+                or (integer and type(value) is not int):
+            kind = "an integer" if integer else "a number"
+            span = f"({lo}, {hi})" if open_ else f"[{lo}, {hi}]"
+            errors.append(f"targets.{path} must be {kind} in {span}; got {value!r}")
+        return value
+
+    shares = entry("gender.shares")
+    if not isinstance(shares, dict) or not shares:
+        errors.append(f"targets.gender.shares must map each gender state to its share; got {shares!r}")
+        shares = {}
+    for k in shares:
+        number(f"gender.shares.{k}", 0, 1)
+    gender = states.get("gender", list(shares))
+    if shares and set(shares) != set(gender):
+        errors.append(f"targets.gender.shares must name the gender states {gender}; "
+                      f"missing {[g for g in gender if g not in shares]}, "
+                      f"unknown {[g for g in shares if g not in gender]}")
+    elif len(errors) == n_before and abs(sum(shares.values()) - 1) > SUM_TOLERANCE:
         errors.append(f"targets.gender.shares sum to {sum(shares.values()):.12g}, not 1")
-    if not 0 <= targets.follow_up_rate <= 1:
-        errors.append(f"targets.follow_up.rate must be in [0, 1]; got {targets.follow_up_rate}")
-    for name in ("gender_margin", "follow_up_margin", "age_margin"):
-        if not 0 < getattr(targets, name) < 1:
-            errors.append(f"targets: {name} must be in (0, 1); got {getattr(targets, name)}")
-    unknown = [c for c in (*targets.priority_categories, targets.trend_category) if c not in CATEGORIES]
-    if unknown:
-        errors.append(f"targets: unknown diagnosis categories {unknown}; use {list(CATEGORIES)}")
-    return targets
+    categories = entry("follow_up_priority.categories")
+    if not isinstance(categories, list) or not categories \
+            or not all(isinstance(c, str) and c in CATEGORIES for c in categories):
+        errors.append(f"targets.follow_up_priority.categories must be a list of categories "
+                      f"from {list(CATEGORIES)}; got {categories!r}")
+    trend = entry("follow_up_age_trend.category")
+    if not isinstance(trend, str) or trend not in CATEGORIES:
+        errors.append(f"targets.follow_up_age_trend.category must be one of {list(CATEGORIES)}; "
+                      f"got {trend!r}")
+    values = {
+        "gender_margin": number("gender.margin", 0, 1, open_=True),
+        "follow_up_rate": number("follow_up.rate", 0, 1),
+        "follow_up_margin": number("follow_up.margin", 0, 1, open_=True),
+        "priority_min_difference": number("follow_up_priority.min_difference", 0, 1),
+        "age_min": number("age.min", 0, 130, integer=True),
+        "age_max": number("age.max", 0, 130, integer=True),
+        "age_margin": number("age.margin", 0, 1, open_=True),
+    }
+    if len(errors) > n_before:
+        return None
+    if values["age_min"] > values["age_max"]:
+        errors.append(f"targets.age: min {values['age_min']} is above max {values['age_max']}")
+        return None
+    return Targets(
+        gender_shares={k: float(v) for k, v in shares.items()},
+        priority_categories=tuple(categories), trend_category=trend,
+        age_min=values.pop("age_min"), age_max=values.pop("age_max"),
+        **{k: float(v) for k, v in values.items()},
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -408,13 +562,16 @@ def _load_pgmpy(path: Path, suffix: str) -> ClinicModel:
     except Exception as exc:  # pgmpy raises anything from pyparsing/ElementTree errors to KeyError
         raise ModelError(f"cannot parse {suffix[1:].upper()} file {str(path)!r}: "
                          f"{type(exc).__name__}: {exc}") from None
+    kind = suffix[1:].upper()
+    if not network.nodes():
+        raise ModelError(f"{str(path)}: no variables found; is it a {kind} file?")
+    no_table = sorted(n for n in network.nodes() if network.get_cpds(n) is None)
+    if no_table:
+        raise ModelError(f"{str(path)}: no probability table for {no_table}")
     defaults = model_to_dict(default_model())
     nodes = {}
     for node in network.nodes():
         cpd = network.get_cpds(node)
-        if cpd is None:
-            nodes[node] = {"states": [], "parents": []}
-            continue
         parents = list(cpd.variables[1:])
         st = [str(s) for s in cpd.state_names[node]]
         values = cpd.get_values()
@@ -434,7 +591,15 @@ def _load_pgmpy(path: Path, suffix: str) -> ClinicModel:
     other = {"code": "R69", "category": "other"}  # R69: illness, unspecified
     meta["diagnoses"] = {d: meta["diagnoses"].get(d, other)
                          for d in nodes.get("diagnosis", {}).get("states", [])}
-    return model_from_dict(
-        {**defaults, "name": path.stem, "description": f"read from {path.name}", "nodes": nodes},
-        source=str(path),
-    )
+    try:
+        return model_from_dict(
+            {**defaults, "name": path.stem, "description": f"read from {path.name}", "nodes": nodes},
+            source=str(path),
+        )
+    except ModelError as exc:
+        if any("metadata" in e or "targets" in e for e in exc.errors):
+            exc.errors.append(f"{str(path)}: a {kind} file holds the network only; metadata and "
+                              "targets come from the default model, so its states must match "
+                              "(or save the model as .yaml)")
+            raise ModelError(exc.errors) from None
+        raise

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
-
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 with warnings.catch_warnings():
-    # pgmpy 1.1 warns about its own deprecated estimators on import; nothing to act on here.
-    warnings.simplefilter("ignore", FutureWarning)
+    # pgmpy 1.1's own modules (inference, sampling) import its deprecated
+    # pgmpy.estimators.StructureScore, which warns; clinicsim never uses it. Only that
+    # message is silenced, so any other deprecation still fails the tests.
+    warnings.filterwarnings("ignore", r"`pgmpy\.estimators\.\w+` is deprecated",
+                            FutureWarning)
     from pgmpy.factors.discrete import TabularCPD
     from pgmpy.inference import VariableElimination
     from pgmpy.models import DiscreteBayesianNetwork
@@ -78,17 +81,45 @@ def column_label(parents: tuple[str, ...], combo: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"{p}={s}" for p, s in zip(parents, combo)) + ")"
 
 
-def check_column(node: str, label: str, probs: np.ndarray) -> list[str]:
-    """Every problem of one CPD column (finite, non-negative, sums to 1)."""
+def as_probability(value: object) -> float | None:
+    """``value`` as a float if it is a real number, else None.
+
+    Strings (even ``"0.5"``), bools, None and ``pd.NA`` are not numbers: a hand-edited
+    ``"0.5"`` or ``True`` is more likely a mistake than a probability.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float range (JSON allows 10**400): not finite
+        return math.inf
+
+
+def check_column(
+    node: str, label: str, states: Sequence[str], values: Sequence[object]
+) -> tuple[np.ndarray | None, list[str]]:
+    """One CPD column as floats, and every problem with it.
+
+    Each value must be a real number, finite and non-negative, and the column must sum
+    to 1 within ``SUM_TOLERANCE``. ``label`` names the column (empty for a root node).
+    Shared by :meth:`ClinicModel.set_cpd` and the model-file parser, so both refuse the
+    same things with the same words.
+    """
     where = f"CPD for {node!r}" + (f" column {label}" if label else "")
-    if not np.all(np.isfinite(probs)):
-        return [f"{where} has a non-finite probability ({', '.join(map(str, probs))})"]
-    if np.any(probs < 0):
-        return [f"{where} has a negative probability {probs.min():g}"]
-    total = probs.sum()
-    if abs(total - 1.0) > SUM_TOLERANCE:
-        return [f"{where} sums to {total:.12g}, not 1"]
-    return []
+    probs = [as_probability(v) for v in values]
+    errors = [f"{where}: probability of {s!r} must be a number; got {v!r}"
+              for s, v, p in zip(states, values, probs) if p is None]
+    if errors:
+        return None, errors
+    array = np.array(probs, dtype=float)
+    errors = [f"{where} has a non-finite probability {p:g} for {s!r}"
+              for s, p in zip(states, array) if not math.isfinite(p)]
+    errors += [f"{where} has a negative probability {p:g} for {s!r}"
+               for s, p in zip(states, array) if -math.inf < p < 0]
+    if not errors and abs(array.sum() - 1.0) > SUM_TOLERANCE:
+        errors.append(f"{where} sums to {array.sum():.12g}, not 1")
+    return (None, errors) if errors else (array, [])
 
 
 class ClinicModel:
@@ -182,7 +213,7 @@ class ClinicModel:
 
     # -- CPDs -----------------------------------------------------------------------
     def _get_cpd(self, node: str) -> TabularCPD:
-        if node not in self._network.nodes():
+        if not isinstance(node, str) or node not in self._network.nodes():
             raise InvalidCPDError(f"unknown node {node!r}; the model's nodes are {list(self.nodes)}")
         return self._network.get_cpds(node)
 
@@ -223,29 +254,31 @@ class ClinicModel:
         frame = _as_frame(node, table, expected)
         errors = []
         rows = [str(s) for s in frame.index]
-        if sorted(rows) != sorted(states) or len(set(rows)) != len(rows):
-            missing = sorted(set(states) - set(rows))
-            extra = sorted(set(rows) - set(states))
-            errors.append(f"CPD for {node!r}: rows must be its states {states}; "
-                          f"missing {missing}, unknown {extra}")
+        if sorted(rows) != sorted(states):
+            missing = [s for s in states if s not in rows]
+            extra = [r for r in dict.fromkeys(rows) if r not in states]
+            twice = [s for s in states if rows.count(s) > 1]
+            errors.append(f"CPD for {node!r}: rows must be its states {states} once each; "
+                          f"missing {missing}, unknown {extra}"
+                          + (f", duplicated {twice}" if twice else ""))
         columns = _align_columns(node, frame, parents, expected, errors)
         if errors:
             raise InvalidCPDError(errors)
         frame = frame.set_axis(rows, axis=0).loc[states]
         frame.columns = columns
-        frame = frame[expected]
-        bad = [v for v in frame.to_numpy(dtype=object).ravel() if not _is_number(v)]
-        if bad:
-            raise InvalidCPDError(f"CPD for {node!r} has non-numeric values {bad[:3]}")
-        values = frame.to_numpy(dtype=float)
+        values = frame[expected].to_numpy(dtype=object)
+        probs = np.empty(values.shape)
         for j, combo in enumerate(expected):
             combo = combo if isinstance(combo, tuple) else (combo,)
             label = column_label(parents, combo) if parents else ""
-            errors += check_column(node, label, values[:, j])
+            column, problems = check_column(node, label, states, values[:, j])
+            errors += problems
+            if column is not None:
+                probs[:, j] = column
         if errors:
             raise InvalidCPDError(errors)
         new = TabularCPD(
-            node, len(states), values,
+            node, len(states), probs,
             evidence=list(parents) or None,
             evidence_card=[len(cpd.state_names[p]) for p in parents] or None,
             state_names={v: list(cpd.state_names[v]) for v in cpd.variables},
@@ -307,10 +340,6 @@ def _topological_order(network: DiscreteBayesianNetwork) -> list[str]:
     return order
 
 
-def _is_number(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-
-
 def _as_frame(node: str, table: object, expected: pd.Index) -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
@@ -347,9 +376,12 @@ def _align_columns(
     if len(set(got)) != len(got) or set(got) != set(want):
         missing = [column_label(parents, c) for c in want if c not in set(got)][:5]
         extra = [column_label(parents, c) for c in got if c not in set(want)][:5]
+        twice = [column_label(parents, c) for c in dict.fromkeys(got) if got.count(c) > 1][:5]
+        hint = (f" (the column levels are unnamed, so they are read in parent order "
+                f"{list(parents)}; name them to align by label)" if not names else "")
         errors.append(f"CPD for {node!r}: columns must be every combination of "
                       f"{list(parents)} once; missing {missing}, unknown {extra}"
-                      + (", duplicated columns" if len(set(got)) != len(got) else ""))
+                      + (f", duplicated {twice}" if twice else "") + hint)
         return expected
     if len(parents) == 1:
         return pd.Index([c[0] for c in got], name=parents[0])
