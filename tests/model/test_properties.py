@@ -59,7 +59,7 @@ class Recipe:
         for parent, child in self.extra_edges:
             nodes[child]["parents"].append(parent)
         rng = np.random.default_rng(self.seed)
-        for node in REQUIRED_NODES:
+        for node in nodes:  # visit_month too: its columns follow the diagnoses
             spec = nodes[node]
             spec["parents"] = [str(p) for p in rng.permutation(spec["parents"])]
             states = spec["states"]
