@@ -15,8 +15,7 @@ import typer
 
 from ._errors import ClinicSimError
 from .model import ClinicModel, default_model, load_model
-from .simulate import ENGINES, Sampler
-from .simulate._writers import check_records_path, write_records
+from .simulate import ENGINES, write_sample
 
 app = typer.Typer(
     add_completion=False,
@@ -41,18 +40,25 @@ def _model(path: Path | None) -> ClinicModel:
 def sample_command(
     n: Annotated[int, typer.Option("-n", "--n", help="Number of records.")] = 5000,
     seed: Annotated[Optional[int], typer.Option(help="Seed; the same seed gives the same records.")] = None,
-    output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted).")] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted); "
+        "DIR/ for partitioned Parquet.")] = None,
     model: ModelOption = None,
     engine: Annotated[str, typer.Option(help=f"Sampling engine: {' or '.join(ENGINES)}.")] = "numpy",
     extended: Annotated[bool, typer.Option(
         "--extended", help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
+    chunk_size: Annotated[Optional[int], typer.Option(
+        help="Rows made and written at a time (memory is bounded by it); output is the same "
+        "whatever the size.")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        help="Sample on N local Dask worker processes (needs clinicsim[dask]).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="Sample on the Dask cluster whose scheduler is at ADDRESS.")] = None,
 ) -> None:
     """Generate N synthetic patient visit records."""
-    if output is not None:
-        check_records_path(output)
-    sampler = Sampler(_model(model), seed=seed, engine=engine, extended=extended, n=n)
-    rows = write_records(sampler.blocks(), output)
+    rows = write_sample(output, n, model=_model(model), seed=seed, engine=engine,
+                        extended=extended, chunk_size=chunk_size, workers=workers,
+                        scheduler=scheduler)
     if output is not None:
         typer.echo(f"wrote {rows:,} records to {output}", err=True)
 

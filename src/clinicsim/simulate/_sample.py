@@ -137,7 +137,9 @@ class Sampler:
         self.n = check_n(n)
         if engine not in ENGINES:
             raise ClinicSimError(f"`engine` must be one of {', '.join(ENGINES)}; got {engine!r}")
-        self.model = default_model() if model is None else model
+        # A snapshot: later edits to the caller's model never change this sampler's rows,
+        # here or on a Dask worker that unpickles it.
+        self.model = default_model() if model is None else model.copy()
         self.root = as_seed_sequence(seed)
         self.engine = engine
         self.extended = bool(extended)
@@ -166,6 +168,16 @@ class Sampler:
         self._fu_lo = np.array([spans[categories[d]][0] for d in dx], np.int64)
         self._fu_span = np.array([spans[categories[d]][1] - spans[categories[d]][0] + 1 for d in dx])
         self._cached: tuple[int, dict[str, np.ndarray]] = (-1, {})
+
+    def __getstate__(self) -> dict:
+        # Dask ships samplers to workers: send the model, not the tables or the cached block.
+        state = self.__dict__ | {"_cached": (-1, {})}
+        del state["_compiled"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._compiled = [self._compile(node) for node in self.nodes]
 
     def _compile(self, node: str) -> _Table:
         cpd = self.model.network.get_cpds(node)
