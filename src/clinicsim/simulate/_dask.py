@@ -135,7 +135,7 @@ def dask_client(workers: int | None = None,
         if scheduler is None:
             address = stack.enter_context(distributed.LocalCluster(
                 n_workers=workers or 1, threads_per_worker=1, host="127.0.0.1",
-                dashboard_address=None, silence_logs=logging.ERROR))
+                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
         else:
             address = scheduler
         try:
