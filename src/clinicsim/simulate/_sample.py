@@ -7,6 +7,7 @@ into chunks, processes or Dask partitions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import numpy as np
@@ -23,6 +24,12 @@ BLOCK_ROWS = 1 << 16
 ENGINES = ("numpy", "pgmpy")
 COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment", "follow_up")
 EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category", "follow_up_date")
+
+
+@functools.lru_cache(maxsize=1)
+def _default_model() -> ClinicModel:
+    """The default model, parsed once (reading its YAML takes ~0.1 s); samplers copy it."""
+    return default_model()
 
 
 def check_chunk_size(size: object) -> int:
@@ -102,12 +109,10 @@ class _Table:
         # About 1 row in 32 lands in a bucket with a CDF step and takes the slow path.
         self.buckets = 1 << int(np.ceil(np.log2(32 * self.card)))
         edges = np.arange(self.buckets + 1) / self.buckets
-        guide = []
-        for column in cdf:
-            lo = np.searchsorted(column, edges[:-1], side="right")
-            hi = np.searchsorted(column, edges[1:], side="right")
-            guide.append(np.where(lo == hi, lo, ~lo))  # ~lo < 0 marks "walk from lo"
-        self.guide = np.concatenate(guide).astype(np.int32)
+        # steps[j, b]: CDF entries of column j at or below edge b (searchsorted, 'right')
+        steps = (cdf[:, :, None] <= edges).sum(axis=1)
+        lo, hi = steps[:, :-1], steps[:, 1:]
+        self.guide = np.where(lo == hi, lo, ~lo).astype(np.int32).ravel()  # ~lo: walk from lo
 
     def draw(self, column: np.ndarray, u: np.ndarray) -> np.ndarray:
         """States for rows with parent combination ``column`` and uniforms ``u``."""
@@ -139,7 +144,7 @@ class Sampler:
             raise ClinicSimError(f"`engine` must be one of {', '.join(ENGINES)}; got {engine!r}")
         # A snapshot: later edits to the caller's model never change this sampler's rows,
         # here or on a Dask worker that unpickles it.
-        self.model = default_model() if model is None else model.copy()
+        self.model = (_default_model() if model is None else model).copy()
         self.root = as_seed_sequence(seed)
         self.engine = engine
         self.extended = bool(extended)
