@@ -3,10 +3,12 @@
     python benchmarks/bench.py            # the full run (about a minute on 2 cores)
     python benchmarks/bench.py --quick    # smaller sizes, for a smoke test
 
-Times are the best of a few repetitions after a warm-up, on this machine only. The
-streaming row runs the CLI in a child process and reads its peak RSS from
-``getrusage(RUSAGE_CHILDREN)``, so the figure is the whole process: interpreter,
-imports and buffers.
+In-process times are the best of a few repetitions after a warm-up, measured as this
+process's CPU time (``time.process_time``): the sampling is single-threaded and the
+machines this runs on are often shared, where wall time mostly measures the neighbours.
+The streaming row runs the CLI in a child process and gives its wall time, start-up
+included, and its peak RSS from ``getrusage(RUSAGE_CHILDREN)``: the whole process,
+interpreter, imports and buffers.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ RECORD_UNIFORMS = 3  # uniforms a row draws after the network: age, visit day, f
 def best_time(fn, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
