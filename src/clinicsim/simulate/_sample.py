@@ -118,7 +118,7 @@ class _Table:
         """States for rows with parent combination ``column`` and uniforms ``u``."""
         key = column * self.buckets
         key += (u * self.buckets).astype(np.intp)
-        state = self.guide[key].astype(np.intp)
+        state = self.guide[key]  # int32 codes: half the memory traffic of intp
         walk = np.flatnonzero(state < 0)
         if walk.size:
             at, base, uw = ~state[walk], column[walk] * self.card, u[walk]
