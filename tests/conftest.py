@@ -12,3 +12,12 @@ def model() -> clinicsim.ClinicModel:
 def se(p: float, n: int) -> float:
     """Standard error of a proportion ``p`` estimated from ``n`` rows."""
     return (p * (1 - p) / n) ** 0.5
+
+
+def assert_same_frame(left, right) -> None:
+    """Same columns, dtypes, index and values; much quicker than pandas' assert_frame_equal
+    on large categorical columns (which it compares value by value)."""
+    assert list(left.columns) == list(right.columns)
+    assert left.dtypes.equals(right.dtypes), (left.dtypes, right.dtypes)
+    assert left.index.equals(right.index)
+    assert left.equals(right)

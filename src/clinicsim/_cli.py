@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -17,8 +18,7 @@ from ._errors import ClinicSimError
 from .analysis import ConformanceReport, conformance_report
 from .analysis._report import check_report_path
 from .model import ClinicModel, default_model, load_model
-from .simulate import ENGINES, Sampler
-from .simulate._writers import check_records_path, write_records
+from .simulate import ENGINES, sample, write_sample
 
 app = typer.Typer(
     add_completion=False,
@@ -42,34 +42,40 @@ def _model(path: Path | None) -> ClinicModel:
 @app.command("sample")
 def sample_command(
     n: Annotated[int, typer.Option("-n", "--n", help="Number of records.")] = 5000,
-    seed: Annotated[Optional[int], typer.Option(help="Seed; the same seed gives the same records.")] = None,
-    output: Annotated[Optional[Path], typer.Option(
-        "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted).")] = None,
+    seed: Annotated[Optional[int], typer.Option(
+        min=0, help="Seed (an integer >= 0); the same seed gives the same records.")] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted); "
+        "DIR/ for partitioned Parquet.")] = None,
     model: ModelOption = None,
     engine: Annotated[str, typer.Option(help=f"Sampling engine: {' or '.join(ENGINES)}.")] = "numpy",
     extended: Annotated[bool, typer.Option(
         "--extended", help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
+    chunk_size: Annotated[Optional[int], typer.Option(
+        help="Rows made and written at a time (memory is bounded by it); output is the same "
+        "whatever the size.")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        help="Sample on N local Dask worker processes (needs clinicsim[dask]).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="Sample on the Dask cluster whose scheduler is at ADDRESS.")] = None,
     report: Annotated[Optional[Path], typer.Option(
         help="Also check the records and write a conformance report (.html, .md, .json); "
              "exit 1 if it fails.")] = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
-    if output is not None:
-        check_records_path(output)
     if report is not None:
         check_report_path(report)
-    sampler = Sampler(_model(model), seed=seed, engine=engine, extended=extended, n=n)
-    kept: list[pd.DataFrame] = []
-    blocks = sampler.blocks()
-    if report is not None:  # keep the blocks for the report (memory: the whole table)
-        blocks = (kept.append(b) or b for b in blocks)
-    rows = write_records(blocks, output)
+    m = _model(model)
+    root = np.random.SeedSequence(seed)  # one stream for the file and for the report
+    rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
+                        chunk_size=chunk_size, workers=workers, scheduler=scheduler)
     if output is not None:
         typer.echo(f"wrote {rows:,} records to {output}", err=True)
     if report is None:
         return 0
-    checked = conformance_report(pd.concat(kept, ignore_index=True), sampler.model)
-    return _report(checked, report, err=True)  # standard output may be carrying the CSV
+    # The report needs the whole table in memory; it is made again from the same seed.
+    records = sample(n, model=m, seed=root, engine=engine, extended=extended)
+    return _report(conformance_report(records, m), report, err=True)  # stdout may hold the CSV
 
 
 @app.command("report")

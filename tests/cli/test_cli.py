@@ -29,6 +29,14 @@ def test_sample_writes_by_suffix(capsys, tmp_path, suffix):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
+def test_sample_chunk_size_changes_nothing(capsys, tmp_path):
+    for size in ("1000", "70000"):
+        code, _, err = run(capsys, "sample", "-n", "70000", "--seed", "3", "--chunk-size", size,
+                           "-o", str(tmp_path / f"r{size}.parquet"))
+        assert code == 0 and "wrote 70,000 records" in err
+    assert (tmp_path / "r1000.parquet").read_bytes() == (tmp_path / "r70000.parquet").read_bytes()
+
+
 def test_sample_to_stdout(capsys):
     code, out, _ = run(capsys, "sample", "-n", "3", "--seed", "1", "--extended", "--engine", "pgmpy")
     lines = out.splitlines()
@@ -48,6 +56,12 @@ def test_sample_to_stdout(capsys):
         (["sample", "--model", "nope.yaml"], "cannot read model file 'nope.yaml'"),
         (["sample", "--bogus"], "No such option: --bogus"),
         (["model", "show", "mood"], "unknown node 'mood'"),
+        (["sample", "--chunk-size", "0"], "`chunk_size` must be a positive integer; got 0"),
+        (["sample", "--chunk-size", "-2"], "`chunk_size` must be a positive integer; got -2"),
+        (["sample", "--workers", "0"], "`workers` must be a positive integer; got 0"),
+        (["sample", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"],
+         "give either `workers` or `scheduler`, not both"),
+        (["sample", "-o", "no/such/dir/"], "folder 'no/such' does not exist"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(capsys, tmp_path, monkeypatch, argv, message):

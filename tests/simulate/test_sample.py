@@ -135,3 +135,29 @@ def test_ages_evenly_spread(records):
     counts = np.bincount(records.age, minlength=90)
     assert len(counts) == 90  # no age above 89
     assert stats.chisquare(counts).pvalue > 0.001
+
+
+def test_guide_table_is_inverse_cdf():
+    """The numpy engine's lookup gives exactly searchsorted(cdf, u, 'right'), zeros included."""
+    from clinicsim.simulate._sample import _Table
+
+    rng = np.random.default_rng(4)
+    values = rng.dirichlet(np.full(9, 0.3), size=40).T  # (states, columns)
+    values[[0, 3, 4, 8], ::3] = 0.0  # zero-probability states, first and last among them
+    values /= values.sum(axis=0)
+    table = _Table("x", (), (), values)
+    cdf = np.cumsum(values.T, axis=1)
+    column = rng.integers(0, 40, 200_000)
+    u = rng.random(200_000)
+    # u exactly on CDF steps, at 0 and just below 1
+    u[:1000] = cdf[column[:1000], rng.integers(0, 8, 1000)]
+    u[1000:1010], u[1010:1020] = 0.0, np.nextafter(1.0, 0.0)
+    u = np.minimum(u, np.nextafter(1.0, 0.0))
+    last = 8 - np.argmax(values[::-1] > 0, axis=0)  # the last possible state of each column
+    expected = [min(np.searchsorted(cdf[j], x, side="right"), last[j])
+                for j, x in zip(column[:5000], u[:5000])]
+    got = table.draw(column, u)
+    assert got[:5000].tolist() == expected
+    assert got.max() < 9 and not np.isin(got[::3][column[::3] % 3 == 0], [0, 3, 4, 8]).any()
+    counts = np.bincount(got[column == 1], minlength=9)
+    assert (counts[values[:, 1] == 0] == 0).all()

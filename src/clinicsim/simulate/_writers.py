@@ -12,9 +12,10 @@ import pandas as pd
 from .._errors import ClinicSimError
 from .._io import atomic_path
 
-__all__ = ["RECORD_SUFFIXES", "check_records_path", "write_records"]
+__all__ = ["RECORD_SUFFIXES", "ROW_GROUP_ROWS", "check_records_path", "write_records"]
 
 RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")
+ROW_GROUP_ROWS = 1 << 20  # Parquet row group: fixed, so output bytes never depend on chunking
 
 
 def check_records_path(path: str | os.PathLike[str]) -> Path:
@@ -64,19 +65,36 @@ def _write_jsonl(chunks: Iterable[pd.DataFrame], out) -> int:
 
 
 def _write_parquet(chunks: Iterable[pd.DataFrame], path: Path) -> int:
+    """Parquet in row groups of ``ROW_GROUP_ROWS``, whatever the size of the chunks.
+
+    Chunks are re-cut into fixed row groups (each written from contiguous arrays), so the
+    file's bytes depend only on the rows, not on how they arrived.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = 0
+    rows = held = 0
+    pending: list[pa.Table] = []
     writer = None
     try:
         for chunk in chunks:
             table = pa.Table.from_pandas(chunk, preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema)
-            writer.write_table(table)
-            rows += len(chunk)
+            pending.append(table)
+            held += len(table)
+            rows += len(table)
+            while held >= ROW_GROUP_ROWS:
+                held_table = pa.concat_tables(pending)
+                _write_row_group(writer, held_table.slice(0, ROW_GROUP_ROWS))
+                pending, held = [held_table.slice(ROW_GROUP_ROWS)], held - ROW_GROUP_ROWS
+        if held:
+            _write_row_group(writer, pa.concat_tables(pending))
     finally:
         if writer is not None:
             writer.close()
     return rows
+
+
+def _write_row_group(writer, table) -> None:
+    writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_ROWS)

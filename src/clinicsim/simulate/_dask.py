@@ -1,0 +1,170 @@
+"""Dask: the records table as a ``dask.dataframe`` built from the sampler's blocks.
+
+Partitions are whole blocks, so a partition is computed anywhere (a thread, a process,
+a remote worker) from the root seed and its block indices alone, and the computed
+table equals ``sample(n, seed=...)`` whatever the partitioning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .._errors import ClinicSimError
+from .._random import SeedLike
+from ..model import ClinicModel
+from ._sample import BLOCK_ROWS, Sampler, check_chunk_size
+
+if TYPE_CHECKING:
+    import dask.dataframe
+    import distributed
+
+__all__ = ["PARTITION_BLOCKS", "check_cluster", "dask_client", "in_order", "partition_bounds", "to_dask"]
+
+PARTITION_BLOCKS = 16  # default partition: 16 blocks, 1,048,576 rows
+_INSTALL = "pip install 'clinicsim[dask]'"
+
+
+def _import(module: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ClinicSimError(f"{module} is not installed; {_INSTALL}") from None
+
+
+def partition_bounds(n: int, npartitions: int | None = None) -> list[int]:
+    """Row boundaries ``[0, ..., n]`` of ``npartitions`` partitions, on block boundaries.
+
+    With more partitions than blocks, partitions are slices of blocks (each computes
+    the blocks it overlaps); the rows are the same either way.
+    """
+    blocks = -(-n // BLOCK_ROWS)
+    if npartitions is None:
+        npartitions = -(-blocks // PARTITION_BLOCKS)
+    if isinstance(npartitions, bool) or not isinstance(npartitions, int) \
+            or not 1 <= npartitions <= n:
+        raise ClinicSimError(f"`npartitions` must be an integer from 1 to n={n}; got {npartitions!r}")
+    if npartitions <= blocks:
+        return [min(n, blocks * i // npartitions * BLOCK_ROWS) for i in range(npartitions + 1)]
+    return [n * i // npartitions for i in range(npartitions + 1)]
+
+
+class _Partition:
+    """Rows ``start..stop-1`` of one sampler, indexed ``start..stop-1`` as in the full table."""
+
+    def __init__(self, sampler: Sampler) -> None:
+        self.sampler = sampler
+        self._token = uuid.uuid4().hex
+
+    def __dask_tokenize__(self) -> str:  # unique per to_dask call; pickling it would be slow
+        return self._token
+
+    def __call__(self, bounds: tuple[int, int]) -> pd.DataFrame:
+        start, stop = bounds
+        return self.sampler.rows(start, stop).set_axis(pd.RangeIndex(start, stop))
+
+
+def to_dask(
+    n: int,
+    model: ClinicModel | None = None,
+    seed: SeedLike = None,
+    npartitions: int | None = None,
+    *,
+    engine: str = "numpy",
+    extended: bool = False,
+) -> dask.dataframe.DataFrame:
+    """The records of ``sample(n, model=model, seed=seed)`` as a Dask DataFrame.
+
+    Each partition draws its own blocks from the root seed, so computing the frame on
+    any scheduler gives the same rows, index ``0..n-1`` and dtypes as :func:`sample`.
+    ``seed=None`` draws fresh entropy once, here, and every partition shares it.
+
+    Parameters
+    ----------
+    n, model, seed, engine, extended
+        As for :func:`clinicsim.sample`.
+    npartitions : int, optional
+        Number of partitions; by default one per 16 blocks (1,048,576 rows).
+
+    Examples
+    --------
+    >>> from clinicsim.simulate import to_dask
+    >>> frame = to_dask(200_000, seed=1, npartitions=2)
+    >>> frame.npartitions, len(frame.compute())
+    (2, 200000)
+    """
+    dd = _import("dask.dataframe")
+    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n)
+    edges = partition_bounds(sampler.n, npartitions)
+    ranges = list(zip(edges[:-1], edges[1:]))
+    meta = sampler.rows(0, 1).iloc[:0]
+    return dd.from_map(_Partition(sampler), ranges, meta=meta, divisions=(*edges[:-1], n - 1),
+                       label="clinicsim-sample", enforce_metadata=False)
+
+
+def check_cluster(workers: int | None, scheduler: str | None) -> None:
+    """Bad ``workers``/``scheduler`` arguments as a ClinicSimError naming them."""
+    if workers is not None and scheduler is not None:
+        raise ClinicSimError(f"give either `workers` or `scheduler`, not both; got workers={workers!r}"
+                             f" and scheduler={scheduler!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ClinicSimError(f"`workers` must be a positive integer; got {workers!r}")
+    if scheduler is not None and not scheduler.strip():
+        raise ClinicSimError(f"`scheduler` must be an address such as tcp://host:8786; got {scheduler!r}")
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None,
+                scheduler: str | None = None) -> Iterator[distributed.Client]:
+    """A ``distributed.Client``: on ``workers`` local processes, or connected to ``scheduler``.
+
+    A local cluster listens on the loopback interface only and is shut down on exit.
+    """
+    check_cluster(workers, scheduler)
+    distributed = _import("distributed")
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:
+            address = stack.enter_context(distributed.LocalCluster(
+                n_workers=workers or 1, threads_per_worker=1, host="127.0.0.1",
+                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
+        else:
+            address = scheduler
+        try:
+            client = stack.enter_context(distributed.Client(address, timeout="10s"))
+        except OSError as exc:
+            raise ClinicSimError(f"cannot connect to scheduler {scheduler!r}: {exc}") from None
+        yield client
+
+
+def in_order(frame: dask.dataframe.DataFrame, client: distributed.Client,
+             ahead: int | None = None) -> Iterator[pd.DataFrame]:
+    """The computed partitions of ``frame``, in order, with at most ``ahead`` in flight.
+
+    Workers compute ahead of the writer but never more than ``ahead`` partitions
+    (default: twice the cluster's threads), so memory stays bounded.
+    """
+    if ahead is None:
+        ahead = 2 * max(1, sum(client.nthreads().values()))
+    parts = iter(frame.to_delayed())
+    running: deque = deque(client.compute(p) for _, p in zip(range(ahead), parts))
+    while running:
+        future = running.popleft()
+        for part in parts:
+            running.append(client.compute(part))
+            break
+        yield future.result()
+        future.release()
+
+
+def partition_rows(chunk_size: int) -> int:
+    """Rows per partition for a requested chunk size: whole blocks, at least one."""
+    return -(-check_chunk_size(chunk_size) // BLOCK_ROWS) * BLOCK_ROWS

@@ -1,0 +1,128 @@
+"""Sample straight to a file, chunk by chunk, in this process or on a Dask cluster.
+
+Whatever the chunk size, the number of workers or the scheduler, the same seed writes
+the same bytes: chunks and partitions are slices of the sampler's fixed blocks, and
+the writers cut their output independently of how rows arrive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from .._errors import ClinicSimError
+from .._random import SeedLike
+from ..model import ClinicModel
+from ._sample import BLOCK_ROWS, Sampler, check_chunk_size
+from ._writers import check_records_path, write_records
+
+__all__ = ["CHUNK_ROWS", "PROGRESS_MIN_ROWS", "is_directory", "progress", "write_sample"]
+
+CHUNK_ROWS = 16 * BLOCK_ROWS  # default chunk: 1,048,576 rows, about 100 MB at its peak
+PROGRESS_MIN_ROWS = 2_000_000  # shorter runs take about a second: no bar
+
+
+def is_directory(output: str | os.PathLike[str]) -> bool:
+    """``-o DIR/``: a trailing slash or an existing directory means partitioned Parquet."""
+    return str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+def write_sample(
+    output: str | os.PathLike[str] | None,
+    n: int,
+    *,
+    model: ClinicModel | None = None,
+    seed: SeedLike = None,
+    engine: str = "numpy",
+    extended: bool = False,
+    chunk_size: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    show_progress: bool | None = None,
+) -> int:
+    """Write ``sample(n, ...)`` to ``output`` (CSV on standard output if None); return rows.
+
+    Rows are made and written ``chunk_size`` at a time (memory is bounded by a chunk),
+    in this process, on ``workers`` local Dask processes, or on the Dask ``scheduler`` at
+    an address. ``output`` ending in ``/`` (or an existing directory) gets partitioned
+    Parquet, one file per chunk, written by the workers. Files appear only complete.
+    ``show_progress=None`` shows a bar on standard error when it is a terminal, the
+    output is a file and the run is long.
+    """
+    from ._dask import check_cluster
+
+    directory = output is not None and is_directory(output)
+    if directory:
+        _check_directory(Path(output))
+    elif output is not None:
+        check_records_path(output)
+    chunk_size = CHUNK_ROWS if chunk_size is None else check_chunk_size(chunk_size)
+    check_cluster(workers, scheduler)
+    on_cluster = workers is not None or scheduler is not None
+    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n)
+    if show_progress is None:
+        show_progress = output is not None and sampler.n >= PROGRESS_MIN_ROWS \
+            and sys.stderr.isatty()
+    if not on_cluster and not directory:
+        chunks = sampler.chunks(chunk_size)
+        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
+
+    from ._dask import dask_client, in_order, partition_rows, to_dask
+
+    rows_per_partition = partition_rows(chunk_size)
+    frame = to_dask(sampler.n, model=sampler.model, seed=sampler.root, engine=engine,
+                    extended=extended, npartitions=-(-sampler.n // rows_per_partition))
+    with dask_client(workers, scheduler) if on_cluster else contextlib.nullcontext() as client:
+        if directory:
+            return _write_directory(frame, Path(output))
+        chunks = (part.reset_index(drop=True) for part in in_order(frame, client))
+        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
+
+
+def _check_directory(path: Path) -> None:
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ClinicSimError(f"output {str(path)!r}: directory is not empty")
+    if not path.parent.is_dir():
+        raise ClinicSimError(f"output {str(path)!r}: folder {str(path.parent)!r} does not exist")
+
+
+def _write_directory(frame, path: Path) -> int:
+    """Partitioned Parquet in a temporary folder beside ``path``, renamed when complete."""
+    _check_directory(path)  # again: it may have changed while the cluster started
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    try:
+        frame.to_parquet(tmp, write_index=False)
+        if path.exists():
+            path.rmdir()
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return len(frame)
+
+
+def progress(chunks: Iterable[pd.DataFrame], total: int) -> Iterator[pd.DataFrame]:
+    """Pass ``chunks`` through, drawing a bar with rows/s and ETA on standard error."""
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.0f} rows/s" if task.speed else "", style="cyan")
+
+    bar = Progress("records", BarColumn(), MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
+                   "eta", TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    with bar:
+        task = bar.add_task("records", total=total)
+        for chunk in chunks:
+            yield chunk
+            bar.advance(task, len(chunk))
