@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 import clinicsim
-from clinicsim.model import model_from_dict, model_to_dict
+from clinicsim.model import MONTHS, model_from_dict, model_to_dict
 
 N = 400_000
 ALPHA = 0.01
@@ -21,8 +21,12 @@ MIN_CELL = 20  # states rarer than this (both samples together) are pooled into 
 
 
 def codes(records: pd.DataFrame, model: clinicsim.ClinicModel) -> dict[str, np.ndarray]:
-    """Each node's state codes, from the records' columns (extended records carry all five)."""
-    return {node: pd.Categorical(records[node].astype(str), categories=model.states(node)).codes
+    """Each node's state codes, from the records' columns (extended records carry all five;
+    visit_month is the month of visit_date)."""
+    month = np.asarray(MONTHS)[records.visit_date.dt.month.to_numpy() - 1]
+    columns = {node: records[node].astype(str) for node in model.nodes if node != "visit_month"}
+    columns["visit_month"] = month
+    return {node: pd.Categorical(columns[node], categories=model.states(node)).codes
             for node in model.nodes}
 
 
