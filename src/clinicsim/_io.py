@@ -1,38 +1,109 @@
-"""Atomic output: write to a temporary file beside the target, rename at the end."""
+"""Files in and out: atomic output beside the target, and checks on an input file before reading."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
-from collections.abc import Iterator
+import secrets
+import shutil
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ._errors import ClinicSimError
 
-__all__ = ["atomic_path"]
+__all__ = ["atomic_dir", "atomic_path", "input_file"]
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike[str], *, what: str = "",
+                error: type[ClinicSimError] = ClinicSimError) -> Iterator[Path]:
     """Yield a temporary path in ``path``'s folder; on success rename it to ``path``.
 
-    On any exception (KeyboardInterrupt included) the temporary file is removed and
-    ``path`` is left as it was, so a failed or interrupted run never leaves a partial file.
+    On any exception (KeyboardInterrupt and SystemExit included) the temporary file is
+    removed and ``path`` is left as it was, so a failed or interrupted run never leaves a
+    partial file. An ``OSError`` (no space left, file too large, permission denied) becomes
+    ``error("cannot write {what} 'path': reason")``. The file gets the mode a plain
+    ``open(path, "w")`` would give it: an existing file's, else 0666 less the umask
+    (``tempfile.mkstemp`` would make every output private, 0600).
     """
     target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise ClinicSimError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
+    with _converted(target, what, error):
+        tmp = _beside(target, lambda p: os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                                         0o666)))
+        try:
+            yield tmp
+            with contextlib.suppress(FileNotFoundError):  # after writing: it may be read-only
+                os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str], *, what: str = "",
+               error: type[ClinicSimError] = ClinicSimError) -> Iterator[Path]:
+    """:func:`atomic_path` for a folder: a temporary folder renamed to ``path`` when complete.
+
+    ``path`` may exist as an empty folder; it is replaced.
+    """
+    target = Path(path)
+    with _converted(target, what, error):
+        tmp = _beside(target, lambda p: os.mkdir(p, 0o777))
+        try:
+            yield tmp
+            if target.is_dir():
+                target.rmdir()  # empty (checked by the caller); os.replace cannot replace a folder
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+@contextlib.contextmanager
+def _converted(target: Path, what: str, error: type[ClinicSimError]) -> Iterator[None]:
+    if not target.parent.is_dir():
+        raise error(f"cannot write {what + ' ' if what else ''}{str(target)!r}: "
+                    f"folder {str(target.parent)!r} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+        yield
+    except OSError as exc:  # pyarrow's OSErrors carry no strerror, only a message
+        raise error(f"cannot write {what + ' ' if what else ''}{str(target)!r}: "
+                    f"{exc.strerror or exc}") from exc
+
+
+def _beside(target: Path, create: Callable[[Path], None]) -> Path:
+    """A new ``.NAME.RANDOM.part`` beside ``target``, made by ``create`` (which must fail if
+    the name exists), so that the final rename never crosses a filesystem."""
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            create(tmp)
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(target))
+
+
+def input_file(path: str | os.PathLike[str], what: str, limit: int,
+               error: type[ClinicSimError], hint: str = "") -> int:
+    """Size in bytes of the regular file ``path``, or ``error`` naming it and the reason.
+
+    Refused before anything is read: no such file, a folder, a pipe or device (which
+    could block forever), a file larger than ``limit`` bytes (``hint`` says what to do).
+    """
+    name = str(path)
+    try:
+        info = os.stat(path)
     except OSError as exc:
-        raise ClinicSimError(f"cannot write {str(target)!r}: {exc.strerror}") from None
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+        reason = "no such file" if exc.errno == errno.ENOENT else exc.strerror
+        raise error(f"cannot read {what} {name!r}: {reason}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise error(f"cannot read {what} {name!r}: it is {kind}")
+    if info.st_size > limit:
+        raise error(f"{what} {name!r} is {info.st_size / 2**20:,.1f} MiB; the limit is "
+                    f"{limit / 2**20:,.0f} MiB{hint}")
+    return info.st_size

@@ -470,7 +470,7 @@ def test_permission_errors_are_refused_even_when_running_as_root(model, tmp_path
         with pytest.raises(ModelError, match="cannot read model file .*m.yaml': Permission denied"):
             clinicsim.load_model(path)
     with monkeypatch.context() as patch:
-        patch.setattr("tempfile.mkstemp", denied)
+        patch.setattr("os.open", denied)  # creating the temporary file
         with pytest.raises(clinicsim.ClinicSimError, match="cannot write .*Permission denied"):
             model.save(tmp_path / "other.yaml")
     with monkeypatch.context() as patch:

@@ -182,11 +182,8 @@ def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
             text = yaml.dump(model_to_dict(model), Dumper=_YamlDumper, sort_keys=False, width=100)
         except yaml.YAMLError as exc:
             raise ModelError(f"cannot write {str(path)!r} as YAML: {exc}") from None
-    try:
-        with atomic_path(path) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ModelError(f"cannot write model file {str(path)!r}: {exc.strerror}") from None
+    with atomic_path(path, what="model file", error=ModelError) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def model_to_dict(model: ClinicModel) -> dict[str, Any]:

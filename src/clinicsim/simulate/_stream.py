@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from .._errors import ClinicSimError
+from .._io import atomic_dir
 from .._random import SeedLike
 from ..model import ClinicModel
 from ._sample import BLOCK_ROWS, Sampler, check_chunk_size
@@ -96,15 +95,8 @@ def _check_directory(path: Path) -> None:
 def _write_directory(frame, path: Path) -> int:
     """Partitioned Parquet in a temporary folder beside ``path``, renamed when complete."""
     _check_directory(path)  # again: it may have changed while the cluster started
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
-    try:
+    with atomic_dir(path) as tmp:
         frame.to_parquet(tmp, write_index=False)
-        if path.exists():
-            path.rmdir()
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return len(frame)
 
 
