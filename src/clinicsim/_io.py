@@ -13,7 +13,9 @@ from pathlib import Path
 
 from ._errors import ClinicSimError
 
-__all__ = ["atomic_dir", "atomic_path", "input_file"]
+__all__ = ["RECORD_SUFFIXES", "atomic_dir", "atomic_path", "input_file"]
+
+RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")  # records files, written and read
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ rows are left out of the statistical checks.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,23 +18,35 @@ import numpy as np
 import pandas as pd
 
 from .._errors import RecordsError
+from .._io import RECORD_SUFFIXES, input_file
 from ..model import MONTHS
 from ..model._model import MONTH_NODE
 from ._model_info import ModelInfo
 
-__all__ = ["REQUIRED_COLUMNS", "Coded", "code_records", "read_records"]
+__all__ = ["MAX_PARQUET_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS", "Coded", "code_records", "read_records"]
 
 REQUIRED_COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment",
                     "follow_up")
-RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")
+# The checks hold the table in memory: about 5.5 times a CSV file's size at their peak
+# (pandas 3, which keeps text columns in Arrow). 256 MiB is about 4 million clinicsim rows
+# and 1.5 GB of memory; the Parquet limit is as many rows. Far fewer rows give the
+# statistical checks ample power, so a larger file is refused up front, not streamed.
+MAX_TEXT_BYTES = 256 * 2**20
+MAX_PARQUET_ROWS = 4_000_000
+_TOO_BIG = "; check a random sample of its rows instead (a million rows give the tests ample power)"
+_JSON_CHUNK_ROWS = 1 << 16
 _SHOWN_ROWS = 3  # offending rows quoted per problem
+_SHOWN_CHARS = 40  # of each quoted value: a stray 1 MB cell must not flood the report
 _BOOL_SPELLINGS = {"true": "True", "t": "True", "1": "True", "yes": "True",
                    "false": "False", "f": "False", "0": "False", "no": "False"}
 
 
 @dataclass
 class Problem:
-    """Invalid values in one column: what is wrong, how many rows, the first examples."""
+    """Invalid values in one column: what is wrong, how many rows, the first examples.
+
+    ``str()`` leaves out the column: the check it belongs to is named after it.
+    """
 
     column: str
     what: str
@@ -45,7 +58,7 @@ class Problem:
                              for r, v in zip(self.rows[:_SHOWN_ROWS], self.values))
         more = ", ..." if len(self.rows) > _SHOWN_ROWS else ""
         plural = "row" if len(self.rows) == 1 else "rows"
-        return f"{self.column}: {len(self.rows):,} {plural} {self.what} ({examples}{more})"
+        return f"{len(self.rows):,} {plural} {self.what} ({examples}{more})"
 
 
 @dataclass
@@ -64,29 +77,76 @@ class Coded:
 
 
 def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
-    """``records`` as a DataFrame: itself, or read from a ``.csv``/``.parquet``/``.jsonl`` file."""
+    """``records`` as a DataFrame: itself, or read from a ``.csv``/``.parquet``/``.jsonl`` file.
+
+    Files are refused before they are read when they are larger than the limits
+    (:data:`MAX_TEXT_BYTES` of CSV or JSON Lines, :data:`MAX_PARQUET_ROWS` rows of Parquet):
+    the checks hold the whole table in memory, a few times the size of a CSV file.
+    """
     if isinstance(records, pd.DataFrame):
         return records
     if not isinstance(records, (str, os.PathLike)):
         raise RecordsError(f"`records` must be a DataFrame or a path to a .csv, .parquet or "
                            f".jsonl file; got {type(records).__name__}")
     path = Path(records)
+    name = str(path)
     suffix = path.suffix.lower()
     if suffix not in RECORD_SUFFIXES:
-        raise RecordsError(f"records file {str(path)!r}: unknown format "
+        raise RecordsError(f"records file {name!r}: unknown format "
                            f"{suffix or '(no suffix)'!r}; use {', '.join(RECORD_SUFFIXES)}")
-    if not path.is_file():
-        raise RecordsError(f"cannot read records file {str(path)!r}: no such file")
+    size = input_file(path, "records file", MAX_TEXT_BYTES if suffix != ".parquet" else 2**62,
+                      RecordsError, _TOO_BIG)
+    if size == 0:
+        raise RecordsError(f"records file {name!r} is empty (0 bytes)")
     try:
         if suffix == ".csv":
             # Everything as text: parsing is done (and reported) column by column below.
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_json(path, lines=True, dtype=False)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                                encoding="utf-8-sig")
+        elif suffix == ".parquet":
+            frame = _read_parquet(path)
+        else:
+            frame = _read_jsonl(path)
+    except RecordsError:
+        raise
     except Exception as exc:  # pandas/pyarrow raise many types for a malformed file
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RecordsError(f"cannot read records file {str(path)!r}: {message}") from None
+        raise RecordsError(f"cannot read records file {name!r}: {message}") from None
+    if len(frame) == 0:
+        raise RecordsError(f"records file {name!r} has no rows")
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    rows = pq.ParquetFile(path).metadata.num_rows
+    if rows > MAX_PARQUET_ROWS:
+        raise RecordsError(f"records file {str(path)!r} has {rows:,} rows; the limit is "
+                           f"{MAX_PARQUET_ROWS:,}{_TOO_BIG}")
+    return pd.read_parquet(path)
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    """JSON Lines in chunks (parsing it whole takes about 12 times the file size in memory);
+    a line that is not a JSON object is named by its number."""
+    try:
+        with pd.read_json(path, lines=True, dtype=False, encoding="utf-8-sig",
+                          chunksize=_JSON_CHUNK_ROWS) as reader:
+            return pd.concat(reader, ignore_index=True)
+    except (ValueError, TypeError):  # TypeError: a line holding a number, not an object
+        with open(path, encoding="utf-8-sig") as lines:
+            for number, line in enumerate(lines, 1):
+                line = line.rstrip("\r\n")  # so that the column is on this line
+                try:
+                    value = json.loads(line) if line.strip() else {}
+                except ValueError as exc:
+                    raise RecordsError(f"cannot read records file {str(path)!r}: line {number} "
+                                       f"is not JSON: {exc.msg} (column {exc.colno})") from None
+                if not isinstance(value, dict):
+                    raise RecordsError(f"cannot read records file {str(path)!r}: line {number} "
+                                       f"is not a JSON object: {_show(value)}") from None
+        raise
 
 
 def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
@@ -101,6 +161,9 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
     if missing:
         raise RecordsError(f"records are missing column(s) {', '.join(map(repr, missing))}; "
                            f"found {', '.join(map(repr, map(str, frame.columns)))}")
+    twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if twice:
+        raise RecordsError(f"records have column(s) {', '.join(map(repr, twice))} more than once")
     n = len(frame)
     if n == 0:
         raise RecordsError("records table has no rows")
@@ -159,7 +222,7 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
                      "of the statistical checks.")
     if bad.all():
         raise RecordsError(["no usable rows: every row has an invalid value"]
-                           + [str(p) for ps in problems.values() for p in ps])
+                           + [f"{p.column}: {p}" for ps in problems.values() for p in ps])
     if not bad.any():
         return Coded(n, codes, age, problems, notes)
     keep = ~bad
@@ -180,21 +243,25 @@ def _add(problems: dict[str, list[Problem]], column: str, what: str, mask: np.nd
 def _show(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "(empty)"
+    if value is pd.NaT:
+        return "(empty)"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
-    return repr(value) if isinstance(value, str) else str(value)
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 3] + "..."
 
 
 def _ages(column: pd.Series, problems: dict[str, list[Problem]],
           bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whole years as int64, and which rows parsed; unparseable rows reported."""
-    if column.dtype.kind in "iu":
+    if column.dtype.kind in "iu" and isinstance(column.dtype, np.dtype):  # not Int64 with NA
         return column.to_numpy(np.int64), np.ones(len(column), bool)
     numbers = pd.to_numeric(column, errors="coerce")
     values = numbers.to_numpy(np.float64, na_value=np.nan)
     ok = np.isfinite(values) & (values == np.round(values))
     _add(problems, "age", "not a whole number of years", ~ok, column, bad)
-    return np.where(ok, values, -1).astype(np.int64), ok
+    # 1e30 is a whole number, but no int64: clipped, it is still outside every band
+    return np.where(ok, np.clip(values, -1, 2**31), -1).astype(np.int64), ok
 
 
 def _dates(column: pd.Series, problems: dict[str, list[Problem]], bad: np.ndarray) -> np.ndarray:

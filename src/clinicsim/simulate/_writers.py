@@ -10,11 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import ClinicSimError
-from .._io import atomic_path
+from .._io import RECORD_SUFFIXES, atomic_path
 
 __all__ = ["RECORD_SUFFIXES", "ROW_GROUP_ROWS", "check_records_path", "write_records"]
 
-RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")
 ROW_GROUP_ROWS = 1 << 20  # Parquet row group: fixed, so output bytes never depend on chunking
 
 
