@@ -6,7 +6,14 @@ prints one line ``error: <what and where>`` to standard error, without a traceba
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,6 +23,7 @@ import typer
 
 from ._errors import ClinicSimError
 from .analysis import ConformanceReport, conformance_report
+from .analysis._records import MAX_RECORDS_ROWS
 from .analysis._report import check_report_path
 from .model import ClinicModel, default_model, load_model
 from .simulate import ENGINES, sample, write_sample
@@ -29,6 +37,39 @@ app = typer.Typer(
 model_app = typer.Typer(no_args_is_help=True, help="Inspect, export and validate models.")
 app.add_typer(model_app, name="model")
 
+_SHOWN_ERRORS = 10  # error lines printed; the rest are counted
+_SHOWN_CHARS = 500  # of each error line
+_debug = False  # --debug: set by the app's callback, read by main()
+
+
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option(
+        "--debug", help="Show the traceback of an error instead of one line.")] = False) -> None:
+    global _debug
+    _debug = debug
+
+
+def _whole_number(minimum: int | None = None):
+    """A parser of whole numbers that names the bad value: ``5000``, ``1_000_000``, ``1e6``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            try:
+                number = Decimal(text.replace("_", ""))
+            except InvalidOperation:
+                number = Decimal("NaN")
+            # 1e999999999 is whole, but would take minutes to turn into an int
+            if not number.is_finite() or abs(number.adjusted()) > 100 \
+                    or number != number.to_integral_value():
+                raise typer.BadParameter(f"{text!r} is not a whole number") from None
+            value = int(number)
+        if minimum is not None and value < minimum:
+            raise typer.BadParameter(f"must be at least {minimum}; got {value}")
+        return value
+    return parse
+
+
 ModelOption = Annotated[
     Optional[Path],
     typer.Option("--model", "-m", help="Model file (.yaml/.json/.bif/.xmlbif) or preset name."),
@@ -41,9 +82,11 @@ def _model(path: Path | None) -> ClinicModel:
 
 @app.command("sample")
 def sample_command(
-    n: Annotated[int, typer.Option("-n", "--n", help="Number of records.")] = 5000,
+    n: Annotated[int, typer.Option("-n", "--n", parser=_whole_number(), metavar="N",
+                                   help="Number of records (1e6 is fine).")] = 5000,
     seed: Annotated[Optional[int], typer.Option(
-        min=0, help="Seed (an integer >= 0); the same seed gives the same records.")] = None,
+        parser=_whole_number(minimum=0), metavar="S",
+        help="Seed (an integer >= 0); the same seed gives the same records.")] = None,
     output: Annotated[Optional[str], typer.Option(
         "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted); "
         "DIR/ for partitioned Parquet.")] = None,
@@ -52,10 +95,10 @@ def sample_command(
     extended: Annotated[bool, typer.Option(
         "--extended", help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
     chunk_size: Annotated[Optional[int], typer.Option(
-        help="Rows made and written at a time (memory is bounded by it); output is the same "
+        parser=_whole_number(), metavar="N", help="Rows made and written at a time (memory is bounded by it); output is the same "
         "whatever the size.")] = None,
     workers: Annotated[Optional[int], typer.Option(
-        help="Sample on N local Dask worker processes (needs clinicsim[dask]).")] = None,
+        parser=_whole_number(), metavar="N", help="Sample on N local Dask worker processes (needs clinicsim[dask]).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(
         help="Sample on the Dask cluster whose scheduler is at ADDRESS.")] = None,
     report: Annotated[Optional[Path], typer.Option(
@@ -65,6 +108,12 @@ def sample_command(
     """Generate N synthetic patient visit records."""
     if report is not None:
         check_report_path(report)
+        if n > MAX_RECORDS_ROWS:
+            raise ClinicSimError(f"--report checks the whole table in memory: at most "
+                                 f"{MAX_RECORDS_ROWS:,} records; got -n {n:,} (sample fewer "
+                                 "rows, or leave out --report)")
+    _not_an_input(output, model=model)
+    _not_an_input(report, model=model)
     m = _model(model)
     root = np.random.SeedSequence(seed)  # one stream for the file and for the report
     rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
@@ -89,7 +138,19 @@ def report_command(
     """Check a records table against the model's targets and CPDs; exit 1 if it fails."""
     if output is not None:
         check_report_path(output)
+    _not_an_input(output, records=records, model=model)
     return _report(conformance_report(records, _model(model), alpha=alpha), output)
+
+
+def _not_an_input(output: str | Path | None, **inputs: Path | None) -> None:
+    """Refuse an output that would overwrite one of the inputs (same file, by any path)."""
+    for what, source in inputs.items():
+        if output is None or source is None:
+            continue
+        with contextlib.suppress(OSError):  # either does not exist: they are not the same file
+            if os.path.samefile(output, source):
+                raise ClinicSimError(f"output {str(output)!r} is the {what} file "
+                                     f"{str(source)!r}; write to another file")
 
 
 def _report(report: ConformanceReport, output: Path | None, err: bool = False) -> int:
@@ -129,6 +190,7 @@ def model_export(
     model: ModelOption = None,
 ) -> None:
     """Write a model (the default if --model is omitted) to a file."""
+    _not_an_input(output, model=model)
     _model(model).save(output)
     typer.echo(f"wrote {output}", err=True)
 
@@ -141,24 +203,74 @@ def model_validate(file: Annotated[Path, typer.Argument(help="Model file to chec
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning bad input into ``error: ...`` and exit 2."""
-    try:
-        code = app(args=argv, standalone_mode=False, prog_name="clinicsim")
-    except typer.TyperException as exc:  # usage errors from Typer's bundled click
-        _fail(exc.format_message())
-    except ClinicSimError as exc:
-        for line in exc.errors:
-            print(f"error: {line}", file=sys.stderr)
-        sys.exit(2)
-    except (KeyboardInterrupt, typer.Abort):
-        _fail("interrupted; no output was written", code=130)
-    except BrokenPipeError:
-        sys.stderr.close()  # `clinicsim sample | head`: the reader left, nothing to report
-        sys.exit(0)
+    """Entry point: run the app, turning bad input into ``error: ...`` and exit 2.
+
+    Ctrl-C (exit 130) and SIGTERM (exit 143) end the run with one line too, through an
+    exception that removes any half-written output file on its way up.
+    """
+    global _debug
+    _debug = False
+    with _signals():
+        try:
+            code = app(args=argv, standalone_mode=False, prog_name="clinicsim")
+        except typer.TyperException as exc:  # usage errors from Typer's bundled click
+            _fail([exc.format_message()])
+        except ClinicSimError as exc:
+            _fail(exc.errors)
+        except _Stopped as exc:
+            what = "interrupted" if exc.signum == signal.SIGINT else "terminated"
+            _fail([f"{what}; no output file was left behind"], code=128 + exc.signum)
+        except (KeyboardInterrupt, typer.Abort):  # outside the main thread, or end of input
+            _fail(["interrupted; no output file was left behind"], code=130)
+        except BrokenPipeError:
+            sys.stderr.close()  # `clinicsim sample | head`: the reader left, nothing to report
+            sys.exit(0)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _fail(message: str, code: int = 2) -> None:
-    if message:  # empty when Typer has just printed the help for a bare command
-        print(f"error: {message}", file=sys.stderr)
+class _Stopped(BaseException):
+    """Ctrl-C or SIGTERM, raised wherever the program is, so that partial output is removed.
+
+    Not a KeyboardInterrupt: Typer turns that into a silent exit 130.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`_Stopped`; SIGXFSZ (``ulimit -f`` reached) is
+    ignored, so the write fails with "File too large" instead of the process dying."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+    wanted = {signal.SIGINT: _stop, signal.SIGTERM: _stop}
+    if hasattr(signal, "SIGXFSZ"):
+        wanted[signal.SIGXFSZ] = signal.SIG_IGN
+    before = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _fail(lines: list[str], code: int = 2) -> None:
+    """Print the first few ``lines`` as ``error: ...`` (the traceback with --debug); exit."""
+    if _debug:
+        traceback.print_exc()
+        sys.exit(code)
+    lines = [line for line in lines if line]  # empty when Typer has just printed the help
+    for line in lines[:_SHOWN_ERRORS]:
+        if len(line) > _SHOWN_CHARS:
+            line = line[:_SHOWN_CHARS - 3] + "..."
+        print(f"error: {line}", file=sys.stderr)
+    if len(lines) > _SHOWN_ERRORS:
+        print(f"error: ... and {len(lines) - _SHOWN_ERRORS:,} more", file=sys.stderr)
     sys.exit(code)

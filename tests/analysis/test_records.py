@@ -124,7 +124,7 @@ def test_a_huge_csv_is_refused_before_it_is_read(tmp_path, monkeypatch):
 def test_the_limits_apply_to_every_format(tmp_path, monkeypatch, records):
     records.to_parquet(tmp_path / "r.parquet")
     (tmp_path / "r.jsonl").write_text(jsonl_text(records))
-    monkeypatch.setattr(_records, "MAX_PARQUET_ROWS", 999)
+    monkeypatch.setattr(_records, "MAX_RECORDS_ROWS", 999)
     with pytest.raises(clinicsim.RecordsError, match="has 1,000 rows; the limit is 999; check"):
         clinicsim.conformance_report(tmp_path / "r.parquet")
     monkeypatch.setattr(_records, "MAX_TEXT_BYTES", 1000)

@@ -103,3 +103,37 @@ def test_interrupted_stream_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         write_sample(tmp_path / "r.parquet", N, seed=1, chunk_size=10_000)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("suffix", "bytes_per_row"), [(".csv", 65.4), (".jsonl", 154.4),
+                                                       (".parquet", 10.2), ("/", 10.2)])
+def test_output_that_cannot_fit_is_refused_up_front(tmp_path, monkeypatch, suffix, bytes_per_row):
+    """The estimate is the first block's size in the output format, times the rows."""
+    from collections import namedtuple
+
+    from clinicsim.simulate import _stream
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(_stream.shutil, "disk_usage", lambda path: usage(0, 0, 5_000_000))
+    n = 2_000_000
+    output = f"{tmp_path}/r{suffix}" if suffix != "/" else f"{tmp_path}/parts/"
+    with pytest.raises(clinicsim.ClinicSimError) as info:
+        write_sample(output, n, seed=1)
+    message = str(info.value)
+    assert message.startswith(f"output {output.rstrip('/')!r}: 2,000,000 records need about ")
+    assert message.endswith(f"but {str(tmp_path)!r} has 5.0 MB free; sample fewer rows or write "
+                            "elsewhere")
+    estimate = float(message.split("about ")[1].split(" MB")[0])
+    assert estimate == pytest.approx(n * bytes_per_row / 1e6, rel=0.02)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_space_is_not_measured_when_the_output_fits_at_1_kib_a_row(tmp_path, monkeypatch):
+    from collections import namedtuple
+
+    from clinicsim.simulate import _stream
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(_stream.shutil, "disk_usage", lambda path: usage(0, 0, 1024 * 100))
+    monkeypatch.setattr(_stream, "encoded_bytes", lambda *a: pytest.fail("measured"))
+    assert write_sample(tmp_path / "r.csv", 100, seed=1) == 100

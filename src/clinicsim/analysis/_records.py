@@ -23,17 +23,20 @@ from ..model import MONTHS
 from ..model._model import MONTH_NODE
 from ._model_info import ModelInfo
 
-__all__ = ["MAX_PARQUET_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS", "Coded", "code_records", "read_records"]
+__all__ = ["MAX_RECORDS_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS", "Coded", "code_records",
+           "read_records"]
 
 REQUIRED_COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment",
                     "follow_up")
 # The checks hold the table in memory: about 5.5 times a CSV file's size at their peak
 # (pandas 3, which keeps text columns in Arrow). 256 MiB is about 4 million clinicsim rows
-# and 1.5 GB of memory; the Parquet limit is as many rows. Far fewer rows give the
-# statistical checks ample power, so a larger file is refused up front, not streamed.
+# and 1.5 GB of memory; the Parquet limit (and `clinicsim sample --report`'s) is as many
+# rows. Far fewer rows give the statistical checks ample power, so a larger file is
+# refused up front, not streamed.
 MAX_TEXT_BYTES = 256 * 2**20
-MAX_PARQUET_ROWS = 4_000_000
-_TOO_BIG = "; check a random sample of its rows instead (a million rows give the tests ample power)"
+MAX_RECORDS_ROWS = 4_000_000
+_TOO_BIG = ("; check a random sample of its rows instead (a million rows give the tests "
+            "ample power)")
 _JSON_CHUNK_ROWS = 1 << 16
 _SHOWN_ROWS = 3  # offending rows quoted per problem
 _SHOWN_CHARS = 40  # of each quoted value: a stray 1 MB cell must not flood the report
@@ -80,7 +83,7 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
     """``records`` as a DataFrame: itself, or read from a ``.csv``/``.parquet``/``.jsonl`` file.
 
     Files are refused before they are read when they are larger than the limits
-    (:data:`MAX_TEXT_BYTES` of CSV or JSON Lines, :data:`MAX_PARQUET_ROWS` rows of Parquet):
+    (:data:`MAX_TEXT_BYTES` of CSV or JSON Lines, :data:`MAX_RECORDS_ROWS` rows of Parquet):
     the checks hold the whole table in memory, a few times the size of a CSV file.
     """
     if isinstance(records, pd.DataFrame):
@@ -121,9 +124,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     rows = pq.ParquetFile(path).metadata.num_rows
-    if rows > MAX_PARQUET_ROWS:
+    if rows > MAX_RECORDS_ROWS:
         raise RecordsError(f"records file {str(path)!r} has {rows:,} rows; the limit is "
-                           f"{MAX_PARQUET_ROWS:,}{_TOO_BIG}")
+                           f"{MAX_RECORDS_ROWS:,}{_TOO_BIG}")
     return pd.read_parquet(path)
 
 

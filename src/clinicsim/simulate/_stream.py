@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from .._io import atomic_dir
 from .._random import SeedLike
 from ..model import ClinicModel
 from ._sample import BLOCK_ROWS, Sampler, check_chunk_size
-from ._writers import check_records_path, write_records
+from ._writers import check_records_path, encoded_bytes, write_records
 
 __all__ = ["CHUNK_ROWS", "PROGRESS_MIN_ROWS", "is_directory", "progress", "write_sample"]
 
@@ -30,7 +31,12 @@ PROGRESS_MIN_ROWS = 2_000_000  # shorter runs take about a second: no bar
 
 def is_directory(output: str | os.PathLike[str]) -> bool:
     """``-o DIR/``: a trailing slash or an existing directory means partitioned Parquet."""
-    return str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+    if str(output).endswith(("/", os.sep)):
+        return True
+    try:
+        return Path(output).is_dir()
+    except OSError:  # a name too long, say: not a folder; writing will say what is wrong
+        return False
 
 
 def write_sample(
@@ -69,6 +75,8 @@ def write_sample(
     if show_progress is None:
         show_progress = output is not None and sampler.n >= PROGRESS_MIN_ROWS \
             and sys.stderr.isatty()
+    if output is not None:
+        _check_space(Path(output), sampler, ".parquet" if directory else Path(output).suffix.lower())
     if not on_cluster and not directory:
         chunks = sampler.chunks(chunk_size)
         return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
@@ -90,6 +98,32 @@ def _check_directory(path: Path) -> None:
         raise ClinicSimError(f"output {str(path)!r}: directory is not empty")
     if not path.parent.is_dir():
         raise ClinicSimError(f"output {str(path)!r}: folder {str(path.parent)!r} does not exist")
+
+
+def _check_space(output: Path, sampler: Sampler, suffix: str) -> None:
+    """Refuse up front an output that cannot fit on its disk.
+
+    Skipped while the output cannot reach the free space even at 1 KiB a row; otherwise
+    the size is estimated from the first block written in the output's format.
+    """
+    folder = output.parent
+    free = shutil.disk_usage(folder).free
+    if sampler.n * 1024 <= free:
+        return
+    probe = min(sampler.n, BLOCK_ROWS)
+    need = encoded_bytes(sampler.rows(0, probe), suffix) * sampler.n / probe
+    if need > free:
+        raise ClinicSimError(
+            f"output {str(output)!r}: {sampler.n:,} records need about {_size(need)}, but "
+            f"{str(folder)!r} has {_size(free)} free; sample fewer rows or write elsewhere")
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
 
 
 def _write_directory(frame, path: Path) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Iterable
@@ -12,7 +13,8 @@ import pandas as pd
 from .._errors import ClinicSimError
 from .._io import RECORD_SUFFIXES, atomic_path
 
-__all__ = ["RECORD_SUFFIXES", "ROW_GROUP_ROWS", "check_records_path", "write_records"]
+__all__ = ["RECORD_SUFFIXES", "ROW_GROUP_ROWS", "check_records_path", "encoded_bytes",
+           "write_records"]
 
 ROW_GROUP_ROWS = 1 << 20  # Parquet row group: fixed, so output bytes never depend on chunking
 
@@ -45,6 +47,18 @@ def write_records(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str] |
             return _write_csv(chunks, out) if suffix == ".csv" else _write_jsonl(chunks, out)
 
 
+def encoded_bytes(chunk: pd.DataFrame, suffix: str) -> int:
+    """Bytes that ``chunk`` takes in a file of format ``suffix`` (``.csv``, ``.parquet``, ``.jsonl``)."""
+    buffer = io.BytesIO()
+    if suffix == ".parquet":
+        _write_parquet([chunk], buffer)
+        return buffer.tell()
+    with io.TextIOWrapper(buffer, encoding="utf-8", newline="") as out:
+        (_write_csv if suffix == ".csv" else _write_jsonl)([chunk], out)
+        out.flush()
+        return buffer.tell()
+
+
 def _write_csv(chunks: Iterable[pd.DataFrame], out) -> int:
     rows = 0
     for chunk in chunks:
@@ -63,7 +77,7 @@ def _write_jsonl(chunks: Iterable[pd.DataFrame], out) -> int:
     return rows
 
 
-def _write_parquet(chunks: Iterable[pd.DataFrame], path: Path) -> int:
+def _write_parquet(chunks: Iterable[pd.DataFrame], path: Path | io.BytesIO) -> int:
     """Parquet in row groups of ``ROW_GROUP_ROWS``, whatever the size of the chunks.
 
     Chunks are re-cut into fixed row groups (each written from contiguous arrays), so the
