@@ -55,10 +55,9 @@ def write(frame: pd.DataFrame, form: str, folder: Path):
     path = folder / f"r.{form}"
     if form == "csv":
         frame.to_csv(path, index=False)
-    else:
-        dates = frame.visit_date.map(lambda v: v.strftime("%Y-%m-%d")
-                                     if isinstance(v, pd.Timestamp) else v)
-        frame.assign(visit_date=dates).to_json(path, orient="records", lines=True)
+    else:  # JSON has no dates: as text, like CSV
+        text = frame.map(lambda v: v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else v)
+        text.to_json(path, orient="records", lines=True)
     return path
 
 
