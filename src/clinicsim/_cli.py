@@ -1,7 +1,8 @@
 """The ``clinicsim`` command: parses arguments and calls the public API, nothing more.
 
-Exit status: 0 success (conformance passed), 1 conformance failed, 2 bad input. Bad input
-prints one line ``error: <what and where>`` to standard error, without a traceback.
+Exit status: 0 success (conformance passed), 1 conformance failed, 2 bad input, 130 Ctrl-C,
+143 SIGTERM. Bad input prints one line ``error: <what and where>`` to standard error, without
+a traceback (``clinicsim --debug ...`` shows it); no partial output file is left behind.
 """
 
 from __future__ import annotations
@@ -95,10 +96,11 @@ def sample_command(
     extended: Annotated[bool, typer.Option(
         "--extended", help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
     chunk_size: Annotated[Optional[int], typer.Option(
-        parser=_whole_number(), metavar="N", help="Rows made and written at a time (memory is bounded by it); output is the same "
-        "whatever the size.")] = None,
+        parser=_whole_number(), metavar="N", help="Rows made and written at a time (memory is "
+        "bounded by it); output is the same whatever the size.")] = None,
     workers: Annotated[Optional[int], typer.Option(
-        parser=_whole_number(), metavar="N", help="Sample on N local Dask worker processes (needs clinicsim[dask]).")] = None,
+        parser=_whole_number(), metavar="N",
+        help="Sample on N local Dask worker processes (needs clinicsim[dask]).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(
         help="Sample on the Dask cluster whose scheduler is at ADDRESS.")] = None,
     report: Annotated[Optional[Path], typer.Option(
@@ -112,8 +114,7 @@ def sample_command(
             raise ClinicSimError(f"--report checks the whole table in memory: at most "
                                  f"{MAX_RECORDS_ROWS:,} records; got -n {n:,} (sample fewer "
                                  "rows, or leave out --report)")
-    _not_an_input(output, model=model)
-    _not_an_input(report, model=model)
+    _not_an_input(report, model=model)  # both may be .json
     m = _model(model)
     root = np.random.SeedSequence(seed)  # one stream for the file and for the report
     rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         except _Stopped as exc:
             what = "interrupted" if exc.signum == signal.SIGINT else "terminated"
             _fail([f"{what}; no output file was left behind"], code=128 + exc.signum)
-        except (KeyboardInterrupt, typer.Abort):  # outside the main thread, or end of input
+        except (KeyboardInterrupt, typer.Abort):  # Abort: end of input (EOFError)
             _fail(["interrupted; no output file was left behind"], code=130)
         except BrokenPipeError:
             sys.stderr.close()  # `clinicsim sample | head`: the reader left, nothing to report

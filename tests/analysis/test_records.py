@@ -1,4 +1,4 @@
-"""Records files as other tools write them: each is checked correctly or refused, naming the fault."""
+"""Records files as other tools write them: each checked correctly, or refused naming the fault."""
 
 import re
 
@@ -46,7 +46,8 @@ SAME = {
     "Parquet, dates as text, categories as plain strings": ("r.parquet", lambda r: r.assign(
         visit_date=r.visit_date.dt.strftime("%Y-%m-%d"),
         **{c: r[c].astype(str) for c in ("gender", "diagnosis", "treatment")})),
-    "Parquet, follow_up as 0/1": ("r.parquet", lambda r: r.assign(follow_up=r.follow_up.astype(int))),
+    "Parquet, follow_up as 0/1": ("r.parquet",
+                                  lambda r: r.assign(follow_up=r.follow_up.astype(int))),
     "Parquet, age as nullable Int64 and float": ("r.parquet", lambda r: r.assign(
         age=r.age.astype("Int64"), patient_id=r.patient_id.astype(object))),
     "Parquet, dates as date32": ("r.parquet", lambda r: r.assign(visit_date=r.visit_date.dt.date)),

@@ -76,7 +76,8 @@ def write_sample(
         show_progress = output is not None and sampler.n >= PROGRESS_MIN_ROWS \
             and sys.stderr.isatty()
     if output is not None:
-        _check_space(Path(output), sampler, ".parquet" if directory else Path(output).suffix.lower())
+        suffix = ".parquet" if directory else Path(output).suffix.lower()
+        _check_space(Path(output), sampler, suffix)
     if not on_cluster and not directory:
         chunks = sampler.chunks(chunk_size)
         return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)

@@ -48,7 +48,8 @@ def write_records(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str] |
 
 
 def encoded_bytes(chunk: pd.DataFrame, suffix: str) -> int:
-    """Bytes that ``chunk`` takes in a file of format ``suffix`` (``.csv``, ``.parquet``, ``.jsonl``)."""
+    """Bytes that ``chunk`` takes in a file of format ``suffix`` (``.csv``, ``.parquet``,
+    ``.jsonl``)."""
     buffer = io.BytesIO()
     if suffix == ".parquet":
         _write_parquet([chunk], buffer)
