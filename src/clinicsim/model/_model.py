@@ -71,9 +71,14 @@ class Targets:
     priority_categories: tuple[str, ...]
     priority_min_difference: float
     trend_category: str
-    age_min: int
+    age_min: int  # the ages' valid range: the target's, or the age bands' without one
     age_max: int
-    age_margin: float
+    age_margin: float | None  # None: no "ages evenly spread" target (e.g. real-world ages)
+
+    @property
+    def even_ages(self) -> bool:
+        """Whether ages should be evenly spread over ``age_min..age_max``."""
+        return self.age_margin is not None
 
 
 def column_label(parents: tuple[str, ...], combo: tuple[str, ...]) -> str:
