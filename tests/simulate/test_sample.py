@@ -161,3 +161,12 @@ def test_guide_table_is_inverse_cdf():
     assert got.max() < 9 and not np.isin(got[::3][column[::3] % 3 == 0], [0, 3, 4, 8]).any()
     counts = np.bincount(got[column == 1], minlength=9)
     assert (counts[values[:, 1] == 0] == 0).all()
+
+
+def test_editing_a_frame_does_not_change_later_rows():
+    sampler = Sampler(None, seed=5, engine="numpy", extended=True, n=1000)
+    first = sampler.rows(0, 10)
+    expected = first.copy()
+    first.loc[0, "age"] = 999
+    first.loc[0, "visit_date"] = pd.Timestamp("2000-01-01")
+    pd.testing.assert_frame_equal(sampler.rows(0, 10), expected)

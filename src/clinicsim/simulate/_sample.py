@@ -167,13 +167,16 @@ class Sampler:
         """Rows ``start..stop-1`` (0-based) of the full table, indexed from 0."""
         if not 0 <= start < stop <= self.n:
             raise ClinicSimError(f"rows {start}..{stop} are outside 0..{self.n}")
-        first, last = start // BLOCK_ROWS, (stop - 1) // BLOCK_ROWS
-        parts = [self._block_columns(i) for i in range(first, last + 1)]
-        a, b = start - first * BLOCK_ROWS, stop - first * BLOCK_ROWS
-        if len(parts) == 1:
-            columns = {k: v[a:b] for k, v in parts[0].items()}
-        else:
-            columns = {k: np.concatenate([p[k] for p in parts])[a:b] for k in parts[0]}
+        # Each block is copied into place as soon as it is drawn: only one block is alive
+        # at a time, so its temporaries reuse the same memory, and the frame never shares
+        # memory with the cached block (a caller's edits cannot leak into later rows).
+        columns: dict[str, np.ndarray] = {}
+        for i in range(start // BLOCK_ROWS, (stop - 1) // BLOCK_ROWS + 1):
+            a, b = max(start, i * BLOCK_ROWS), min(stop, (i + 1) * BLOCK_ROWS)
+            for k, v in self._block_columns(i).items():
+                if k not in columns:
+                    columns[k] = np.empty(stop - start, v.dtype)
+                columns[k][a - start:b - start] = v[a - i * BLOCK_ROWS:b - i * BLOCK_ROWS]
         return self._frame(columns, start)
 
     def chunks(self, size: int) -> Iterator[pd.DataFrame]:
@@ -238,6 +241,7 @@ class Sampler:
                 for n in self.nodes]
 
     def _records(self, codes: list[np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """A block's output columns as arrays: node codes, ages, dates, follow-up flags."""
         size = len(codes[0])
         c = dict(zip(self.nodes, codes))
         u = rng.random((3, size))
@@ -245,18 +249,22 @@ class Sampler:
         age = self._age_lo[band] + (u[0] * self._age_span[band]).astype(np.int64)
         visit = self._dates.visit(c.get("visit_month"), u[1])
         follow_up = self._follow_up_true[c["follow_up"]]
-        data = {**c, "visit_date": visit, "age": age, "follow_up": follow_up}
+        # Only what the frame shows is kept (a block is copied into each chunk it meets).
+        data = {"visit_date": visit.astype("datetime64[s]"), "age": age,
+                "follow_up": follow_up, "gender": c["gender"], "diagnosis": c["diagnosis"],
+                "treatment": c["treatment"]}
         if self.extended:
-            dx = c["diagnosis"]
-            due = self._dates.follow_up(visit, dx, u[2])
-            data["follow_up_date"] = np.where(follow_up, due, np.datetime64("NaT"))
+            due = self._dates.follow_up(visit, c["diagnosis"], u[2])
+            data["age_group"] = band
+            data["follow_up_date"] = np.where(follow_up, due, np.datetime64("NaT")).astype(
+                "datetime64[s]")
         return data
 
     def _frame(self, c: dict[str, np.ndarray], start: int) -> pd.DataFrame:
         """The records DataFrame from the arrays of ``_records``; its first row is ``start``."""
         data = {
             "patient_id": _patient_ids(start, len(c["age"]), self._id_width),
-            "visit_date": c["visit_date"].astype("datetime64[s]"),
+            "visit_date": c["visit_date"],
             "age": c["age"],
             "gender": self._categorical("gender", c),
             "diagnosis": self._categorical("diagnosis", c),
@@ -269,7 +277,7 @@ class Sampler:
                 "age_group": self._categorical("age_group", c),
                 "diagnosis_code": self._dx_code.take(dx),
                 "diagnosis_category": self._dx_category.take(dx),
-                "follow_up_date": c["follow_up_date"].astype("datetime64[s]"),
+                "follow_up_date": c["follow_up_date"],
             }
         return pd.DataFrame(data, copy=False)
 
