@@ -145,7 +145,7 @@ def test_guide_table_is_inverse_cdf():
     values = rng.dirichlet(np.full(9, 0.3), size=40).T  # (states, columns)
     values[[0, 3, 4, 8], ::3] = 0.0  # zero-probability states, first and last among them
     values /= values.sum(axis=0)
-    table = _Table("x", (), (), values)
+    table = _Table("x", (0,), (40,), values)  # one parent (codes[0]) with 40 states
     cdf = np.cumsum(values.T, axis=1)
     column = rng.integers(0, 40, 200_000)
     u = rng.random(200_000)
@@ -156,7 +156,7 @@ def test_guide_table_is_inverse_cdf():
     last = 8 - np.argmax(values[::-1] > 0, axis=0)  # the last possible state of each column
     expected = [min(np.searchsorted(cdf[j], x, side="right"), last[j])
                 for j, x in zip(column[:5000], u[:5000])]
-    got = table.draw(column, u)
+    got = table.draw([column], u)
     assert got[:5000].tolist() == expected
     assert got.max() < 9 and not np.isin(got[::3][column[::3] % 3 == 0], [0, 3, 4, 8]).any()
     counts = np.bincount(got[column == 1], minlength=9)

@@ -28,7 +28,8 @@ class GuideTable:
         columns, states = cdf.shape
         if np.frexp(top)[0] != 0.5:
             raise ValueError(f"`top` must be a power of two; got {top}")
-        self.buckets = 1 << int(np.ceil(np.log2(32 * states)))
+        self.shift = int(np.ceil(np.log2(32 * states)))
+        self.buckets = 1 << self.shift
         self.scale = self.buckets / top  # a power of two: x * scale is exact
         edges = np.arange(self.buckets + 1) / self.scale
         # steps[j, b]: entries of column j at or below edge b (counted, as searchsorted
@@ -40,16 +41,20 @@ class GuideTable:
         self.width = states + 1
         self.cdf = np.column_stack([cdf, np.full(columns, np.inf)]).ravel()
 
-    def find(self, x: np.ndarray, column: np.ndarray | None = None) -> np.ndarray:
-        """int32 answers for keys ``x`` in columns ``column`` (None: column 0 for all)."""
+    def find(self, x: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+        """int32 answers for keys ``x``; row ``i`` looks in column ``offset[i] // buckets``.
+
+        ``offset`` is the column times ``buckets`` (None: column 0 for every row), so a
+        caller can build it from codes and strides without an index array of its own.
+        """
         key = (x * self.scale).astype(np.intp)
-        if column is not None:
-            key += column * self.buckets
+        if offset is not None:
+            key += offset
         answer = self.guide[key]  # int32: half the memory traffic of intp
         walk = np.flatnonzero(answer < 0)
         if walk.size:
             at, xw = ~answer[walk], x[walk]
-            base = 0 if column is None else column[walk] * self.width
+            base = 0 if offset is None else (key[walk] >> self.shift) * self.width
             step = self.cdf[base + at] <= xw
             while step.any():
                 at += step

@@ -104,10 +104,18 @@ class _Table(GuideTable):
         last = card - 1 - np.argmax(values[::-1] > 0, axis=0)
         cdf[np.arange(card) >= last[:, None]] = 1.0
         super().__init__(cdf)
+        # A row's column is its parents' codes in mixed radix (the last parent varies
+        # fastest); with the guide's buckets folded in: offset = sum code[p] * stride[p].
+        radix = np.cumprod((1, *cards[:0:-1]))[::-1] if cards else ()
+        self.strides = [np.intp(r * self.buckets) for r in radix]
 
-    def draw(self, column: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """int32 states for rows with parent combination ``column`` and uniforms ``u``."""
-        return self.find(u, column)
+    def draw(self, codes: list[np.ndarray], u: np.ndarray) -> np.ndarray:
+        """int32 states for uniforms ``u``, given the codes drawn so far (node order)."""
+        offset = None
+        for p, stride in zip(self.parents, self.strides):
+            term = codes[p] * stride  # intp: a numpy scalar sets the type
+            offset = term if offset is None else np.add(offset, term, out=offset)
+        return self.find(u, offset)
 
 
 class Sampler:
@@ -220,11 +228,7 @@ class Sampler:
         u = rng.random((len(self.nodes), size))
         codes: list[np.ndarray] = []
         for j, table in enumerate(self._compiled):
-            column = np.zeros(size, np.intp)  # index of the row's parent combination
-            for p, card in zip(table.parents, table.cards):
-                column *= card
-                column += codes[p]
-            codes.append(table.draw(column, u[j]))
+            codes.append(table.draw(codes, u[j]))
         return codes
 
     def _draw_pgmpy(self, size: int, seed: int) -> list[np.ndarray]:
