@@ -170,3 +170,16 @@ def test_editing_a_frame_does_not_change_later_rows():
     first.loc[0, "age"] = 999
     first.loc[0, "visit_date"] = pd.Timestamp("2000-01-01")
     pd.testing.assert_frame_equal(sampler.rows(0, 10), expected)
+
+
+def test_compiled_tables_follow_set_cpd_and_metadata():
+    """Samplers share compiled tables by model content: an edit is never served stale."""
+    model = clinicsim.default_model()
+    before = model.sample(2000, seed=8)
+    model.set_cpd("gender", {"male": 0.0, "female": 0.0, "other": 1.0})
+    assert (model.sample(2000, seed=8).gender == "other").all()
+    model.set_cpd("gender", clinicsim.default_model().cpd("gender"))
+    pd.testing.assert_frame_equal(model.sample(2000, seed=8), before)
+    model._metadata["age_bands"]["0_14"] = [3, 3]  # no public setter; the key still sees it
+    ages = model.sample(2000, seed=8, extended=True)
+    assert (ages.age[ages.age_group == "0_14"] == 3).all()

@@ -118,6 +118,61 @@ class _Table(GuideTable):
         return self.find(u, offset)
 
 
+class _Compiled:
+    """What sampling needs from a model: CPD tables, calendar, dtypes and lookups.
+
+    Pure in the model's content, so samplers of equal models share one (``_compiled``).
+    """
+
+    def __init__(self, m: ClinicModel) -> None:
+        self.nodes = m.nodes
+        self.dtypes = {node: pd.CategoricalDtype(m.states(node)) for node in self.nodes}
+        self.dtypes["age_group"] = pd.CategoricalDtype(m.states("age_group"), ordered=True)
+        self.tables = [self._table(m, node) for node in self.nodes]
+        bands = m.age_bands
+        ages = m.states("age_group")
+        self.age_lo = np.array([bands[b][0] for b in ages], np.int64)
+        self.age_span = np.array([bands[b][1] - bands[b][0] + 1 for b in ages], np.int64)
+        self.dates = VisitDates(m)
+        self.follow_up_true = np.array([s == "True" for s in m.states("follow_up")])
+        categories = m.diagnosis_categories
+        dx = m.states("diagnosis")
+        self.dx_category = pd.Categorical([categories[d] for d in dx])
+        self.dx_code = pd.Categorical([m.diagnosis_codes[d] for d in dx])
+
+    def _table(self, m: ClinicModel, node: str) -> _Table:
+        cpd = m.network.get_cpds(node)
+        parents = tuple(cpd.variables[1:])
+        return _Table(node, tuple(self.nodes.index(p) for p in parents),
+                      tuple(len(cpd.state_names[p]) for p in parents), cpd.get_values())
+
+
+class _ContentKey:
+    """Hashes and compares a model by content: nodes, states, parents, CPDs, metadata."""
+
+    def __init__(self, model: ClinicModel) -> None:
+        self.model = model
+        self.key = (model.nodes, repr(model.metadata), tuple(
+            (tuple(model.states(n)), model.parents(n), model.network.get_cpds(n).get_values().tobytes())
+            for n in model.nodes))
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ContentKey) and self.key == other.key
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_by_content(key: _ContentKey) -> _Compiled:
+    return _Compiled(key.model)
+
+
+def _compiled(model: ClinicModel) -> _Compiled:
+    """The model compiled, built once per model content (``set_cpd`` makes new content)."""
+    return _compiled_by_content(_ContentKey(model))
+
+
 class Sampler:
     """A model compiled for sampling ``n`` rows from one root seed, block by block.
 
@@ -136,39 +191,20 @@ class Sampler:
         self.root = as_seed_sequence(seed)
         self.engine = engine
         self.extended = bool(extended)
-        m = self.model
-        self.nodes = m.nodes
-        self.dtypes = {node: pd.CategoricalDtype(m.states(node)) for node in self.nodes}
-        self.dtypes["age_group"] = pd.CategoricalDtype(m.states("age_group"), ordered=True)
-        self._compiled = [self._compile(node) for node in self.nodes]
-        bands = m.age_bands
-        ages = m.states("age_group")
-        self._age_lo = np.array([bands[b][0] for b in ages], np.int64)
-        self._age_span = np.array([bands[b][1] - bands[b][0] + 1 for b in ages], np.int64)
-        self._dates = VisitDates(m)
-        self._follow_up_true = np.array([s == "True" for s in m.states("follow_up")])
+        self.nodes = self.model.nodes
+        self._c = _compiled(self.model)
         self._id_width = max(7, len(str(self.n)))
-        categories = m.diagnosis_categories
-        dx = m.states("diagnosis")
-        self._dx_category = pd.Categorical([categories[d] for d in dx])
-        self._dx_code = pd.Categorical([m.diagnosis_codes[d] for d in dx])
         self._cached: tuple[int, dict[str, np.ndarray]] = (-1, {})
 
     def __getstate__(self) -> dict:
         # Dask ships samplers to workers: send the model, not the tables or the cached block.
         state = self.__dict__ | {"_cached": (-1, {})}
-        del state["_compiled"]
+        del state["_c"]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._compiled = [self._compile(node) for node in self.nodes]
-
-    def _compile(self, node: str) -> _Table:
-        cpd = self.model.network.get_cpds(node)
-        parents = tuple(cpd.variables[1:])
-        return _Table(node, tuple(self.nodes.index(p) for p in parents),
-                      tuple(len(cpd.state_names[p]) for p in parents), cpd.get_values())
+        self._c = _compiled(self.model)
 
     # -- rows -----------------------------------------------------------------------
     def rows(self, start: int, stop: int) -> pd.DataFrame:
@@ -227,7 +263,7 @@ class Sampler:
     def _draw_numpy(self, size: int, rng: np.random.Generator) -> list[np.ndarray]:
         u = rng.random((len(self.nodes), size))
         codes: list[np.ndarray] = []
-        for j, table in enumerate(self._compiled):
+        for j, table in enumerate(self._c.tables):
             codes.append(table.draw(codes, u[j]))
         return codes
 
@@ -241,7 +277,7 @@ class Sampler:
                 size=size, seed=seed, show_progress=False)
         finally:
             np.random.set_state(saved)
-        return [pd.Categorical(frame[n].astype(str), dtype=self.dtypes[n]).codes.astype(np.int64)
+        return [pd.Categorical(frame[n].astype(str), dtype=self._c.dtypes[n]).codes.astype(np.int64)
                 for n in self.nodes]
 
     def _records(self, codes: list[np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -250,15 +286,15 @@ class Sampler:
         c = dict(zip(self.nodes, codes))
         u = rng.random((3, size))
         band = c["age_group"]
-        age = self._age_lo[band] + (u[0] * self._age_span[band]).astype(np.int64)
-        visit = self._dates.visit(c.get("visit_month"), u[1])
-        follow_up = self._follow_up_true[c["follow_up"]]
+        age = self._c.age_lo[band] + (u[0] * self._c.age_span[band]).astype(np.int64)
+        visit = self._c.dates.visit(c.get("visit_month"), u[1])
+        follow_up = self._c.follow_up_true[c["follow_up"]]
         # Only what the frame shows is kept (a block is copied into each chunk it meets).
         data = {"visit_date": visit.astype("datetime64[s]"), "age": age,
                 "follow_up": follow_up, "gender": c["gender"], "diagnosis": c["diagnosis"],
                 "treatment": c["treatment"]}
         if self.extended:
-            due = self._dates.follow_up(visit, c["diagnosis"], u[2])
+            due = self._c.dates.follow_up(visit, c["diagnosis"], u[2])
             data["age_group"] = band
             data["follow_up_date"] = np.where(follow_up, due, np.datetime64("NaT")).astype(
                 "datetime64[s]")
@@ -279,15 +315,15 @@ class Sampler:
             dx = c["diagnosis"]
             data |= {
                 "age_group": self._categorical("age_group", c),
-                "diagnosis_code": self._dx_code.take(dx),
-                "diagnosis_category": self._dx_category.take(dx),
+                "diagnosis_code": self._c.dx_code.take(dx),
+                "diagnosis_category": self._c.dx_category.take(dx),
                 "follow_up_date": c["follow_up_date"],
             }
         return pd.DataFrame(data, copy=False)
 
     def _categorical(self, node: str, codes: dict[str, np.ndarray]) -> pd.Categorical:
         # Codes come from the model's own tables, so pandas need not check them again.
-        return pd.Categorical.from_codes(codes[node], dtype=self.dtypes[node], validate=False)
+        return pd.Categorical.from_codes(codes[node], dtype=self._c.dtypes[node], validate=False)
 
 
 # "0000" .. "9999" as 4-byte words: a patient id's digits are laid down 4 at a time.
