@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .._errors import ClinicSimError
+from .._pgmpy import quiet_import
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from ..model import ClinicModel, default_model
 from ._dates import VisitDates
@@ -268,7 +269,8 @@ class Sampler:
         return codes
 
     def _draw_pgmpy(self, size: int, seed: int) -> list[np.ndarray]:
-        from pgmpy.sampling import BayesianModelSampling
+        with quiet_import():
+            from pgmpy.sampling import BayesianModelSampling
 
         # pgmpy seeds numpy's global generator; put the caller's global state back.
         saved = np.random.get_state()
