@@ -8,6 +8,7 @@ into chunks, processes or Dask partitions.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterator
 
 import numpy as np
@@ -270,14 +271,24 @@ class Sampler:
 
     def _draw_pgmpy(self, size: int, seed: int) -> list[np.ndarray]:
         with quiet_import():
+            from pgmpy import logger as pgmpy_logger
             from pgmpy.sampling import BayesianModelSampling
 
         # pgmpy seeds numpy's global generator; put the caller's global state back.
-        saved = np.random.get_state()
+        # forward_sample also logs, at WARNING, "Probability values don't exactly sum to
+        # 1. Differ by: 2.2e-16. Adjusting values." for every CPD column whose float sum
+        # is off by rounding, several times a block. clinicsim checks CPDs to 1e-9 when
+        # they are loaded or set (pgmpy raises, not logs, beyond 1e-3), so the note tells
+        # the user nothing: pgmpy's logger is raised to ERROR for this call only, then
+        # restored. (pgmpy warnings from other threads during the call are lost too;
+        # pgmpy offers no narrower switch.)
+        saved, level = np.random.get_state(), pgmpy_logger.level
+        pgmpy_logger.setLevel(logging.ERROR)
         try:
             frame = BayesianModelSampling(self.model.network).forward_sample(
                 size=size, seed=seed, show_progress=False)
         finally:
+            pgmpy_logger.setLevel(level)
             np.random.set_state(saved)
         return [pd.Categorical(frame[n].astype(str), dtype=self._c.dtypes[n]).codes.astype(np.int64)
                 for n in self.nodes]
