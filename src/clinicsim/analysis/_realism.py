@@ -13,7 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pgmpy.inference import VariableElimination
+
+from .._pgmpy import quiet_import
+
+with quiet_import():
+    from pgmpy.inference import VariableElimination
 
 from .._reference import (
     DAYS_IN_MONTH,
