@@ -76,7 +76,7 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
     path = Path(source)
     if str(source) in PRESETS and not path.exists():
         text = resources.files(__package__).joinpath("data", PRESETS[str(source)]).read_text()
-        return model_from_dict(yaml.safe_load(text), source=f"preset {str(source)!r}")
+        return model_from_dict(yaml.load(text, Loader=_YamlLoader), source=f"preset {str(source)!r}")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "
