@@ -1,6 +1,6 @@
 """Speed and memory of clinicsim's sampling: one run, one table.
 
-    python benchmarks/bench.py            # the full run (about a minute on 2 cores)
+    python benchmarks/bench.py            # the full run (about 15 s on 2 cores)
     python benchmarks/bench.py --quick    # smaller sizes, for a smoke test
 
 In-process times are the best of a few repetitions after a warm-up, measured as this

@@ -1,6 +1,12 @@
 import pytest
 
 import clinicsim
+from clinicsim._pgmpy import quiet_import
+
+with quiet_import():
+    # Some tests use pgmpy's inference directly; clinicsim itself imports it only when
+    # needed (tests/test_imports.py checks that it does so quietly, in a fresh process).
+    import pgmpy.inference  # noqa: F401
 
 
 @pytest.fixture

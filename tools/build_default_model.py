@@ -296,7 +296,8 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "margin: 0.02}",
         "  follow_up_priority: {categories: [chronic, surgical, viral], min_difference: 0.15}",
         "  follow_up_age_trend: {category: chronic}",
-        "  age: {min: 0, max: 89, margin: 0.02}",
+        *(["  age: {min: 0, max: 89, margin: 0.02}"] if name == "default" else
+          ["  # no `age` target: ages follow NAMCS, checked against the age_group CPD"]),
         "",
         "nodes:",
         "  gender:",

@@ -135,12 +135,15 @@ def report_command(
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", help="Report file: .html, .md or .json.")] = None,
     alpha: Annotated[float, typer.Option(help="Family-wise significance level.")] = 0.01,
+    realism: Annotated[bool, typer.Option(
+        "--realism", help="Add the model against its published sources (NAMCS, ILINet).")] = False,
 ) -> int:
     """Check a records table against the model's targets and CPDs; exit 1 if it fails."""
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
-    return _report(conformance_report(records, _model(model), alpha=alpha), output)
+    report = conformance_report(records, _model(model), alpha=alpha, realism=realism)
+    return _report(report, output)
 
 
 def _not_an_input(output: str | Path | None, **inputs: Path | None) -> None:

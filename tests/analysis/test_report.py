@@ -242,3 +242,32 @@ def test_model_may_be_a_file(tmp_path, default, records):
     assert from_file.to_frame().equals(clinicsim.conformance_report(records, default).to_frame())
     with pytest.raises(clinicsim.ModelError, match="cannot read model file"):
         clinicsim.conformance_report(records, tmp_path / "nope.yaml")
+
+
+def test_preset_with_real_world_ages_has_no_even_spread_target(tmp_path):
+    """us-office-visits keeps NAMCS ages: no even-spread check, its own sample passes."""
+    model = clinicsim.load_model("us-office-visits")
+    assert not model.targets.even_ages
+    assert (model.targets.age_min, model.targets.age_max) == (0, 89)  # from the age bands
+    report = clinicsim.conformance_report(model.sample(20_000, seed=31), model)
+    names = [c.name for c in report.checks]
+    assert report.passed and not any("ages evenly spread" in n for n in names)
+    # the default model's even-spread target fails on these ages
+    assert not clinicsim.conformance_report(model.sample(20_000, seed=31)).passed
+    model.save(tmp_path / "m.yaml")
+    assert not clinicsim.load_model(tmp_path / "m.yaml").targets.even_ages
+
+
+def test_realism_section(records, default, tmp_path):
+    """The optional section: the model against NAMCS/ILINet, in every format; it never fails."""
+    plain = clinicsim.conformance_report(records, default)
+    assert plain.realism is None and "Realism" not in plain.to_markdown()
+    report = clinicsim.conformance_report(records, default, realism=True)
+    assert report.passed == plain.passed and len(report.checks) == len(plain.checks)
+    table = report.realism
+    chronic = table[(table.quantity == "chronic share of visits") & (table.group == "75_89")]
+    assert abs(float(chronic.difference.iloc[0])) < 0.01  # within a point of NAMCS 2019
+    assert "## Realism: the model against its sources" in report.to_markdown()
+    assert json.loads(report.to_json())["realism"][0].keys() >= {"quantity", "model", "reference"}
+    page = report.to_html()
+    assert "Realism: the model against its sources" in page and 'alt="realism"' in page

@@ -6,6 +6,8 @@ N rows per engine a shift of about 0.005 in a share near 0.3 is found with high 
 and the last test shows that a deliberately different CPD is caught.
 """
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,3 +135,14 @@ def test_a_different_cpd_is_detected(default_pgmpy):
     adjusted = holm(engine_tests(model, draw(model, 2718, "numpy"), default_pgmpy))
     rejected = {name for name, p in adjusted.items() if p <= ALPHA}
     assert {"marginal gender", "follow_up | diagnosis=hypertension, age_group=65_74"} <= rejected
+
+
+def test_pgmpy_engine_does_not_log_rounding_notes(caplog):
+    """forward_sample's 'don't exactly sum to 1. Differ by: 2.2e-16' notes stay hidden."""
+    pgmpy_logger = logging.getLogger("pgmpy")
+    caplog.set_level(logging.WARNING)
+    clinicsim.sample(70_000, seed=1, engine="pgmpy")
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("pgmpy")]
+    assert pgmpy_logger.level == logging.NOTSET  # put back
+    pgmpy_logger.warning("still heard")
+    assert caplog.records[-1].getMessage() == "still heard"

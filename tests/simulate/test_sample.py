@@ -145,7 +145,7 @@ def test_guide_table_is_inverse_cdf():
     values = rng.dirichlet(np.full(9, 0.3), size=40).T  # (states, columns)
     values[[0, 3, 4, 8], ::3] = 0.0  # zero-probability states, first and last among them
     values /= values.sum(axis=0)
-    table = _Table("x", (), (), values)
+    table = _Table("x", (0,), (40,), values)  # one parent (codes[0]) with 40 states
     cdf = np.cumsum(values.T, axis=1)
     column = rng.integers(0, 40, 200_000)
     u = rng.random(200_000)
@@ -156,8 +156,30 @@ def test_guide_table_is_inverse_cdf():
     last = 8 - np.argmax(values[::-1] > 0, axis=0)  # the last possible state of each column
     expected = [min(np.searchsorted(cdf[j], x, side="right"), last[j])
                 for j, x in zip(column[:5000], u[:5000])]
-    got = table.draw(column, u)
+    got = table.draw([column], u)
     assert got[:5000].tolist() == expected
     assert got.max() < 9 and not np.isin(got[::3][column[::3] % 3 == 0], [0, 3, 4, 8]).any()
     counts = np.bincount(got[column == 1], minlength=9)
     assert (counts[values[:, 1] == 0] == 0).all()
+
+
+def test_editing_a_frame_does_not_change_later_rows():
+    sampler = Sampler(None, seed=5, engine="numpy", extended=True, n=1000)
+    first = sampler.rows(0, 10)
+    expected = first.copy()
+    first.loc[0, "age"] = 999
+    first.loc[0, "visit_date"] = pd.Timestamp("2000-01-01")
+    pd.testing.assert_frame_equal(sampler.rows(0, 10), expected)
+
+
+def test_compiled_tables_follow_set_cpd_and_metadata():
+    """Samplers share compiled tables by model content: an edit is never served stale."""
+    model = clinicsim.default_model()
+    before = model.sample(2000, seed=8)
+    model.set_cpd("gender", {"male": 0.0, "female": 0.0, "other": 1.0})
+    assert (model.sample(2000, seed=8).gender == "other").all()
+    model.set_cpd("gender", clinicsim.default_model().cpd("gender"))
+    pd.testing.assert_frame_equal(model.sample(2000, seed=8), before)
+    model._metadata["age_bands"]["0_14"] = [3, 3]  # no public setter; the key still sees it
+    ages = model.sample(2000, seed=8, extended=True)
+    assert (ages.age[ages.age_group == "0_14"] == 3).all()

@@ -105,7 +105,12 @@ def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[Che
         results.append(_trend(follow_up, category == _index(names, t.trend_category),
                               codes["age_group"], info, alpha))
         figures["follow_up"] = _rates_by(follow_up, category, names, codes["age_group"], info)
-    results.append(_ages(coded.age, info, alpha, figures))
+    if t.even_ages:
+        results.append(_ages(coded.age, info, alpha, figures))
+    else:
+        figures.setdefault("notes", []).append(
+            "the model states no even-spread target for ages; the age bands are checked "
+            "against the model's own age_group distribution.")
     return results, figures
 
 

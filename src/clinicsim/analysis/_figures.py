@@ -34,6 +34,10 @@ def render_figures(data: dict[str, Any]) -> dict[str, str]:
         out["follow_up"] = _png(_follow_up(data["follow_up"], data["alpha"]))
     for node, table in data.get("cpd", {}).items():
         out[f"cpd:{node}"] = _png(_cpd(node, table))
+    if "realism" in data:
+        from ._realism import realism_figure
+
+        out["realism"] = _png(realism_figure(data["realism"]))
     return out
 
 

@@ -13,7 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pgmpy.inference import VariableElimination
+
+from .._pgmpy import quiet_import
+
+with quiet_import():
+    from pgmpy.inference import VariableElimination
 
 from .._reference import (
     DAYS_IN_MONTH,
@@ -82,6 +86,7 @@ def realism_figure(table: pd.DataFrame) -> Figure:
         ax.bar(x + 0.2, part["model"], 0.4, label="model", color="#1f77b4")
         ax.set_xticks(x, part["group"], rotation=45 if len(part) > 6 else 0, fontsize=8)
         ax.set_title(quantity, fontsize=10)
+        ax.set_ylabel("ratio" if "/" in quantity else "share", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
     for ax in axes[len(quantities):]:
         ax.set_visible(False)

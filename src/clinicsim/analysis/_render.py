@@ -23,6 +23,11 @@ READING = (
     "trend is significantly rising. A significant deviation that is shown to lie inside the "
     "margin does not fail."
 )
+REALISM = (
+    "The model's exact figures (by variable elimination, not from the records) beside the "
+    "published figures its hand-set CPDs were built from. Differences here are choices of the "
+    "model, such as the brief's evenly spread ages, not sampling error; this section never fails."
+)
 _SHOWN_FAILURES = 10  # failed checks listed in the terminal summary
 _STATUS = {"failed": "FAILED", "shown": "matches (shown)", "not rejected": "not rejected",
            "ok": "ok", "skipped": "skipped"}
@@ -119,6 +124,13 @@ def markdown(report: ConformanceReport) -> str:
         out += [f"- **{c.name.removeprefix('model: ')}** ({c.test}, p (Holm) "
                 f"{_num(c.pvalue_holm)}, total variation {_num(c.effect)}): {_md_escape(c.detail)}"
                 for c in failed]
+    if report.realism is not None:
+        out += ["", "## Realism: the model against its sources", "", REALISM, "",
+                "| quantity | group | model | reference | difference | source |",
+                "|---|---|---:|---:|---:|---|"]
+        out += [f"| {r.quantity} | {r.group} | {_num(r.model)} | {_num(r.reference)} "
+                f"| {_num(r.difference)} | {_md_escape(r.source)} |"
+                for r in report.realism.itertuples()]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
     out += ["", "## How to read this report", "", READING, ""]
@@ -136,6 +148,8 @@ def to_json(report: ConformanceReport) -> str:
     document = {"passed": report.passed, "alpha": report.alpha, "n_rows": report.n_rows,
                 "n_used": report.n_used, "model": report.model_name, "notes": report.notes,
                 "checks": checks}
+    if report.realism is not None:
+        document["realism"] = report.realism.to_dict("records")
     return json.dumps(document, indent=2, allow_nan=False)
 
 
@@ -212,6 +226,15 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
     for key, png in plots.items():
         if key.startswith("cpd:"):
             parts.append(_img(png, key))
+    if report.realism is not None:
+        rows = [f"<tr>{_td(r.quantity)}{_td(str(r.group))}{_td(_num(r.model), True)}"
+                f"{_td(_num(r.reference), True)}{_td(_num(r.difference), True)}{_td(r.source)}</tr>"
+                for r in report.realism.itertuples()]
+        parts.append(f"<h2>Realism: the model against its sources</h2><p>{e(REALISM)}</p>")
+        parts.append(_table(["quantity", "group", "model", "reference", "difference", "source"],
+                            rows))
+        if "realism" in plots:
+            parts.append(_img(plots["realism"], "realism"))
     if report.notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in report.notes)
                      + "</ul>")

@@ -28,6 +28,8 @@ def conformance_report(
     records: pd.DataFrame | str | os.PathLike[str],
     model: ClinicModel | str | os.PathLike[str] | None = None,
     alpha: float = 0.01,
+    *,
+    realism: bool = False,
 ) -> ConformanceReport:
     """Check a records table against the model's stated targets and against the model.
 
@@ -68,6 +70,10 @@ def conformance_report(
         The model (or model file) the records should follow; the default model if None.
     alpha : float
         Family-wise significance level, in (0, 0.5).
+    realism : bool
+        Add a section comparing the model's exact figures with the published figures
+        it was built from (NAMCS 2019, CDC ILINet); it describes the model, not the
+        records, and never fails.
 
     Returns
     -------
@@ -107,6 +113,10 @@ def conformance_report(
         checks[i] = dataclasses.replace(c, pvalue_holm=float(p),
                                         passed=bool(p >= alpha or c.shown))
     figures["cpd"] = tables
+    if realism:
+        from ._realism import realism_table
+
+        figures["realism"] = realism_table(model)
     return ConformanceReport(
         passed=all(c.passed for c in checks), checks=checks, alpha=alpha,
         n_rows=coded.n_rows, n_used=coded.n_used, model_name=model.name,
@@ -158,6 +168,11 @@ class ConformanceReport:
     model_name: str
     notes: list[str]
     _figures: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def realism(self) -> pd.DataFrame | None:
+        """The model against its published sources, if asked for (``realism=True``)."""
+        return self._figures.get("realism")
 
     @property
     def failed(self) -> list[CheckResult]:

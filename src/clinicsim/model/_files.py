@@ -7,6 +7,7 @@ file is gathered into one :class:`ModelError` whose ``errors`` name node, column
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import json
 import math
@@ -75,7 +76,7 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
     path = Path(source)
     if str(source) in PRESETS and not path.exists():
         text = resources.files(__package__).joinpath("data", PRESETS[str(source)]).read_text()
-        return model_from_dict(yaml.safe_load(text), source=f"preset {str(source)!r}")
+        return model_from_dict(yaml.load(text, Loader=_YamlLoader), source=f"preset {str(source)!r}")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "
@@ -214,7 +215,8 @@ def model_to_dict(model: ClinicModel) -> dict[str, Any]:
             "follow_up_priority": {"categories": list(t.priority_categories),
                                    "min_difference": t.priority_min_difference},
             "follow_up_age_trend": {"category": t.trend_category},
-            "age": {"min": t.age_min, "max": t.age_max, "margin": t.age_margin},
+            **({"age": {"min": t.age_min, "max": t.age_max, "margin": t.age_margin}}
+               if t.even_ages else {}),
         },
         "nodes": nodes,
     }
@@ -309,6 +311,10 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     targets = _parse_targets(data.get("targets"), states, errors)
     if errors:
         raise ModelError([f"{source}: {e}" for e in errors])
+    if not targets.even_ages:
+        spans = metadata["age_bands"].values()
+        targets = dataclasses.replace(targets, age_min=min(lo for lo, _ in spans),
+                                      age_max=max(hi for _, hi in spans))
 
     network = DiscreteBayesianNetwork()
     network.add_nodes_from(nodes)
@@ -527,10 +533,13 @@ def _parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) -
         "follow_up_rate": number("follow_up.rate", 0, 1),
         "follow_up_margin": number("follow_up.margin", 0, 1, open_=True),
         "priority_min_difference": number("follow_up_priority.min_difference", 0, 1),
-        "age_min": number("age.min", 0, 130, integer=True),
-        "age_max": number("age.max", 0, 130, integer=True),
-        "age_margin": number("age.margin", 0, 1, open_=True),
     }
+    if "age" in spec:  # optional: a model with real-world ages states no even spread
+        values |= {"age_min": number("age.min", 0, 130, integer=True),
+                   "age_max": number("age.max", 0, 130, integer=True),
+                   "age_margin": number("age.margin", 0, 1, open_=True)}
+    else:  # model_from_dict puts in the age bands' range
+        values |= {"age_min": 0, "age_max": 0, "age_margin": None}
     if len(errors) > n_before:
         return None
     if values["age_min"] > values["age_max"]:
@@ -540,7 +549,7 @@ def _parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) -
         gender_shares={k: float(v) for k, v in shares.items()},
         priority_categories=tuple(categories), trend_category=trend,
         age_min=values.pop("age_min"), age_max=values.pop("age_max"),
-        **{k: float(v) for k, v in values.items()},
+        **{k: None if v is None else float(v) for k, v in values.items()},
     )
 
 

@@ -7,20 +7,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-with warnings.catch_warnings():
-    # pgmpy 1.1's own modules (inference, sampling) import its deprecated
-    # pgmpy.estimators.StructureScore, which warns; clinicsim never uses it. Only that
-    # message is silenced, so any other deprecation still fails the tests.
-    warnings.filterwarnings("ignore", r"`pgmpy\.estimators\.\w+` is deprecated",
-                            FutureWarning)
+from .._pgmpy import quiet_import
+
+with quiet_import():
+    # pgmpy.inference (and with it statsmodels, ~0.4 s) is imported only by marginal().
     from pgmpy.factors.discrete import TabularCPD
-    from pgmpy.inference import VariableElimination
     from pgmpy.models import DiscreteBayesianNetwork
 
 from .._errors import InvalidCPDError
@@ -71,9 +67,14 @@ class Targets:
     priority_categories: tuple[str, ...]
     priority_min_difference: float
     trend_category: str
-    age_min: int
+    age_min: int  # the ages' valid range: the target's, or the age bands' without one
     age_max: int
-    age_margin: float
+    age_margin: float | None  # None: no "ages evenly spread" target (e.g. real-world ages)
+
+    @property
+    def even_ages(self) -> bool:
+        """Whether ages should be evenly spread over ``age_min..age_max``."""
+        return self.age_margin is not None
 
 
 def column_label(parents: tuple[str, ...], combo: tuple[str, ...]) -> str:
@@ -289,6 +290,9 @@ class ClinicModel:
     # -- inference, copies, files, sampling -----------------------------------------
     def marginal(self, node: str) -> pd.Series:
         """The exact marginal distribution of ``node`` (pgmpy ``VariableElimination``)."""
+        with quiet_import():
+            from pgmpy.inference import VariableElimination
+
         states = self.states(node)
         factor = VariableElimination(self._network).query([node], show_progress=False)
         values = factor.values

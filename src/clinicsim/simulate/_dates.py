@@ -14,8 +14,8 @@ Every calendar day ``d`` has a weight ``w(d)``: the visit window's weekday weigh
   follow-up is not booked on a Sunday or on Christmas), or uniformly if all of those
   days weigh 0.
 
-Each choice is one ``searchsorted`` of uniforms over cumulative weights: no Python loop
-over rows.
+Each choice is one inverse-CDF lookup of uniforms over cumulative weights (a guide table,
+see ``_guide.py``, giving exactly ``searchsorted``'s answers): no Python loop over rows.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 
 from .._errors import ModelError
 from .._reference import MONTHS
+from ._guide import GuideTable
 
 if TYPE_CHECKING:
     from ..model import ClinicModel, VisitWindow
@@ -87,8 +88,8 @@ class VisitDates:
             if weights.sum() <= 0:
                 raise ModelError(f"metadata.visit_window {window.start}..{window.end} has no "
                                  "day of positive weight")
-        # Group k's cumulative weights, normalised, live in (k, k + 1]: one searchsorted
-        # of u + k finds every row's day. _last[k] guards against u + k rounding to k + 1.
+        # Group k's cumulative weights, normalised, live in (k, k + 1]: one lookup of
+        # u + k finds every row's day. _last[k] guards against u + k rounding to k + 1.
         cdfs, order, last_index = [], [], []
         for k, g in enumerate(groups):
             w = weights[g]
@@ -96,15 +97,18 @@ class VisitDates:
             cdfs.append(k + (np.cumsum(w) / total if total > 0 else np.zeros(len(g))))
             order.append(g)
             last_index.append(sum(map(len, order)) - 1)
-        self._flat_cdf = np.concatenate(cdfs)
+        self._visit_day = GuideTable(np.concatenate(cdfs), top=_power_of_two_above(len(groups)))
         self._flat_days = days[np.concatenate(order)]
         self._last = np.array(last_index, np.int64)
+        # Keys lo + u * total stay below _cum[-1] but for a few ulps of rounding.
+        self._follow_up_day = GuideTable(self._cum, top=_power_of_two_above(self._cum[-1] * 1.001))
 
     def visit(self, month: np.ndarray | None, u: np.ndarray) -> np.ndarray:
         """Visit dates (``datetime64[D]``) for month codes (None: no month node) and uniforms."""
-        group = np.zeros(len(u), np.int64) if month is None else np.asarray(month, np.int64)
-        found = np.searchsorted(self._flat_cdf, u + group, side="right")
-        return self._flat_days[np.minimum(found, self._last[group])]
+        if month is None:
+            return self._flat_days[np.minimum(self._visit_day.find(u), self._last[0])]
+        found = self._visit_day.find(u + month)  # as searchsorted(flat cdf, u + month, 'right')
+        return self._flat_days[np.minimum(found, self._last[month])]
 
     def follow_up(self, visit: np.ndarray, diagnosis: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Follow-up dates (``datetime64[D]``) for visit dates, diagnosis codes and uniforms."""
@@ -112,7 +116,12 @@ class VisitDates:
         a = offset + self._fu_lo[diagnosis]  # first and last candidate day, inclusive
         b = offset + self._fu_hi[diagnosis]
         lo, total = self._cum[a], self._cum[b + 1] - self._cum[a]
-        weighted = np.searchsorted(self._cum, lo + u * total, side="right") - 1
+        weighted = self._follow_up_day.find(lo + u * total) - 1
         uniform = a + (u * (b - a + 1)).astype(np.int64)
         day = np.clip(np.where(total > 0, weighted, uniform), a, b)
         return self._start + day.astype("timedelta64[D]")
+
+
+def _power_of_two_above(x: float) -> float:
+    """The least power of two greater than ``x >= 0``."""
+    return float(np.ldexp(1.0, int(np.frexp(x)[1])))

@@ -8,6 +8,7 @@ into chunks, processes or Dask partitions.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterator
 
 import numpy as np
@@ -15,9 +16,11 @@ import pandas as pd
 import pyarrow as pa
 
 from .._errors import ClinicSimError
+from .._pgmpy import quiet_import
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from ..model import ClinicModel, default_model
 from ._dates import VisitDates
+from ._guide import GuideTable
 
 __all__ = ["BLOCK_ROWS", "COLUMNS", "ENGINES", "EXTENDED_COLUMNS", "Sampler", "sample"]
 
@@ -86,49 +89,90 @@ def sample(
     return sampler.rows(0, sampler.n)
 
 
-class _Table:
+class _Table(GuideTable):
     """One node's CPD compiled for inverse-CDF sampling, one column per parent combination.
 
-    A row's state is ``searchsorted(cdf[column], u, side="right")``. A guide table answers
-    that with one gather: ``u``'s bucket ``floor(u * M)`` (``M`` a power of two, so the
-    bucket is exact) holds the state when no CDF step falls inside it, else a start
-    from which the few rows that need it walk to their state. Binary search over random
-    keys costs a branch misprediction per level; the guide is about ten times faster and
-    gives the same states.
+    A row's state is ``searchsorted(cdf[column], u, side="right")``, found by the guide
+    table: one gather for most rows, about ten times faster than binary search.
     """
 
     def __init__(self, node: str, parents: tuple[int, ...], cards: tuple[int, ...],
                  values: np.ndarray) -> None:
         self.name, self.parents, self.cards = node, parents, cards
-        self.card = values.shape[0]
+        card = values.shape[0]
         cdf = np.cumsum(values.T, axis=1)  # (parent combinations, states)
         # From the last possible state on, the CDF is exactly 1: rounding must never let
         # u in [0, 1) fall off the end or into a trailing zero-probability state.
-        last = self.card - 1 - np.argmax(values[::-1] > 0, axis=0)
-        cdf[np.arange(self.card) >= last[:, None]] = 1.0
-        self.cdf = cdf.ravel()
-        # About 1 row in 32 lands in a bucket with a CDF step and takes the slow path.
-        self.buckets = 1 << int(np.ceil(np.log2(32 * self.card)))
-        edges = np.arange(self.buckets + 1) / self.buckets
-        # steps[j, b]: CDF entries of column j at or below edge b (searchsorted, 'right')
-        steps = (cdf[:, :, None] <= edges).sum(axis=1)
-        lo, hi = steps[:, :-1], steps[:, 1:]
-        self.guide = np.where(lo == hi, lo, ~lo).astype(np.int32).ravel()  # ~lo: walk from lo
+        last = card - 1 - np.argmax(values[::-1] > 0, axis=0)
+        cdf[np.arange(card) >= last[:, None]] = 1.0
+        super().__init__(cdf)
+        # A row's column is its parents' codes in mixed radix (the last parent varies
+        # fastest); with the guide's buckets folded in: offset = sum code[p] * stride[p].
+        radix = np.cumprod((1, *cards[:0:-1]))[::-1] if cards else ()
+        self.strides = [np.intp(r * self.buckets) for r in radix]
 
-    def draw(self, column: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """States for rows with parent combination ``column`` and uniforms ``u``."""
-        key = column * self.buckets
-        key += (u * self.buckets).astype(np.intp)
-        state = self.guide[key]  # int32 codes: half the memory traffic of intp
-        walk = np.flatnonzero(state < 0)
-        if walk.size:
-            at, base, uw = ~state[walk], column[walk] * self.card, u[walk]
-            step = self.cdf[base + at] <= uw  # cdf[..., -1] == 1 > u stops every walk
-            while step.any():
-                at += step
-                step = self.cdf[base + at] <= uw
-            state[walk] = at
-        return state
+    def draw(self, codes: list[np.ndarray], u: np.ndarray) -> np.ndarray:
+        """int32 states for uniforms ``u``, given the codes drawn so far (node order)."""
+        offset = None
+        for p, stride in zip(self.parents, self.strides):
+            term = codes[p] * stride  # intp: a numpy scalar sets the type
+            offset = term if offset is None else np.add(offset, term, out=offset)
+        return self.find(u, offset)
+
+
+class _Compiled:
+    """What sampling needs from a model: CPD tables, calendar, dtypes and lookups.
+
+    Pure in the model's content, so samplers of equal models share one (``_compiled``).
+    """
+
+    def __init__(self, m: ClinicModel) -> None:
+        self.nodes = m.nodes
+        self.dtypes = {node: pd.CategoricalDtype(m.states(node)) for node in self.nodes}
+        self.dtypes["age_group"] = pd.CategoricalDtype(m.states("age_group"), ordered=True)
+        self.tables = [self._table(m, node) for node in self.nodes]
+        bands = m.age_bands
+        ages = m.states("age_group")
+        self.age_lo = np.array([bands[b][0] for b in ages], np.int64)
+        self.age_span = np.array([bands[b][1] - bands[b][0] + 1 for b in ages], np.int64)
+        self.dates = VisitDates(m)
+        self.follow_up_true = np.array([s == "True" for s in m.states("follow_up")])
+        categories = m.diagnosis_categories
+        dx = m.states("diagnosis")
+        self.dx_category = pd.Categorical([categories[d] for d in dx])
+        self.dx_code = pd.Categorical([m.diagnosis_codes[d] for d in dx])
+
+    def _table(self, m: ClinicModel, node: str) -> _Table:
+        cpd = m.network.get_cpds(node)
+        parents = tuple(cpd.variables[1:])
+        return _Table(node, tuple(self.nodes.index(p) for p in parents),
+                      tuple(len(cpd.state_names[p]) for p in parents), cpd.get_values())
+
+
+class _ContentKey:
+    """Hashes and compares a model by content: nodes, states, parents, CPDs, metadata."""
+
+    def __init__(self, model: ClinicModel) -> None:
+        self.model = model
+        self.key = (model.nodes, repr(model.metadata), tuple(
+            (tuple(model.states(n)), model.parents(n), model.network.get_cpds(n).get_values().tobytes())
+            for n in model.nodes))
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ContentKey) and self.key == other.key
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_by_content(key: _ContentKey) -> _Compiled:
+    return _Compiled(key.model)
+
+
+def _compiled(model: ClinicModel) -> _Compiled:
+    """The model compiled, built once per model content (``set_cpd`` makes new content)."""
+    return _compiled_by_content(_ContentKey(model))
 
 
 class Sampler:
@@ -149,52 +193,36 @@ class Sampler:
         self.root = as_seed_sequence(seed)
         self.engine = engine
         self.extended = bool(extended)
-        m = self.model
-        self.nodes = m.nodes
-        self.dtypes = {node: pd.CategoricalDtype(m.states(node)) for node in self.nodes}
-        self.dtypes["age_group"] = pd.CategoricalDtype(m.states("age_group"), ordered=True)
-        self._compiled = [self._compile(node) for node in self.nodes]
-        bands = m.age_bands
-        ages = m.states("age_group")
-        self._age_lo = np.array([bands[b][0] for b in ages], np.int64)
-        self._age_span = np.array([bands[b][1] - bands[b][0] + 1 for b in ages], np.int64)
-        self._dates = VisitDates(m)
-        self._follow_up_true = np.array([s == "True" for s in m.states("follow_up")])
+        self.nodes = self.model.nodes
+        self._c = _compiled(self.model)
         self._id_width = max(7, len(str(self.n)))
-        categories = m.diagnosis_categories
-        dx = m.states("diagnosis")
-        self._dx_category = pd.Categorical([categories[d] for d in dx])
-        self._dx_code = pd.Categorical([m.diagnosis_codes[d] for d in dx])
         self._cached: tuple[int, dict[str, np.ndarray]] = (-1, {})
 
     def __getstate__(self) -> dict:
         # Dask ships samplers to workers: send the model, not the tables or the cached block.
         state = self.__dict__ | {"_cached": (-1, {})}
-        del state["_compiled"]
+        del state["_c"]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._compiled = [self._compile(node) for node in self.nodes]
-
-    def _compile(self, node: str) -> _Table:
-        cpd = self.model.network.get_cpds(node)
-        parents = tuple(cpd.variables[1:])
-        return _Table(node, tuple(self.nodes.index(p) for p in parents),
-                      tuple(len(cpd.state_names[p]) for p in parents), cpd.get_values())
+        self._c = _compiled(self.model)
 
     # -- rows -----------------------------------------------------------------------
     def rows(self, start: int, stop: int) -> pd.DataFrame:
         """Rows ``start..stop-1`` (0-based) of the full table, indexed from 0."""
         if not 0 <= start < stop <= self.n:
             raise ClinicSimError(f"rows {start}..{stop} are outside 0..{self.n}")
-        first, last = start // BLOCK_ROWS, (stop - 1) // BLOCK_ROWS
-        parts = [self._block_columns(i) for i in range(first, last + 1)]
-        a, b = start - first * BLOCK_ROWS, stop - first * BLOCK_ROWS
-        if len(parts) == 1:
-            columns = {k: v[a:b] for k, v in parts[0].items()}
-        else:
-            columns = {k: np.concatenate([p[k] for p in parts])[a:b] for k in parts[0]}
+        # Each block is copied into place as soon as it is drawn: only one block is alive
+        # at a time, so its temporaries reuse the same memory, and the frame never shares
+        # memory with the cached block (a caller's edits cannot leak into later rows).
+        columns: dict[str, np.ndarray] = {}
+        for i in range(start // BLOCK_ROWS, (stop - 1) // BLOCK_ROWS + 1):
+            a, b = max(start, i * BLOCK_ROWS), min(stop, (i + 1) * BLOCK_ROWS)
+            for k, v in self._block_columns(i).items():
+                if k not in columns:
+                    columns[k] = np.empty(stop - start, v.dtype)
+                columns[k][a - start:b - start] = v[a - i * BLOCK_ROWS:b - i * BLOCK_ROWS]
         return self._frame(columns, start)
 
     def chunks(self, size: int) -> Iterator[pd.DataFrame]:
@@ -237,47 +265,59 @@ class Sampler:
     def _draw_numpy(self, size: int, rng: np.random.Generator) -> list[np.ndarray]:
         u = rng.random((len(self.nodes), size))
         codes: list[np.ndarray] = []
-        for j, table in enumerate(self._compiled):
-            column = np.zeros(size, np.intp)  # index of the row's parent combination
-            for p, card in zip(table.parents, table.cards):
-                column *= card
-                column += codes[p]
-            codes.append(table.draw(column, u[j]))
+        for j, table in enumerate(self._c.tables):
+            codes.append(table.draw(codes, u[j]))
         return codes
 
     def _draw_pgmpy(self, size: int, seed: int) -> list[np.ndarray]:
-        from pgmpy.sampling import BayesianModelSampling
+        with quiet_import():
+            from pgmpy import logger as pgmpy_logger
+            from pgmpy.sampling import BayesianModelSampling
 
         # pgmpy seeds numpy's global generator; put the caller's global state back.
-        saved = np.random.get_state()
+        # forward_sample also logs, at WARNING, "Probability values don't exactly sum to
+        # 1. Differ by: 2.2e-16. Adjusting values." for every CPD column whose float sum
+        # is off by rounding, several times a block. clinicsim checks CPDs to 1e-9 when
+        # they are loaded or set (pgmpy raises, not logs, beyond 1e-3), so the note tells
+        # the user nothing: pgmpy's logger is raised to ERROR for this call only, then
+        # restored. (pgmpy warnings from other threads during the call are lost too;
+        # pgmpy offers no narrower switch.)
+        saved, level = np.random.get_state(), pgmpy_logger.level
+        pgmpy_logger.setLevel(logging.ERROR)
         try:
             frame = BayesianModelSampling(self.model.network).forward_sample(
                 size=size, seed=seed, show_progress=False)
         finally:
+            pgmpy_logger.setLevel(level)
             np.random.set_state(saved)
-        return [pd.Categorical(frame[n].astype(str), dtype=self.dtypes[n]).codes.astype(np.int64)
+        return [pd.Categorical(frame[n].astype(str), dtype=self._c.dtypes[n]).codes.astype(np.int64)
                 for n in self.nodes]
 
     def _records(self, codes: list[np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """A block's output columns as arrays: node codes, ages, dates, follow-up flags."""
         size = len(codes[0])
         c = dict(zip(self.nodes, codes))
         u = rng.random((3, size))
         band = c["age_group"]
-        age = self._age_lo[band] + (u[0] * self._age_span[band]).astype(np.int64)
-        visit = self._dates.visit(c.get("visit_month"), u[1])
-        follow_up = self._follow_up_true[c["follow_up"]]
-        data = {**c, "visit_date": visit, "age": age, "follow_up": follow_up}
+        age = self._c.age_lo[band] + (u[0] * self._c.age_span[band]).astype(np.int64)
+        visit = self._c.dates.visit(c.get("visit_month"), u[1])
+        follow_up = self._c.follow_up_true[c["follow_up"]]
+        # Only what the frame shows is kept (a block is copied into each chunk it meets).
+        data = {"visit_date": visit.astype("datetime64[s]"), "age": age,
+                "follow_up": follow_up, "gender": c["gender"], "diagnosis": c["diagnosis"],
+                "treatment": c["treatment"]}
         if self.extended:
-            dx = c["diagnosis"]
-            due = self._dates.follow_up(visit, dx, u[2])
-            data["follow_up_date"] = np.where(follow_up, due, np.datetime64("NaT"))
+            due = self._c.dates.follow_up(visit, c["diagnosis"], u[2])
+            data["age_group"] = band
+            data["follow_up_date"] = np.where(follow_up, due, np.datetime64("NaT")).astype(
+                "datetime64[s]")
         return data
 
     def _frame(self, c: dict[str, np.ndarray], start: int) -> pd.DataFrame:
         """The records DataFrame from the arrays of ``_records``; its first row is ``start``."""
         data = {
             "patient_id": _patient_ids(start, len(c["age"]), self._id_width),
-            "visit_date": c["visit_date"].astype("datetime64[s]"),
+            "visit_date": c["visit_date"],
             "age": c["age"],
             "gender": self._categorical("gender", c),
             "diagnosis": self._categorical("diagnosis", c),
@@ -288,15 +328,15 @@ class Sampler:
             dx = c["diagnosis"]
             data |= {
                 "age_group": self._categorical("age_group", c),
-                "diagnosis_code": self._dx_code.take(dx),
-                "diagnosis_category": self._dx_category.take(dx),
-                "follow_up_date": c["follow_up_date"].astype("datetime64[s]"),
+                "diagnosis_code": self._c.dx_code.take(dx),
+                "diagnosis_category": self._c.dx_category.take(dx),
+                "follow_up_date": c["follow_up_date"],
             }
         return pd.DataFrame(data, copy=False)
 
     def _categorical(self, node: str, codes: dict[str, np.ndarray]) -> pd.Categorical:
         # Codes come from the model's own tables, so pandas need not check them again.
-        return pd.Categorical.from_codes(codes[node], dtype=self.dtypes[node], validate=False)
+        return pd.Categorical.from_codes(codes[node], dtype=self._c.dtypes[node], validate=False)
 
 
 # "0000" .. "9999" as 4-byte words: a patient id's digits are laid down 4 at a time.
