@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ._errors import ClinicSimError
 
-__all__ = ["RECORD_SUFFIXES", "atomic_dir", "atomic_path", "input_file"]
+__all__ = ["RECORD_SUFFIXES", "atomic_dir", "atomic_path", "input_file", "output_file"]
 
 RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")  # records files, written and read
 
@@ -87,6 +87,22 @@ def _beside(target: Path, create: Callable[[Path], None]) -> Path:
             continue
         return tmp
     raise FileExistsError(errno.EEXIST, "no unused temporary name", str(target))
+
+
+def output_file(path: str | os.PathLike[str], what: str, kind: str,
+                suffixes: tuple[str, ...]) -> Path:
+    """``path`` if its suffix is one of ``suffixes`` (a ``kind`` format) and its folder
+    exists, else an error naming it as ``what``.
+
+    Checked before any work starts, so a typo costs nothing.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise ClinicSimError(f"{what} {str(path)!r}: unknown {kind} format "
+                             f"{path.suffix or '(no suffix)'!r}; use {', '.join(suffixes)}")
+    if not path.parent.is_dir():
+        raise ClinicSimError(f"{what} {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    return path
 
 
 def input_file(path: str | os.PathLike[str], what: str, limit: int,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ClinicSimError
-from .._io import atomic_path
+from .._io import atomic_path, output_file
 from ..model import ClinicModel, default_model, load_model
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._model_info import model_info
@@ -131,13 +131,7 @@ def _default_model() -> ClinicModel:
 
 def check_report_path(path: str | os.PathLike[str]) -> Path:
     """``path`` if its suffix is a report format (``.html``, ``.md``, ``.json``), else an error."""
-    path = Path(path)
-    if path.suffix.lower() not in REPORT_SUFFIXES:
-        raise ClinicSimError(f"report {str(path)!r}: unknown report format "
-                             f"{path.suffix or '(no suffix)'!r}; use {', '.join(REPORT_SUFFIXES)}")
-    if not path.parent.is_dir():
-        raise ClinicSimError(f"report {str(path)!r}: folder {str(path.parent)!r} does not exist")
-    return path
+    return output_file(path, "report", "report", REPORT_SUFFIXES)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import stat
 from collections.abc import Hashable
 from datetime import date, datetime
 from importlib import resources
@@ -28,7 +27,7 @@ from pgmpy.factors.discrete import TabularCPD
 from pgmpy.models import DiscreteBayesianNetwork
 
 from .._errors import ModelError
-from .._io import atomic_path
+from .._io import atomic_path, input_file
 from ._model import (
     CATEGORIES,
     DEFAULT_COUNTRY,
@@ -81,16 +80,7 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
     if suffix not in SUFFIXES:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "
                          f"use one of {', '.join(SUFFIXES)} or a preset {sorted(PRESETS)}")
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise ModelError(f"cannot read model file {str(path)!r}: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):  # a folder, or a pipe/device that could block forever
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise ModelError(f"cannot read model file {str(path)!r}: it is {kind}")
-    if info.st_size > MAX_FILE_BYTES:
-        raise ModelError(f"model file {str(path)!r} is {info.st_size / 2**20:.1f} MiB; "
-                         f"the limit is {MAX_FILE_BYTES // 2**20} MiB")
+    input_file(path, "model file", MAX_FILE_BYTES, ModelError)
     if suffix in (".bif", ".xmlbif"):
         return _load_pgmpy(path, suffix)
     try:

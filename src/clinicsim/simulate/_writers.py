@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._errors import ClinicSimError
-from .._io import RECORD_SUFFIXES, atomic_path
+from .._io import RECORD_SUFFIXES, atomic_path, output_file
 
 __all__ = ["RECORD_SUFFIXES", "ROW_GROUP_ROWS", "check_records_path", "encoded_bytes",
            "write_records"]
@@ -21,13 +20,7 @@ ROW_GROUP_ROWS = 1 << 20  # Parquet row group: fixed, so output bytes never depe
 
 def check_records_path(path: str | os.PathLike[str]) -> Path:
     """``path`` if its suffix is a records format and its folder exists, else an error."""
-    path = Path(path)
-    if path.suffix.lower() not in RECORD_SUFFIXES:
-        raise ClinicSimError(f"output {str(path)!r}: unknown records format "
-                             f"{path.suffix or '(no suffix)'!r}; use {', '.join(RECORD_SUFFIXES)}")
-    if not path.parent.is_dir():
-        raise ClinicSimError(f"output {str(path)!r}: folder {str(path.parent)!r} does not exist")
-    return path
+    return output_file(path, "output", "records", RECORD_SUFFIXES)
 
 
 def write_records(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str] | None) -> int:
