@@ -87,6 +87,7 @@ def summary(report: ConformanceReport) -> str:
     if len(failed) > _SHOWN_FAILURES:
         lines.append(f"  ... and {len(failed) - _SHOWN_FAILURES} more failed checks "
                      "(see the report)")
+    lines += [f"  note: {n}" for n in report.notes]
     return "\n".join(lines)
 
 
