@@ -8,18 +8,14 @@ changes the fingerprint, so a stale entry is never used.
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..model import ClinicModel, Targets, VisitWindow
+from ..model._model import cached_by_content
 
 __all__ = ["ModelInfo", "model_info"]
-
-_CACHE: OrderedDict[str, ModelInfo] = OrderedDict()
-_CACHE_SIZE = 8
 
 
 @dataclass(frozen=True)
@@ -62,19 +58,9 @@ class ModelInfo:
         return [", ".join(f"{p}={self.states[p][i]}" for p, i in zip(parents, c)) for c in combos]
 
 
-def model_info(model: ClinicModel) -> ModelInfo:
-    """The compiled form of ``model`` (cached by content)."""
-    network = model.network
-    cpds = {node: network.get_cpds(node) for node in model.nodes}
-    digest = hashlib.sha256()
-    for node, cpd in cpds.items():
-        digest.update(repr((node, cpd.variables, cpd.state_names)).encode())
-        digest.update(np.ascontiguousarray(cpd.get_values()).tobytes())
-    digest.update(repr((model.name, model.metadata, model.targets)).encode())
-    key = digest.hexdigest()
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+def _model_info(model: ClinicModel) -> ModelInfo:
+    """The compiled form of ``model``."""
+    cpds = {node: model.network.get_cpds(node) for node in model.nodes}
     states = {node: model.states(node) for node in model.nodes}
     parents = {node: tuple(cpd.variables[1:]) for node, cpd in cpds.items()}
     tables = {}
@@ -86,7 +72,7 @@ def model_info(model: ClinicModel) -> ModelInfo:
             order = [list(cpd.state_names[p]).index(s) for s in states[p]]
             values = np.take(values, order, axis=axis)
         tables[node] = values.reshape(len(states[node]), -1)
-    info = ModelInfo(
+    return ModelInfo(
         name=model.name,
         nodes=model.nodes,
         states=states,
@@ -98,7 +84,6 @@ def model_info(model: ClinicModel) -> ModelInfo:
         targets=model.targets,
         window=model.visit_window,
     )
-    _CACHE[key] = info
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return info
+
+
+model_info = cached_by_content(_model_info)

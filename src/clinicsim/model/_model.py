@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -299,6 +301,18 @@ class ClinicModel:
         order = [factor.state_names[node].index(s) for s in states]
         return pd.Series(values[order], index=pd.Index(states, name=node), name="p")
 
+    def content_key(self) -> str:
+        """A digest of everything that defines the model: nodes, states, parents, CPD
+        values, metadata, targets and name. Equal models have equal keys; any edit
+        (``set_cpd``) changes it."""
+        digest = hashlib.sha256()
+        for node in self.nodes:
+            cpd = self._network.get_cpds(node)
+            digest.update(repr((node, cpd.variables, cpd.state_names)).encode())
+            digest.update(np.ascontiguousarray(cpd.get_values()).tobytes())
+        digest.update(repr((self.name, self._metadata, self.targets)).encode())
+        return digest.hexdigest()
+
     def copy(self) -> ClinicModel:
         """A deep copy: edits to it do not touch this model."""
         return copy.deepcopy(self)
@@ -390,3 +404,24 @@ def _align_columns(
     if len(parents) == 1:
         return pd.Index([c[0] for c in got], name=parents[0])
     return pd.MultiIndex.from_tuples(got, names=list(parents))
+
+
+_T = TypeVar("_T")
+
+
+def cached_by_content(build: Callable[[ClinicModel], _T], size: int = 8) -> Callable[[ClinicModel], _T]:
+    """``build(model)``, computed once per model content (:meth:`ClinicModel.content_key`)
+    and kept for the ``size`` most recent models. ``build`` must only read the model."""
+    cache: OrderedDict[str, _T] = OrderedDict()
+
+    def get(model: ClinicModel) -> _T:
+        key = model.content_key()
+        if key in cache:
+            cache.move_to_end(key)
+        else:
+            cache[key] = build(model)
+            if len(cache) > size:
+                cache.popitem(last=False)
+        return cache[key]
+
+    return get

@@ -19,6 +19,7 @@ from .._errors import ClinicSimError
 from .._pgmpy import quiet_import
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from ..model import ClinicModel, default_model
+from ..model._model import cached_by_content
 from ._dates import VisitDates
 from ._guide import GuideTable
 
@@ -149,30 +150,8 @@ class _Compiled:
                       tuple(len(cpd.state_names[p]) for p in parents), cpd.get_values())
 
 
-class _ContentKey:
-    """Hashes and compares a model by content: nodes, states, parents, CPDs, metadata."""
-
-    def __init__(self, model: ClinicModel) -> None:
-        self.model = model
-        self.key = (model.nodes, repr(model.metadata), tuple(
-            (tuple(model.states(n)), model.parents(n), model.network.get_cpds(n).get_values().tobytes())
-            for n in model.nodes))
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _ContentKey) and self.key == other.key
-
-
-@functools.lru_cache(maxsize=8)
-def _compiled_by_content(key: _ContentKey) -> _Compiled:
-    return _Compiled(key.model)
-
-
-def _compiled(model: ClinicModel) -> _Compiled:
-    """The model compiled, built once per model content (``set_cpd`` makes new content)."""
-    return _compiled_by_content(_ContentKey(model))
+# Pure in the model's content: samplers of equal models share one, an edit makes another.
+_compiled = cached_by_content(_Compiled)
 
 
 class Sampler:
