@@ -116,7 +116,7 @@ def test_debug_shows_the_traceback(capsys):
 def test_outputs_are_normal_files(capsys, tmp_path):
     old = os.umask(0o022)
     try:
-        assert run(capsys, "sample", "-n", "10", "-o", str(tmp_path / "r.csv"),
+        assert run(capsys, "sample", "-n", "200", "--seed", "3", "-o", str(tmp_path / "r.csv"),
                    "--report", str(tmp_path / "r.md"))[0] == 0
         assert run(capsys, "model", "export", "-o", str(tmp_path / "m.yaml"))[0] == 0
     finally:
