@@ -1,4 +1,7 @@
+import os
+
 import pytest
+from hypothesis import settings
 
 import clinicsim
 from clinicsim._pgmpy import quiet_import
@@ -7,6 +10,12 @@ with quiet_import():
     # Some tests use pgmpy's inference directly; clinicsim itself imports it only when
     # needed (tests/test_imports.py checks that it does so quietly, in a fresh process).
     import pgmpy.inference  # noqa: F401
+
+# CI replays the same examples every run (a fixed seed for hypothesis); locally each run
+# explores new ones, so a bug found there is found by a developer, not by a landing CI.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
