@@ -92,14 +92,14 @@ def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[Che
     t = info.targets
     if "gender" in codes:
         results.append(_gender(codes["gender"], info, alpha, figures))
-    if "True" not in info.states.get("follow_up", []):
-        figures["notes"] = ["follow_up has no state 'True'; the follow-up targets are skipped."]
-    elif {"follow_up", "diagnosis", "age_group"} <= codes.keys():
+    if {"follow_up", "diagnosis", "age_group"} <= codes.keys():
+        # model validation guarantees follow_up's states 'True'/'False' and a category
+        # for every diagnosis
         follow_up = codes["follow_up"] == info.states["follow_up"].index("True")
         results.append(_follow_up_rate(follow_up, info, alpha))
         # each row's diagnosis category, as a code into `names`
         names = sorted(set(info.categories.values()))
-        category = np.array([names.index(info.categories[d]) if d in info.categories else -1
+        category = np.array([names.index(info.categories[d])
                              for d in info.states["diagnosis"]])[codes["diagnosis"]]
         results.append(_priority(follow_up, category, names, info, alpha))
         results.append(_trend(follow_up, category == _index(names, t.trend_category),
@@ -108,9 +108,9 @@ def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[Che
     if t.even_ages:
         results.append(_ages(coded.age, info, alpha, figures))
     else:
-        figures.setdefault("notes", []).append(
+        figures["notes"] = [
             "the model states no even-spread target for ages; the age bands are checked "
-            "against the model's own age_group distribution.")
+            "against the model's own age_group distribution."]
     return results, figures
 
 
@@ -127,12 +127,11 @@ def _gender(codes: np.ndarray, info: ModelInfo, alpha: float,
     states = info.states["gender"]
     observed = np.bincount(codes, minlength=len(states))
     n = int(observed.sum())
-    target = np.array([t.gender_shares.get(s, 0.0) for s in states])
+    target = np.array([t.gender_shares[s] for s in states])  # validated: every state
     shares = observed / n
     intervals = [_interval(int(k), n, alpha) for k in observed]
-    inside = [t.gender_shares.get(s) is not None and lo >= target[i] - t.gender_margin
-              and hi <= target[i] + t.gender_margin
-              for i, (s, (lo, hi)) in enumerate(zip(states, intervals))]
+    inside = [lo >= target[i] - t.gender_margin and hi <= target[i] + t.gender_margin
+              for i, (lo, hi) in enumerate(intervals)]
     deviation = shares - target
     worst = int(np.argmax(np.abs(deviation)))
     level = f"{1 - 2 * alpha:.0%}"
@@ -169,7 +168,7 @@ def _follow_up_rate(follow_up: np.ndarray, info: ModelInfo, alpha: float) -> Che
 
 
 def _index(names: list[str], name: str) -> int:
-    return names.index(name) if name in names else -2  # -2 matches no row (-1: no category)
+    return names.index(name) if name in names else -1  # -1 matches no row
 
 
 def _priority(follow_up: np.ndarray, category: np.ndarray, names: list[str], info: ModelInfo,
@@ -264,8 +263,8 @@ def _rates_by(follow_up: np.ndarray, category: np.ndarray, names: list[str], ban
               info: ModelInfo) -> dict[str, Any]:
     """Rows and follow-ups by category, and by age band (all rows; trend category)."""
     k = len(names)
-    rows = np.bincount(category[category >= 0], minlength=k)
-    hits = np.bincount(category[category >= 0], weights=follow_up[category >= 0], minlength=k)
+    rows = np.bincount(category, minlength=k)
+    hits = np.bincount(category, weights=follow_up, minlength=k)
     by_category = {c: (int(rows[i]), int(hits[i])) for i, c in enumerate(names)}
     trend = category == _index(names, info.targets.trend_category)
     states = info.states["age_group"]
