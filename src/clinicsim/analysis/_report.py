@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,8 @@ import pandas as pd
 
 from .._errors import ClinicSimError
 from .._io import atomic_path, output_file
-from ..model import ClinicModel, default_model, load_model
+from ..model import ClinicModel, load_model
+from ..model._files import shared_default_model
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._model_info import model_info
 from ._records import code_records, read_records
@@ -98,7 +98,7 @@ def conformance_report(
         raise ClinicSimError(f"`alpha` must be a number in (0, 0.5); got {alpha!r}")
     alpha = float(alpha)
     if model is None:
-        model = _default_model()
+        model = shared_default_model()  # only read here
     elif not isinstance(model, ClinicModel):
         model = load_model(model)
     info = model_info(model)
@@ -121,12 +121,6 @@ def conformance_report(
         passed=all(c.passed for c in checks), checks=checks, alpha=alpha,
         n_rows=coded.n_rows, n_used=coded.n_used, model_name=model.name,
         notes=coded.notes + figures.pop("notes", []) + notes, _figures=figures)
-
-
-@functools.cache
-def _default_model() -> ClinicModel:
-    # Parsing the default model file takes ~0.1 s; the report only reads the model.
-    return default_model()
 
 
 def check_report_path(path: str | os.PathLike[str]) -> Path:

@@ -7,6 +7,7 @@ file is gathered into one :class:`ModelError` whose ``errors`` name node, column
 from __future__ import annotations
 
 import copy
+import functools
 import dataclasses
 import itertools
 import json
@@ -60,6 +61,12 @@ _PGMPY_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 def default_model() -> ClinicModel:
     """The brief's clinic: the model shipped in ``clinicsim/model/data/default.yaml``."""
     return load_model("default")
+
+
+@functools.cache
+def shared_default_model() -> ClinicModel:
+    """The default model, parsed once, for code that only reads it (samplers copy it)."""
+    return default_model()
 
 
 def load_model(source: str | os.PathLike[str]) -> ClinicModel:

@@ -7,7 +7,6 @@ into chunks, processes or Dask partitions.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterator
 
@@ -18,7 +17,8 @@ import pyarrow as pa
 from .._errors import ClinicSimError
 from .._pgmpy import quiet_import
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
-from ..model import ClinicModel, default_model
+from ..model import ClinicModel
+from ..model._files import shared_default_model
 from ..model._model import cached_by_content
 from ._dates import VisitDates
 from ._guide import GuideTable
@@ -29,12 +29,6 @@ BLOCK_ROWS = 1 << 16
 ENGINES = ("numpy", "pgmpy")
 COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment", "follow_up")
 EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category", "follow_up_date")
-
-
-@functools.lru_cache(maxsize=1)
-def _default_model() -> ClinicModel:
-    """The default model, parsed once (reading its YAML takes ~0.1 s); samplers copy it."""
-    return default_model()
 
 
 def check_chunk_size(size: object) -> int:
@@ -168,7 +162,7 @@ class Sampler:
             raise ClinicSimError(f"`engine` must be one of {', '.join(ENGINES)}; got {engine!r}")
         # A snapshot: later edits to the caller's model never change this sampler's rows,
         # here or on a Dask worker that unpickles it.
-        self.model = (_default_model() if model is None else model).copy()
+        self.model = (shared_default_model() if model is None else model).copy()
         self.root = as_seed_sequence(seed)
         self.engine = engine
         self.extended = bool(extended)
