@@ -6,12 +6,13 @@
 ['patient_id', 'visit_date', 'age', 'gender', 'diagnosis', 'treatment', 'follow_up']
 """
 
-from ._errors import ClinicSimError, InvalidCPDError, ModelError, RecordsError
+from ._errors import ArgumentError, ClinicSimError, InvalidCPDError, ModelError, RecordsError
 from .analysis import conformance_report
 from .model import ClinicModel, default_model, load_model
 from .simulate import sample
 
 __all__ = [
+    "ArgumentError",
     "ClinicModel",
     "ClinicSimError",
     "InvalidCPDError",

@@ -18,11 +18,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import pandas as pd
 import typer
 
 from ._errors import ClinicSimError
+from ._random import as_seed_sequence
 from .analysis import ConformanceReport, conformance_report
 from .analysis._records import MAX_RECORDS_ROWS
 from .analysis._report import check_report_path
@@ -50,11 +50,14 @@ def _options(debug: Annotated[bool, typer.Option(
     _debug = debug
 
 
-def _whole_number(minimum: int | None = None):
-    """A parser of whole numbers that names the bad value: ``5000``, ``1_000_000``, ``1e6``."""
+def _whole_number():
+    """A parser of whole numbers that names the bad value: ``5000``, ``1_000_000``, ``1e6``.
+
+    Signs and ranges are left to the API's argument checks, so ``-n -5`` and ``n=-5``
+    give the same message."""
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            return int(text)
         except ValueError:
             try:
                 number = Decimal(text.replace("_", ""))
@@ -64,10 +67,7 @@ def _whole_number(minimum: int | None = None):
             if not number.is_finite() or abs(number.adjusted()) > 100 \
                     or number != number.to_integral_value():
                 raise typer.BadParameter(f"{text!r} is not a whole number") from None
-            value = int(number)
-        if minimum is not None and value < minimum:
-            raise typer.BadParameter(f"must be at least {minimum}; got {value}")
-        return value
+            return int(number)
     return parse
 
 
@@ -86,7 +86,7 @@ def sample_command(
     n: Annotated[int, typer.Option("-n", "--n", parser=_whole_number(), metavar="N",
                                    help="Number of records (1e6 is fine).")] = 5000,
     seed: Annotated[Optional[int], typer.Option(
-        parser=_whole_number(minimum=0), metavar="S",
+        parser=_whole_number(), metavar="S",
         help="Seed (an integer >= 0); the same seed gives the same records.")] = None,
     output: Annotated[Optional[str], typer.Option(
         "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted); "
@@ -116,7 +116,7 @@ def sample_command(
                                  "rows, or leave out --report)")
     _not_an_input(report, model=model)  # both may be .json
     m = _model(model)
-    root = np.random.SeedSequence(seed)  # one stream for the file and for the report
+    root = as_seed_sequence(seed)  # one stream for the file and for the report
     rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
                         chunk_size=chunk_size, workers=workers, scheduler=scheduler)
     if output is not None:

@@ -3,6 +3,7 @@
 The hierarchy::
 
     ClinicSimError                  base of everything clinicsim raises on bad input
+    ├── ArgumentError(ValueError)   a bad argument to a function or the command line
     ├── ModelError(ValueError)      a model (file, dict or edit) is invalid
     │   └── InvalidCPDError         a CPD table is invalid; the model is left unchanged
     └── RecordsError(ValueError)    a records table given to the report is unusable
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["ClinicSimError", "InvalidCPDError", "ModelError", "RecordsError"]
+__all__ = ["ArgumentError", "ClinicSimError", "InvalidCPDError", "ModelError", "RecordsError"]
 
 
 class ClinicSimError(Exception):
@@ -24,6 +25,14 @@ class ClinicSimError(Exception):
     def __init__(self, errors: str | Iterable[str]) -> None:
         self.errors: list[str] = [errors] if isinstance(errors, str) else list(errors)
         super().__init__("; ".join(self.errors))
+
+
+class ArgumentError(ClinicSimError, ValueError):
+    """A bad argument: ``n``, ``seed``, ``engine``, ``alpha``, an output suffix, ...
+
+    Raised by the checks in :mod:`clinicsim._validate`; the message names the argument and
+    the value: ``"`n` must be a positive integer; got -3"``.
+    """
 
 
 class ModelError(ClinicSimError, ValueError):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ._errors import ClinicSimError
+from ._validate import check_suffix
 
 __all__ = ["RECORD_SUFFIXES", "atomic_dir", "atomic_path", "input_file", "output_file"]
 
@@ -96,10 +97,7 @@ def output_file(path: str | os.PathLike[str], what: str, kind: str,
 
     Checked before any work starts, so a typo costs nothing.
     """
-    path = Path(path)
-    if path.suffix.lower() not in suffixes:
-        raise ClinicSimError(f"{what} {str(path)!r}: unknown {kind} format "
-                             f"{path.suffix or '(no suffix)'!r}; use {', '.join(suffixes)}")
+    path = check_suffix(path, what, kind, suffixes)
     if not path.parent.is_dir():
         raise ClinicSimError(f"{what} {str(path)!r}: folder {str(path.parent)!r} does not exist")
     return path

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import check_int
+
 __all__ = ["SeedLike", "as_seed_sequence", "block_seed", "int_seed"]
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
@@ -21,6 +23,8 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
     ``None`` draws fresh OS entropy; an ``int`` or a ``SeedSequence`` is used as is; a
     ``Generator`` is consumed: 128 bits are drawn from it, so passing the same
     generator twice gives two different streams, as numpy's own functions do.
+    Anything else (a negative int, a float, a string, a bool) raises
+    :class:`~clinicsim.ArgumentError`.
     """
     if isinstance(seed, np.random.SeedSequence):
         return seed
@@ -28,13 +32,7 @@ def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
         return np.random.SeedSequence(seed.integers(0, 2**32, size=4, dtype=np.uint64).tolist())
     if seed is None:
         return np.random.SeedSequence()
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(
-            f"`seed` must be an int, SeedSequence, Generator or None; got {type(seed).__name__}"
-        )
-    if seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer; got {seed}")
-    return np.random.SeedSequence(int(seed))
+    return np.random.SeedSequence(check_int(seed, "seed", low=0))
 
 
 def block_seed(root: np.random.SeedSequence, index: int) -> np.random.SeedSequence:

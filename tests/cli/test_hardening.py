@@ -37,7 +37,7 @@ def files(folder) -> list[str]:
         (["sample", "-n", "1.5"], "Invalid value for '-n' / '--n': '1.5' is not a whole number"),
         (["sample", "-n", "abc"], "Invalid value for '-n' / '--n': 'abc' is not a whole number"),
         (["sample", "-n", "1e999999999"], "'1e999999999' is not a whole number"),
-        (["sample", "--seed", "-1"], "Invalid value for '--seed': must be at least 0; got -1"),
+        (["sample", "--seed", "-1"], "`seed` must be a non-negative integer; got -1"),
         (["sample", "--seed", "x1"], "Invalid value for '--seed': 'x1' is not a whole number"),
         (["sample", "--chunk-size", "1e-3"], "'1e-3' is not a whole number"),
         (["sample", "--workers", "two"], "Invalid value for '--workers': 'two' is not a whole"),

@@ -82,20 +82,6 @@ def test_extended_columns(model):
     assert all(ok)
 
 
-@pytest.mark.parametrize(("n", "message"), [(0, "got 0"), (-3, "got -3"), (2.5, "got 2.5"),
-                                             (True, "got True")])
-def test_bad_n(n, message):
-    with pytest.raises(clinicsim.ClinicSimError, match=f"`n` must be a positive integer; {message}"):
-        clinicsim.sample(n)
-
-
-def test_bad_engine_and_seed():
-    with pytest.raises(clinicsim.ClinicSimError, match="`engine` must be one of numpy, pgmpy"):
-        clinicsim.sample(10, engine="pgmp")
-    with pytest.raises(ValueError, match="non-negative"):
-        clinicsim.sample(10, seed=-1)
-    with pytest.raises(TypeError, match="got str"):
-        clinicsim.sample(10, seed="42")
 
 
 # --- the brief's targets on 5,000 records: tolerances are 4 standard errors of n ---------

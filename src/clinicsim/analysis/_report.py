@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import ClinicSimError
 from .._io import atomic_path, output_file
+from .._validate import check_alpha
 from ..model import ClinicModel, load_model
 from ..model._files import shared_default_model
 from ._checks import holm, model_checks, target_checks, validity_checks
@@ -83,6 +83,8 @@ def conformance_report(
     ------
     RecordsError
         The records cannot be read or lack required columns.
+    ArgumentError
+        ``alpha`` is not in (0, 0.5).
 
     Examples
     --------
@@ -93,10 +95,7 @@ def conformance_report(
     >>> [c.status for c in report.checks if c.kind == "target"]
     ['not rejected', 'not rejected', 'shown', 'shown', 'not rejected']
     """
-    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.floating)) \
-            or not 0 < alpha < 0.5:
-        raise ClinicSimError(f"`alpha` must be a number in (0, 0.5); got {alpha!r}")
-    alpha = float(alpha)
+    alpha = check_alpha(alpha)
     if model is None:
         model = shared_default_model()  # only read here
     elif not isinstance(model, ClinicModel):

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .._errors import ClinicSimError
+from .._errors import ArgumentError, ClinicSimError
 from .._random import SeedLike
+from .._validate import check_int, shown
 from ..model import ClinicModel
-from ._sample import BLOCK_ROWS, Sampler, check_chunk_size
+from ._sample import BLOCK_ROWS, Sampler
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -49,9 +50,7 @@ def partition_bounds(n: int, npartitions: int | None = None) -> list[int]:
     blocks = -(-n // BLOCK_ROWS)
     if npartitions is None:
         npartitions = -(-blocks // PARTITION_BLOCKS)
-    if isinstance(npartitions, bool) or not isinstance(npartitions, int) \
-            or not 1 <= npartitions <= n:
-        raise ClinicSimError(f"`npartitions` must be an integer from 1 to n={n}; got {npartitions!r}")
+    npartitions = check_int(npartitions, "npartitions", high=n, high_name=f"n={n}")
     if npartitions <= blocks:
         return [min(n, blocks * i // npartitions * BLOCK_ROWS) for i in range(npartitions + 1)]
     return [n * i // npartitions for i in range(npartitions + 1)]
@@ -113,13 +112,13 @@ def to_dask(
 def check_cluster(workers: int | None, scheduler: str | None) -> None:
     """Bad ``workers``/``scheduler`` arguments as a ClinicSimError naming them."""
     if workers is not None and scheduler is not None:
-        raise ClinicSimError(f"give either `workers` or `scheduler`, not both; got workers={workers!r}"
-                             f" and scheduler={scheduler!r}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):
-        raise ClinicSimError(f"`workers` must be a positive integer; got {workers!r}")
-    if scheduler is not None and not scheduler.strip():
-        raise ClinicSimError(f"`scheduler` must be an address such as tcp://host:8786; got {scheduler!r}")
+        raise ArgumentError(f"give either `workers` or `scheduler`, not both; got "
+                            f"workers={shown(workers)} and scheduler={shown(scheduler)}")
+    if workers is not None:
+        check_int(workers, "workers")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ArgumentError("`scheduler` must be an address such as tcp://host:8786; "
+                            f"got {shown(scheduler)}")
 
 
 @contextlib.contextmanager
@@ -167,4 +166,4 @@ def in_order(frame: dask.dataframe.DataFrame, client: distributed.Client,
 
 def partition_rows(chunk_size: int) -> int:
     """Rows per partition for a requested chunk size: whole blocks, at least one."""
-    return -(-check_chunk_size(chunk_size) // BLOCK_ROWS) * BLOCK_ROWS
+    return -(-check_int(chunk_size, "chunk_size") // BLOCK_ROWS) * BLOCK_ROWS

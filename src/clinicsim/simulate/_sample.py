@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._errors import ClinicSimError
+from .._errors import ArgumentError
 from .._pgmpy import quiet_import
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
+from .._validate import check_choice, check_int
 from ..model import ClinicModel
 from ..model._files import shared_default_model
 from ..model._model import cached_by_content
@@ -29,20 +30,6 @@ BLOCK_ROWS = 1 << 16
 ENGINES = ("numpy", "pgmpy")
 COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment", "follow_up")
 EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category", "follow_up_date")
-
-
-def check_chunk_size(size: object) -> int:
-    """``size`` (rows per chunk) as a positive int, or a ClinicSimError naming the bad value."""
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ClinicSimError(f"`chunk_size` must be a positive integer; got {size!r}")
-    return int(size)
-
-
-def check_n(n: object) -> int:
-    """``n`` as a positive int, or a ClinicSimError naming the bad value."""
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ClinicSimError(f"`n` must be a positive integer; got {n!r}")
-    return int(n)
 
 
 def sample(
@@ -157,9 +144,8 @@ class Sampler:
 
     def __init__(self, model: ClinicModel | None, *, seed: SeedLike, engine: str,
                  extended: bool, n: int) -> None:
-        self.n = check_n(n)
-        if engine not in ENGINES:
-            raise ClinicSimError(f"`engine` must be one of {', '.join(ENGINES)}; got {engine!r}")
+        self.n = check_int(n, "n")
+        check_choice(engine, "engine", ENGINES)
         # A snapshot: later edits to the caller's model never change this sampler's rows,
         # here or on a Dask worker that unpickles it.
         self.model = (shared_default_model() if model is None else model).copy()
@@ -185,7 +171,7 @@ class Sampler:
     def rows(self, start: int, stop: int) -> pd.DataFrame:
         """Rows ``start..stop-1`` (0-based) of the full table, indexed from 0."""
         if not 0 <= start < stop <= self.n:
-            raise ClinicSimError(f"rows {start}..{stop} are outside 0..{self.n}")
+            raise ArgumentError(f"rows {start}..{stop} are outside 0..{self.n}")
         # Each block is copied into place as soon as it is drawn: only one block is alive
         # at a time, so its temporaries reuse the same memory, and the frame never shares
         # memory with the cached block (a caller's edits cannot leak into later rows).
@@ -203,7 +189,7 @@ class Sampler:
 
         Memory is bounded by one chunk plus one block, whatever ``size``.
         """
-        size = check_chunk_size(size)
+        size = check_int(size, "chunk_size")
         for start in range(0, self.n, size):
             yield self.rows(start, min(start + size, self.n))
 

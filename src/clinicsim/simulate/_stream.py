@@ -19,8 +19,9 @@ import pandas as pd
 from .._errors import ClinicSimError
 from .._io import atomic_dir
 from .._random import SeedLike
+from .._validate import check_int
 from ..model import ClinicModel
-from ._sample import BLOCK_ROWS, Sampler, check_chunk_size
+from ._sample import BLOCK_ROWS, Sampler
 from ._writers import check_records_path, encoded_bytes, write_records
 
 __all__ = ["CHUNK_ROWS", "PROGRESS_MIN_ROWS", "is_directory", "progress", "write_sample"]
@@ -68,7 +69,7 @@ def write_sample(
         _check_directory(Path(output))
     elif output is not None:
         check_records_path(output)
-    chunk_size = CHUNK_ROWS if chunk_size is None else check_chunk_size(chunk_size)
+    chunk_size = CHUNK_ROWS if chunk_size is None else check_int(chunk_size, "chunk_size")
     check_cluster(workers, scheduler)
     on_cluster = workers is not None or scheduler is not None
     sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n)
