@@ -80,6 +80,15 @@ REFUSED = {
                                   "value (column 9)"),
     "JSON Lines, a line that is no object": ("r.jsonl", b'{"age": 1}\n[1, 2]\n',
                                              "line 2 is not a JSON object: [1, 2]"),
+    "JSON Lines, a 5,000-digit number": (
+        "r.jsonl", b'{"age": 1}\n{"age": 1}\n{"age": ' + b"9" * 5000 + b"}\n",
+        "cannot read records file '{}': line 3 holds an integer outside the 64-bit range: "
+        + "9" * 37 + "... (5,000 characters)"),
+    "JSON Lines, just past uint64": (
+        "r.jsonl", b'{"age": 1}\n{"age": 18446744073709551616}\n',
+        "line 2 holds an integer outside the 64-bit range: 18446744073709551616 (20 characters)"),
+    "JSON Lines, nested too deeply": ("r.jsonl", b'{"age": ' + b"[" * 10**5 + b"]" * 10**5 + b"}\n",
+                                      "cannot read records file '{}': line 1 is nested too deeply"),
     "not UTF-8": ("r.csv", "patient_id,age\nP1,\u00e9\n".encode("latin-1"),
                   "cannot read records file '{}': 'utf-8' codec can't decode byte 0xe9"),
     "a ragged CSV row": ("r.csv", b"patient_id,age\nP1,3\nP2,4,5\n",

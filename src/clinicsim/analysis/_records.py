@@ -132,7 +132,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
     """JSON Lines in chunks (parsing it whole takes about 12 times the file size in memory);
-    a line that is not a JSON object is named by its number."""
+    a line that is not a JSON object, or holds an integer pandas cannot read, is named by
+    its number."""
     try:
         with pd.read_json(path, lines=True, dtype=False, encoding="utf-8-sig",
                           chunksize=_JSON_CHUNK_ROWS) as reader:
@@ -141,15 +142,37 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
         with open(path, encoding="utf-8-sig") as lines:
             for number, line in enumerate(lines, 1):
                 line = line.rstrip("\r\n")  # so that the column is on this line
+                where = f"cannot read records file {str(path)!r}: line {number}"
                 try:
-                    value = json.loads(line) if line.strip() else {}
-                except ValueError as exc:
-                    raise RecordsError(f"cannot read records file {str(path)!r}: line {number} "
-                                       f"is not JSON: {exc.msg} (column {exc.colno})") from None
+                    value = json.loads(line, parse_int=_json_int) if line.strip() else {}
+                except _HugeInteger as exc:
+                    raise RecordsError(f"{where} holds an integer outside the 64-bit range: "
+                                       f"{_cut(exc.text)} ({len(exc.text):,} characters)") from None
+                except json.JSONDecodeError as exc:
+                    raise RecordsError(f"{where} is not JSON: {exc.msg} "
+                                       f"(column {exc.colno})") from None
+                except RecursionError:
+                    raise RecordsError(f"{where} is nested too deeply") from None
                 if not isinstance(value, dict):
-                    raise RecordsError(f"cannot read records file {str(path)!r}: line {number} "
-                                       f"is not a JSON object: {_show(value)}") from None
+                    raise RecordsError(f"{where} is not a JSON object: {_show(value)}") from None
         raise
+
+
+class _HugeInteger(ValueError):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _json_int(text: str) -> int:
+    """A JSON integer in pandas' range (int64 or uint64), else :class:`_HugeInteger`.
+
+    Checked on the digits: ``int()`` of more than 4,300 digits raises a ValueError of its own.
+    """
+    value = int(text) if len(text.lstrip("-")) <= 20 else None
+    if value is None or not -(2**63) <= value < 2**64:
+        raise _HugeInteger(text)
+    return value
 
 
 def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
@@ -250,7 +273,10 @@ def _show(value: object) -> str:
         return "(empty)"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
-    text = repr(value) if isinstance(value, str) else str(value)
+    return _cut(repr(value) if isinstance(value, str) else str(value))
+
+
+def _cut(text: str) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 3] + "..."
 
 
