@@ -72,12 +72,13 @@ def main() -> None:
         full_records(10_000, "numpy")  # warm-up: imports, caches
         full_records(10_000, "pgmpy")
         for n in sizes:
-            t_numpy = best_time(lambda: full_records(n, "numpy"), 5)
-            t_pgmpy = best_time(lambda: full_records(n, "pgmpy"), 1 if n >= 1_000_000 else 3)
-            t_limit = best_time(lambda: rng.random(k * n), 5)
+            t_numpy = best_time(lambda n=n: full_records(n, "numpy"), 5)
+            t_pgmpy = best_time(lambda n=n: full_records(n, "pgmpy"), 1 if n >= 1_000_000 else 3)
+            t_limit = best_time(lambda n=n: rng.random(k * n), 5)
             rows.append((f"full records, {n:.0e} rows", f"{n / t_numpy:,.0f}",
                          f"{n / t_pgmpy:,.0f}", f"{t_pgmpy / t_numpy:.1f}x",
-                         f"{t_numpy * 1e3:.1f} ms vs {t_limit * 1e3:.1f} ms = {t_numpy / t_limit:.1f}x"))
+                         f"{t_numpy * 1e3:.1f} ms vs {t_limit * 1e3:.1f} ms = "
+                         f"{t_numpy / t_limit:.1f}x"))
 
     print(f"clinicsim {clinicsim.__version__}, numpy {np.__version__}, Python "
           f"{platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()})")
@@ -90,7 +91,8 @@ def main() -> None:
           f"{seconds:.1f} s, peak RSS {peak:,.0f} MiB, file {size / 2**20:,.0f} MiB |")
     report = getattr(clinicsim, "conformance_report", None)
     if report is None:
-        print("| conformance report, 1e6 rows | (clinicsim.conformance_report not available) | | | |")
+        print("| conformance report, 1e6 rows | (clinicsim.conformance_report not available) "
+              "| | | |")
     else:
         records = clinicsim.sample(1_000_000, seed=1)
         t_report = best_time(lambda: report(records), 1)

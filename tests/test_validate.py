@@ -129,6 +129,7 @@ def test_shown_values(value, text):
 
 def test_check_int_bounds():
     assert check_int(0, "seed", low=0) == 0
-    with pytest.raises(clinicsim.ArgumentError, match="^`k` must be an integer of at least 2; got 1$"):
+    with pytest.raises(clinicsim.ArgumentError,
+                       match="^`k` must be an integer of at least 2; got 1$"):
         check_int(1, "k", low=2)
     assert check_int(np.uint64(2**63), "x", high=2**64) == 2**63

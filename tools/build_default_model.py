@@ -65,8 +65,9 @@ DIAGNOSES = {
 # (chronic = routine + flare-up, surgical = pre + post surgery, preventive as is; the
 # "new problem" share is split between viral / bacterial / injury / other below).
 NAMCS_CHRONIC = [a + b for a, b in zip(NAMCS_REASON["chronic_routine"],
-                                         NAMCS_REASON["chronic_flare_up"])]
-NAMCS_SURGICAL = [a + b for a, b in zip(NAMCS_REASON["pre_surgery"], NAMCS_REASON["post_surgery"])]
+                                         NAMCS_REASON["chronic_flare_up"], strict=True)]
+NAMCS_SURGICAL = [a + b for a, b in zip(NAMCS_REASON["pre_surgery"],
+                                         NAMCS_REASON["post_surgery"], strict=True)]
 NAMCS_PREVENTIVE = list(NAMCS_REASON["preventive"])
 NAMCS_NEW_PROBLEM = list(NAMCS_REASON["new_problem"])
 # Split of new problems (judgement: respiratory infections dominate in children).
@@ -152,7 +153,7 @@ OTHER_SHARE = 0.016
 # 7.1x: it also moves with ILINet's total visit counts, which rise during flu seasons;
 # the realism table shows the model against both.) Every other diagnosis: the days in m
 # (judgement: flat per calendar day; weekday and holiday effects act within the month).
-VIRAL_MONTH = [ILINET_ILI_PERCENT[m] * d for m, d in zip(MONTHS, DAYS_IN_MONTH)]
+VIRAL_MONTH = [ILINET_ILI_PERCENT[m] * d for m, d in zip(MONTHS, DAYS_IN_MONTH, strict=True)]
 FLAT_MONTH = list(DAYS_IN_MONTH)
 
 
@@ -193,7 +194,7 @@ def exact_follow_up_rate(p_fu: dict[tuple[str, str], float], dx, gender: dict[st
                          age: dict[str, float]) -> float:
     total = 0.0
     for (g, band), col in dx.items():
-        for d, pd_ in zip(DIAGNOSES, col):
+        for d, pd_ in zip(DIAGNOSES, col, strict=True):
             total += gender[g] * age[band] * pd_ * p_fu[(d, band)]
     return total
 
@@ -317,7 +318,8 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "    cpd:",
         *itertools.chain.from_iterable(
             (f"      - given: {{gender: {g}, age_group: '{band}'}}",
-             "        p: " + flow(dict(zip(DIAGNOSES, col)))) for (g, band), col in dx.items()),
+             "        p: " + flow(dict(zip(DIAGNOSES, col, strict=True))))
+            for (g, band), col in dx.items()),
         "  treatment:",
         f"    states: [{', '.join(TREATMENTS)}]",
         "    parents: [age_group, diagnosis]",
@@ -326,7 +328,8 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "    cpd:",
         *itertools.chain.from_iterable(
             (f"      - given: {{age_group: '{band}', diagnosis: {d}}}",
-             "        p: " + flow(dict(zip(TREATMENTS, col)))) for (band, d), col in tx.items()),
+             "        p: " + flow(dict(zip(TREATMENTS, col, strict=True))))
+            for (band, d), col in tx.items()),
         "  follow_up:",
         "    states: ['True', 'False']",
         "    parents: [diagnosis, age_group]",
@@ -334,14 +337,15 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "    # 0.30: chronic, surgical and viral above the rest, chronic rising with age.",
         "    cpd:",
         *(f"      - {{given: {{diagnosis: {d}, age_group: '{band}'}}, "
-          f"p: {{'True': {float(p)!r}, 'False': {float(round(1 - p, 4))!r}}}}}" for (d, band), p in fu.items()),
+          f"p: {{'True': {float(p)!r}, 'False': {float(round(1 - p, 4))!r}}}}}"
+          for (d, band), p in fu.items()),
         "  visit_month:",
         f"    states: [{', '.join(MONTHS)}]",
         "    parents: [diagnosis]",
         "    # Seasonality. Viral: CDC ILINet 2010-19 % of visits that are ILI, times the days",
         "    # in the month (January = 4.6 x July); others: days in the month (judgement).",
         "    cpd:",
-        *(f"      - {{given: {{diagnosis: {d}}}, p: {flow(dict(zip(MONTHS, col)))}}}"
+        *(f"      - {{given: {{diagnosis: {d}}}, p: {flow(dict(zip(MONTHS, col, strict=True)))}}}"
           for d, col in months.items()),
     ]
 
@@ -354,7 +358,7 @@ def main() -> None:
     rest = 1 - OTHER_SHARE
     namcs_gender = {"male": round(rest * NAMCS_SEX["male"] / 100, 6),
                     "female": round(rest * NAMCS_SEX["female"] / 100, 6), "other": OTHER_SHARE}
-    namcs_age = dict(zip(BANDS, normalise(NAMCS_PRIMARY_CARE_AGE)))
+    namcs_age = dict(zip(BANDS, normalise(NAMCS_PRIMARY_CARE_AGE), strict=True))
     for name, file, gender, age in [("default", "default.yaml", BRIEF_GENDER, BRIEF_AGE),
                                     ("us-office-visits", "us_office_visits.yaml",
                                      namcs_gender, namcs_age)]:

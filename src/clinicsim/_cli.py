@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -72,7 +72,7 @@ def _whole_number():
 
 
 ModelOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--model", "-m", help="Model file (.yaml/.json/.bif/.xmlbif) or preset name."),
 ]
 
@@ -85,25 +85,27 @@ def _model(path: Path | None) -> ClinicModel:
 def sample_command(
     n: Annotated[int, typer.Option("-n", "--n", parser=_whole_number(), metavar="N",
                                    help="Number of records (1e6 is fine).")] = 5000,
-    seed: Annotated[Optional[int], typer.Option(
+    seed: Annotated[int | None, typer.Option(
         parser=_whole_number(), metavar="S",
         help="Seed (an integer >= 0); the same seed gives the same records.")] = None,
-    output: Annotated[Optional[str], typer.Option(
+    output: Annotated[str | None, typer.Option(
         "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted); "
         "DIR/ for partitioned Parquet.")] = None,
     model: ModelOption = None,
-    engine: Annotated[str, typer.Option(help=f"Sampling engine: {' or '.join(ENGINES)}.")] = "numpy",
+    engine: Annotated[str, typer.Option(
+        help=f"Sampling engine: {' or '.join(ENGINES)}.")] = "numpy",
     extended: Annotated[bool, typer.Option(
-        "--extended", help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
-    chunk_size: Annotated[Optional[int], typer.Option(
+        "--extended",
+        help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
+    chunk_size: Annotated[int | None, typer.Option(
         parser=_whole_number(), metavar="N", help="Rows made and written at a time (memory is "
         "bounded by it); output is the same whatever the size.")] = None,
-    workers: Annotated[Optional[int], typer.Option(
+    workers: Annotated[int | None, typer.Option(
         parser=_whole_number(), metavar="N",
         help="Sample on N local Dask worker processes (needs clinicsim[dask]).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option(
+    scheduler: Annotated[str | None, typer.Option(
         help="Sample on the Dask cluster whose scheduler is at ADDRESS.")] = None,
-    report: Annotated[Optional[Path], typer.Option(
+    report: Annotated[Path | None, typer.Option(
         help="Also check the records and write a conformance report (.html, .md, .json); "
              "exit 1 if it fails.")] = None,
 ) -> int:
@@ -132,7 +134,7 @@ def sample_command(
 def report_command(
     records: Annotated[Path, typer.Argument(help="Records file: .csv, .parquet or .jsonl.")],
     model: ModelOption = None,
-    output: Annotated[Optional[Path], typer.Option(
+    output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Report file: .html, .md or .json.")] = None,
     alpha: Annotated[float, typer.Option(help="Family-wise significance level.")] = 0.01,
     realism: Annotated[bool, typer.Option(
@@ -167,7 +169,7 @@ def _report(report: ConformanceReport, output: Path | None, err: bool = False) -
 
 @model_app.command("show")
 def model_show(
-    node: Annotated[Optional[str], typer.Argument(help="Node whose CPD to print.")] = None,
+    node: Annotated[str | None, typer.Argument(help="Node whose CPD to print.")] = None,
     model: ModelOption = None,
 ) -> None:
     """Print the network's nodes, or one node's CPD (one row per parent combination)."""
@@ -178,10 +180,12 @@ def model_show(
             typer.echo(f"{m.name}: {m.description}")
             for name in m.nodes:
                 parents = ", ".join(m.parents(name)) or "-"
-                typer.echo(f"  {name:<12} parents: {parents:<24} states: {', '.join(m.states(name))}")
+                states = ", ".join(m.states(name))
+                typer.echo(f"  {name:<12} parents: {parents:<24} states: {states}")
             return
         table = m.cpd(node)
-        typer.echo(f"P({node} | {', '.join(m.parents(node)) or '-'}); exact marginal in the last row")
+        given = ", ".join(m.parents(node)) or "-"
+        typer.echo(f"P({node} | {given}); exact marginal in the last row")
         shown = table.T
         shown.loc["marginal" if len(m.parents(node)) < 2 else ("marginal",) * len(m.parents(node)),
                   :] = m.marginal(node)

@@ -47,9 +47,9 @@ NAMCS_SEX = {"female": 58.4, "male": 41.6}
 # on January / July (4.6x and 7.1x): the second also moves with ILINet's total visit
 # counts, which rise during flu seasons. See tools/build_default_model.py.
 ILINET_ILI_PERCENT = dict(zip(MONTHS, (3.79, 3.76, 2.70, 1.72, 1.32, 1.04,
-                                       0.83, 0.86, 1.14, 1.37, 1.84, 3.07)))
+                                       0.83, 0.86, 1.14, 1.37, 1.84, 3.07), strict=True))
 ILINET_SHARE_OF_YEAR = dict(zip(MONTHS, (17.8, 16.8, 12.1, 7.3, 5.5, 3.5,
-                                         2.5, 2.9, 3.8, 6.6, 8.3, 13.0)))
+                                         2.5, 2.9, 3.8, 6.6, 8.3, 13.0), strict=True))
 
 SOURCES = {
     "namcs_reason": "NAMCS 2019, major reason for visit by age (row %, weighted)",

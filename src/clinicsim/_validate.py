@@ -12,7 +12,6 @@ whole ones such as ``5.0``, are refused: ``n=5.0`` is more likely a mistake than
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,8 +98,8 @@ def check_alpha(value: object, name: str = "alpha") -> float:
     >>> check_alpha(0.05)
     0.05
     """
-    if not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real) \
-            and 0 < value < 0.5:
+    if not isinstance(value, (bool, np.bool_)) \
+            and isinstance(value, (int, float, np.integer, np.floating)) and 0 < value < 0.5:
         return float(value)
     raise ArgumentError(f"`{name}` must be a number in (0, 0.5); got {shown(value)}")
 

@@ -38,7 +38,8 @@ def test_sample_chunk_size_changes_nothing(capsys, tmp_path):
 
 
 def test_sample_to_stdout(capsys):
-    code, out, _ = run(capsys, "sample", "-n", "3", "--seed", "1", "--extended", "--engine", "pgmpy")
+    code, out, _ = run(capsys, "sample", "-n", "3", "--seed", "1", "--extended",
+                       "--engine", "pgmpy")
     lines = out.splitlines()
     assert code == 0 and len(lines) == 4
     assert lines[0].endswith("diagnosis_category,follow_up_date")

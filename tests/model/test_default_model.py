@@ -1,5 +1,6 @@
 """The default model meets every stated target exactly, by inference (no sampling)."""
 
+import itertools
 import re
 
 import numpy as np
@@ -25,7 +26,7 @@ def follow_up_by(model, group_of_diagnosis):
     p = joint(model, "diagnosis", "follow_up")
     true = model.states("follow_up").index("True")
     groups = {}
-    for d, row in zip(model.states("diagnosis"), p):
+    for d, row in zip(model.states("diagnosis"), p, strict=True):
         g = group_of_diagnosis(d)
         num, den = groups.get(g, (0.0, 0.0))
         groups[g] = (num + row[true], den + row.sum())
@@ -41,7 +42,7 @@ def test_ages_evenly_spread_over_0_to_89(model):
     bands = model.age_bands
     spans = sorted(bands.values())
     assert spans[0][0] == 0 and spans[-1][1] == 89
-    assert all(b[0] == a[1] + 1 for a, b in zip(spans, spans[1:]))  # no gap, no overlap
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(spans))  # no gap, no overlap
     width = {k: hi - lo + 1 for k, (lo, hi) in bands.items()}
     expected = {k: w / 90 for k, w in width.items()}
     assert model.marginal("age_group").to_dict() == pytest.approx(expected, abs=1e-12)

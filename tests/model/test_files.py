@@ -60,8 +60,9 @@ def test_every_problem_is_reported_at_once(model, tmp_path):
 def test_structure_errors(model, tmp_path):
     data = model_to_dict(model)
     data["nodes"]["gender"]["parents"] = ["follow_up"]
-    data["nodes"]["gender"]["cpd"] = [{"given": {"follow_up": s}, "p": {"male": 0.45, "female": 0.43,
-                                       "other": 0.12}} for s in ("True", "False")]
+    data["nodes"]["gender"]["cpd"] = [
+        {"given": {"follow_up": s}, "p": {"male": 0.45, "female": 0.43, "other": 0.12}}
+        for s in ("True", "False")]
     with pytest.raises(ModelError, match="cycle"):
         clinicsim.load_model(write(tmp_path, data))
     data = model_to_dict(model)
@@ -167,7 +168,8 @@ BAD_DATA = {
                                 "'follow_up': states must be 'True' and 'False'"),
     "probability as a string": (edit((*GENDER, "male"), "0.45"),
                                 "'gender': probability of 'male' must be a number; got '0.45'"),
-    "probability as a bool": (edit((*GENDER, "other"), True), "of 'other' must be a number; got True"),
+    "probability as a bool": (edit((*GENDER, "other"), True),
+                              "of 'other' must be a number; got True"),
     "probability NaN (JSON)": (edit((*GENDER, "male"), float("nan")),
                                "'gender' has a non-finite probability nan for 'male'"),
     "probability 10**400 (JSON)": (edit((*GENDER, "male"), 10**400), "non-finite probability inf"),
@@ -187,7 +189,8 @@ BAD_DATA = {
                           "age_bands\\['15_24'\\] = \\[24, 15\\] is reversed"),
     "age band not integers": (edit(("metadata", "age_bands", "15_24"), [15.0, 24]),
                               "age_bands\\['15_24'\\] must be \\[min, max\\] integers"),
-    "age band bool": (edit(("metadata", "age_bands", "0_14"), [False, 14]), "must be \\[min, max\\]"),
+    "age band bool": (edit(("metadata", "age_bands", "0_14"), [False, 14]),
+                      "must be \\[min, max\\]"),
     "age band key missing": (edit(("metadata", "age_bands", "0_14"), DELETE),
                              "age_bands must give \\[min, max\\] for each age_group"),
     "window ends before it starts": (edit((*WINDOW, "end"), "2023-12-31"),
@@ -365,7 +368,8 @@ BAD_PGMPY = {
     "empty XMLBIF": ("m.xmlbif", "", "cannot parse XMLBIF file .*no element found"),
     "wrong count in a BIF table": ("m.bif", "table 0.45, 0.55", "cannot parse BIF file"),
     "BIF without follow_up": ("m.bif", "-follow_up", "required node 'follow_up' is missing"),
-    "BIF without gender's table": ("m.bif", "-table gender", "no probability table for \\['gender'\\]"),
+    "BIF without gender's table": ("m.bif", "-table gender",
+                                   "no probability table for \\['gender'\\]"),
     "XMLBIF without gender's table": ("m.xmlbif", "-table gender", "no probability table"),
     "BIF whose gender differs from the default targets": (
         "m.bif", "gender states", "targets.gender.shares must name the gender states .*"
@@ -430,7 +434,8 @@ def test_names_pgmpy_would_rewrite_are_refused(model, tmp_path, suffix):
                                          "save as .yaml or .json instead"):
         renamed.save(tmp_path / f"m{suffix}")
     renamed.save(tmp_path / "m.yaml")  # our own format keeps any string
-    assert clinicsim.load_model(tmp_path / "m.yaml").states("treatment")[0] == "lifestyle-counselling"
+    loaded = clinicsim.load_model(tmp_path / "m.yaml")
+    assert loaded.states("treatment")[0] == "lifestyle-counselling"
     assert [p.name for p in tmp_path.iterdir()] == ["m.yaml"]
 
 

@@ -52,7 +52,8 @@ class Recipe:
     def build(self) -> dict:
         data = copy.deepcopy(BASE)
         nodes, meta = data["nodes"], data["metadata"]
-        nodes["treatment"]["states"] += [f"extra_treatment_{k}" for k in range(self.extra_treatments)]
+        nodes["treatment"]["states"] += [f"extra_treatment_{k}"
+                                         for k in range(self.extra_treatments)]
         for k, category in enumerate(self.extra_diagnoses):
             nodes["diagnosis"]["states"].append(f"extra_diagnosis_{k}")
             meta["diagnoses"][f"extra_diagnosis_{k}"] = {"code": "R69", "category": category}
@@ -66,12 +67,13 @@ class Recipe:
             combos = list(itertools.product(*(nodes[p]["states"] for p in spec["parents"])))
             table = random_columns(rng, len(states), len(combos), self.alpha)
             if node == "gender":  # the stated targets must name the CPD's states
-                data["targets"]["gender"]["shares"] = dict(zip(states, map(float, table[:, 0])))
+                data["targets"]["gender"]["shares"] = dict(
+                    zip(states, map(float, table[:, 0]), strict=True))
             if not spec["parents"]:
-                spec["cpd"] = dict(zip(states, map(float, table[:, 0])))
+                spec["cpd"] = dict(zip(states, map(float, table[:, 0]), strict=True))
             else:
-                spec["cpd"] = [{"given": dict(zip(spec["parents"], combo)),
-                                "p": dict(zip(states, map(float, table[:, j])))}
+                spec["cpd"] = [{"given": dict(zip(spec["parents"], combo, strict=True)),
+                                "p": dict(zip(states, map(float, table[:, j]), strict=True))}
                                for j, combo in enumerate(combos)]
         return data
 

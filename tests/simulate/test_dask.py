@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 import clinicsim
-from tests.conftest import assert_same_frame
 from clinicsim.simulate import BLOCK_ROWS, to_dask, write_sample
 from clinicsim.simulate._dask import partition_bounds
+from tests.conftest import assert_same_frame
 
 distributed = pytest.importorskip("distributed")
 
@@ -43,7 +43,8 @@ def test_partitions_are_whole_blocks():
 
 @pytest.mark.parametrize("npartitions", [0, -1, 11, 2.0])
 def test_bad_npartitions(npartitions):
-    with pytest.raises(clinicsim.ClinicSimError, match=f"`npartitions` must be .*got {npartitions!r}"):
+    message = f"`npartitions` must be .*got {npartitions!r}"
+    with pytest.raises(clinicsim.ArgumentError, match=message):
         to_dask(10, seed=1, npartitions=npartitions)
 
 
@@ -57,7 +58,8 @@ def test_missing_dask_is_a_clear_error(monkeypatch):
 def scheduler():
     """A real two-worker cluster, loopback only (threads: quick to start)."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  protocol="tcp", host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         yield cluster.scheduler_address
 

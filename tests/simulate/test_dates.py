@@ -173,7 +173,8 @@ def test_pgmpy_engine_has_the_same_seasonality():
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (lambda d: d["metadata"].update(country="XX"), r"metadata.country must be a country code .* got 'XX'"),
+    (lambda d: d["metadata"].update(country="XX"),
+     r"metadata.country must be a country code .* got 'XX'"),
     (lambda d: d["metadata"]["visit_window"].update(holiday_weight=-1),
      r"metadata.visit_window.holiday_weight must be a non-negative number .*; got -1"),
     (lambda d: d["nodes"]["visit_month"].update(states=[*MONTHS[:11], "december"]),

@@ -65,9 +65,9 @@ def engine_tests(model, a: dict, b: dict) -> dict[str, float]:
         if not parents:
             continue
         combos = pd.MultiIndex.from_product([model.states(p) for p in parents])
-        for combo, row_a, row_b in zip(combos, ca, cb):
+        for combo, row_a, row_b in zip(combos, ca, cb, strict=True):
             if min(row_a.sum(), row_b.sum()) >= MIN_COLUMN_ROWS:
-                label = ", ".join(f"{p}={s}" for p, s in zip(parents, combo))
+                label = ", ".join(f"{p}={s}" for p, s in zip(parents, combo, strict=True))
                 pvalues[f"{node} | {label}"] = homogeneity(row_a, row_b)
     return {name: p for name, p in pvalues.items() if p is not None}
 
@@ -75,7 +75,7 @@ def engine_tests(model, a: dict, b: dict) -> dict[str, float]:
 def holm(pvalues: dict[str, float]) -> dict[str, float]:
     """Holm-adjusted p-values by name (the report's own Holm correction)."""
     names = list(pvalues)
-    return dict(zip(names, holm_adjust(np.array([pvalues[k] for k in names]))))
+    return dict(zip(names, holm_adjust(np.array([pvalues[k] for k in names])), strict=True))
 
 
 def draw(model, seed: int, engine: str) -> dict[str, np.ndarray]:

@@ -78,7 +78,8 @@ def test_extended_columns(model):
     assert records.follow_up_date.isna().eq(~records.follow_up).all()
     gap = (records.follow_up_date - records.visit_date).dt.days
     span = records.diagnosis_category.map(model.follow_up_days)
-    ok = [lo <= g <= hi for g, (lo, hi) in zip(gap[records.follow_up], span[records.follow_up])]
+    ok = [lo <= g <= hi
+          for g, (lo, hi) in zip(gap[records.follow_up], span[records.follow_up], strict=True)]
     assert all(ok)
 
 
@@ -105,7 +106,8 @@ def test_follow_up_rate(records):
 
 
 def test_follow_up_priority(records, model):
-    priority = records.diagnosis.map(model.diagnosis_categories).isin(["chronic", "surgical", "viral"])
+    priority = records.diagnosis.map(model.diagnosis_categories).isin(
+        ["chronic", "surgical", "viral"])
     hi, lo = records.follow_up[priority], records.follow_up[~priority]
     diff = hi.mean() - lo.mean()
     assert diff - 4 * (se(hi.mean(), len(hi)) ** 2 + se(lo.mean(), len(lo)) ** 2) ** 0.5 > 0.15
@@ -141,7 +143,7 @@ def test_guide_table_is_inverse_cdf():
     u = np.minimum(u, np.nextafter(1.0, 0.0))
     last = 8 - np.argmax(values[::-1] > 0, axis=0)  # the last possible state of each column
     expected = [min(np.searchsorted(cdf[j], x, side="right"), last[j])
-                for j, x in zip(column[:5000], u[:5000])]
+                for j, x in zip(column[:5000], u[:5000], strict=True)]
     got = table.draw([column], u)
     assert got[:5000].tolist() == expected
     assert got.max() < 9 and not np.isin(got[::3][column[::3] % 3 == 0], [0, 3, 4, 8]).any()

@@ -7,9 +7,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import clinicsim
+from clinicsim.simulate import BLOCK_ROWS, Sampler, _writers, write_sample
 from tests.conftest import assert_same_frame
-from clinicsim.simulate import BLOCK_ROWS, Sampler, write_sample
-from clinicsim.simulate import _writers
 
 N = BLOCK_ROWS + 4321
 CHUNK_SIZES = [None, 997, BLOCK_ROWS, 50_000, 10 * N]
@@ -34,7 +33,8 @@ def test_same_bytes_whatever_the_chunk_size(tmp_path, small_row_groups, suffix, 
         assert write_sample(path, n, seed=99, chunk_size=size, extended=True) == n
         digests.add(digest(path))
     assert len(digests) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"r{i}{suffix}" for i in range(len(sizes))]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"r{i}{suffix}" for i in range(len(sizes))]
 
 
 def test_parquet_round_trip_and_row_groups(tmp_path, small_row_groups):
@@ -74,7 +74,8 @@ def test_progress_bar_does_not_change_the_output(tmp_path):
 
 @pytest.mark.parametrize("size", [0, -5, 2.5, True])
 def test_bad_chunk_size(tmp_path, size):
-    with pytest.raises(clinicsim.ClinicSimError, match=f"`chunk_size` must be a positive integer; got {size!r}"):
+    message = f"`chunk_size` must be a positive integer; got {size!r}"
+    with pytest.raises(clinicsim.ArgumentError, match=message):
         write_sample(tmp_path / "r.csv", 10, chunk_size=size)
     assert list(tmp_path.iterdir()) == []
 

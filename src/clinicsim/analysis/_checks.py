@@ -136,7 +136,7 @@ def _gender(codes: np.ndarray, info: ModelInfo, alpha: float,
     worst = int(np.argmax(np.abs(deviation)))
     level = f"{1 - 2 * alpha:.0%}"
     parts = [f"{s} {shares[i]:.4f} [{lo:.4f}, {hi:.4f}] vs {target[i]:.2f}"
-             for i, (s, (lo, hi)) in enumerate(zip(states, intervals))]
+             for i, (s, (lo, hi)) in enumerate(zip(states, intervals, strict=True))]
     figures["gender"] = dict(states=states, shares=shares, target=target, intervals=intervals,
                              margin=t.gender_margin, level=level, n=n)
     impossible = int(observed[target == 0].sum())
@@ -221,7 +221,8 @@ def _trend(follow_up: np.ndarray, rows: np.ndarray, band: np.ndarray, info: Mode
     slope = statistic / spread * 10  # least-squares rise of the rate per decade
     shown = bool(stats.norm.sf(z) < alpha)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rates = ", ".join(f"{states[i]} {r:.3f} (n={int(m)})" for i, r, m in zip(order, x / n, n))
+        rates = ", ".join(f"{states[i]} {r:.3f} (n={int(m)})"
+                          for i, r, m in zip(order, x / n, n, strict=True))
     detail = (f"follow-up among {int(total):,} {t.trend_category} rows by age band: {rates}; "
               f"slope {slope:+.4f} per decade, z = {z:.2f}; target: rising "
               f"({'shown' if shown else 'not shown'} at one-sided alpha {alpha:g})")

@@ -66,7 +66,7 @@ def _gender(d: dict[str, Any]) -> Figure:
     ax.bar(x, d["shares"], color=_BAR, width=0.6, label=f"observed ({d['n']:,} rows)")
     ax.errorbar(x, d["shares"], yerr=[d["shares"] - lo, hi - d["shares"]], fmt="none",
                 ecolor="black", capsize=6, label=f"{d['level']} interval")
-    for i, t in zip(x, d["target"]):
+    for i, t in zip(x, d["target"], strict=True):
         ax.fill_between([i - 0.4, i + 0.4], t - d["margin"], t + d["margin"], color=_TARGET,
                         alpha=0.18, linewidth=0, label="target ± margin" if i == 0 else None)
         ax.plot([i - 0.4, i + 0.4], [t, t], color=_TARGET, lw=2, label="target" if i == 0 else None)
@@ -118,7 +118,7 @@ def _follow_up(d: dict[str, Any], alpha: float) -> Figure:
                  color=_TARGET, alpha=0.15, linewidth=0)
     left.axhline(t.follow_up_rate, color=_TARGET, lw=2,
                  label=f"overall target {t.follow_up_rate:g} ± {t.follow_up_margin:g}")
-    left.set_xticks(x, [f"{c}\n(n={int(m):,})" for c, m in zip(names, n)], fontsize=8)
+    left.set_xticks(x, [f"{c}\n(n={int(m):,})" for c, m in zip(names, n, strict=True)], fontsize=8)
     left.set_ylabel("follow-up rate")
     left.set_xlabel(f"diagnosis category (blue: {', '.join(t.priority_categories)})")
     left.set_title(f"Follow-up by category ({1 - alpha:.0%} intervals)")
@@ -168,7 +168,7 @@ def _cpd(node: str, d: dict[str, Any]) -> Figure:
         panels = [a.T for a in (model, observed, z)]
         xticks = states
         yticks = [" / ".join(part.split("=", 1)[1] for part in label.split(", "))
-                  + f"  (n={int(m):,})" for label, m in zip(d["labels"], rows)]
+                  + f"  (n={int(m):,})" for label, m in zip(d["labels"], rows, strict=True)]
         xlabel, ylabel = node, " / ".join(parents)
         what = f"P({node} | {', '.join(parents)})"
         size = (max(9.0, 0.3 * len(states) * 3 + 5), max(3.5, 0.14 * len(yticks) + 1.8))
@@ -178,7 +178,7 @@ def _cpd(node: str, d: dict[str, Any]) -> Figure:
     specs = ((f"model {what}", "viridis", {"vmin": 0.0, "vmax": top}),
              ("observed frequency", "viridis", {"vmin": 0.0, "vmax": top}),
              ("standardised residual (obs - exp) / SE", "RdBu_r", {"vmin": -4.0, "vmax": 4.0}))
-    for ax, values, (title, cmap, limits) in zip(axes, panels, specs):
+    for ax, values, (title, cmap, limits) in zip(axes, panels, specs, strict=True):
         image = ax.imshow(values, aspect="auto", interpolation="nearest",
                           cmap=colormaps[cmap].with_extremes(bad="#d9d9d9"), **limits)
         ax.set_xticks(np.arange(len(xticks)), xticks, rotation=90, fontsize=7)

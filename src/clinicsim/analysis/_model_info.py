@@ -54,8 +54,9 @@ class ModelInfo:
         if not parents:
             return [""]
         grids = np.meshgrid(*[np.arange(len(self.states[p])) for p in parents], indexing="ij")
-        combos = zip(*(g.ravel() for g in grids))
-        return [", ".join(f"{p}={self.states[p][i]}" for p, i in zip(parents, c)) for c in combos]
+        combos = zip(*(g.ravel() for g in grids), strict=True)
+        return [", ".join(f"{p}={self.states[p][i]}" for p, i in zip(parents, c, strict=True))
+                for c in combos]
 
 
 def _model_info(model: ClinicModel) -> ModelInfo:

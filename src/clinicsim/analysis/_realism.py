@@ -79,7 +79,7 @@ def realism_figure(table: pd.DataFrame) -> Figure:
     rows = -(-len(quantities) // 2)
     fig = Figure(figsize=(11, 2.8 * rows), layout="constrained")
     axes = fig.subplots(rows, 2, squeeze=False).ravel()
-    for ax, quantity in zip(axes, quantities):
+    for ax, quantity in zip(axes, quantities, strict=False):  # an odd panel left over
         part = table[table["quantity"] == quantity]
         x = np.arange(len(part))
         ax.bar(x - 0.2, part["reference"], 0.4, label="reference", color="#bbbbbb")

@@ -58,7 +58,7 @@ class Problem:
 
     def __str__(self) -> str:
         examples = ", ".join(f"row {r + 1} {_show(v)}"
-                             for r, v in zip(self.rows[:_SHOWN_ROWS], self.values))
+                             for r, v in zip(self.rows[:_SHOWN_ROWS], self.values, strict=True))
         more = ", ..." if len(self.rows) > _SHOWN_ROWS else ""
         plural = "row" if len(self.rows) == 1 else "rows"
         return f"{len(self.rows):,} {plural} {self.what} ({examples}{more})"

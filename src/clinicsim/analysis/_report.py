@@ -107,7 +107,7 @@ def conformance_report(
     checks = validity_checks(coded) + targets + modelled
     tested = [i for i, c in enumerate(checks) if c.pvalue is not None]
     adjusted = holm(np.array([checks[i].pvalue for i in tested]))
-    for i, p in zip(tested, adjusted):
+    for i, p in zip(tested, adjusted, strict=True):
         c = checks[i]
         checks[i] = dataclasses.replace(c, pvalue_holm=float(p),
                                         passed=bool(p >= alpha or c.shown))

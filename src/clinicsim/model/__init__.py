@@ -2,6 +2,7 @@
 
 # _model first: it imports pgmpy quietly (clinicsim._pgmpy) before _files imports it again.
 from ._model import CATEGORIES, MONTHS, REQUIRED_NODES, ClinicModel, Targets, VisitWindow
+
 from ._files import default_model, load_model, model_from_dict, model_to_dict  # isort: skip
 
 __all__ = [

@@ -8,6 +8,7 @@ table equals ``sample(n, seed=...)`` whatever the partitioning.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import uuid
 from collections import deque
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     import dask.dataframe
     import distributed
 
-__all__ = ["PARTITION_BLOCKS", "check_cluster", "dask_client", "in_order", "partition_bounds", "to_dask"]
+__all__ = ["PARTITION_BLOCKS", "check_cluster", "dask_client", "in_order", "partition_bounds",
+           "to_dask"]
 
 PARTITION_BLOCKS = 16  # default partition: 16 blocks, 1,048,576 rows
 _INSTALL = "pip install 'clinicsim[dask]'"
@@ -103,7 +105,7 @@ def to_dask(
     dd = _import("dask.dataframe")
     sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n)
     edges = partition_bounds(sampler.n, npartitions)
-    ranges = list(zip(edges[:-1], edges[1:]))
+    ranges = list(itertools.pairwise(edges))
     meta = sampler.rows(0, 1).iloc[:0]
     return dd.from_map(_Partition(sampler), ranges, meta=meta, divisions=(*edges[:-1], n - 1),
                        label="clinicsim-sample", enforce_metadata=False)
@@ -154,7 +156,7 @@ def in_order(frame: dask.dataframe.DataFrame, client: distributed.Client,
     if ahead is None:
         ahead = 2 * max(1, sum(client.nthreads().values()))
     parts = iter(frame.to_delayed())
-    running: deque = deque(client.compute(p) for _, p in zip(range(ahead), parts))
+    running: deque = deque(client.compute(p) for p in itertools.islice(parts, ahead))
     while running:
         future = running.popleft()
         for part in parts:

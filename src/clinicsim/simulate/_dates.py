@@ -75,7 +75,7 @@ class VisitDates:
             groups = [np.flatnonzero(month_of_day == MONTHS.index(s))
                       for s in model.states(MONTH_NODE)]
             reachable = model.cpd(MONTH_NODE).max(axis=1).to_numpy() > 0
-            empty = [s for s, g, r in zip(model.states(MONTH_NODE), groups, reachable)
+            empty = [s for s, g, r in zip(model.states(MONTH_NODE), groups, reachable, strict=True)
                      if r and weights[g].sum() <= 0]
             if empty:
                 raise ModelError(

@@ -96,7 +96,7 @@ class _Table(GuideTable):
     def draw(self, codes: list[np.ndarray], u: np.ndarray) -> np.ndarray:
         """int32 states for uniforms ``u``, given the codes drawn so far (node order)."""
         offset = None
-        for p, stride in zip(self.parents, self.strides):
+        for p, stride in zip(self.parents, self.strides, strict=True):
             term = codes[p] * stride  # intp: a numpy scalar sets the type
             offset = term if offset is None else np.add(offset, term, out=offset)
         return self.find(u, offset)
@@ -255,7 +255,7 @@ class Sampler:
     def _records(self, codes: list[np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
         """A block's output columns as arrays: node codes, ages, dates, follow-up flags."""
         size = len(codes[0])
-        c = dict(zip(self.nodes, codes))
+        c = dict(zip(self.nodes, codes, strict=True))
         u = rng.random((3, size))
         band = c["age_group"]
         age = self._c.age_lo[band] + (u[0] * self._c.age_span[band]).astype(np.int64)

@@ -139,8 +139,14 @@ def _write_directory(frame, path: Path) -> int:
 def progress(chunks: Iterable[pd.DataFrame], total: int) -> Iterator[pd.DataFrame]:
     """Pass ``chunks`` through, drawing a bar with rows/s and ETA on standard error."""
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class Rate(ProgressColumn):

@@ -56,7 +56,8 @@ def encoded_bytes(chunk: pd.DataFrame, suffix: str) -> int:
 def _write_csv(chunks: Iterable[pd.DataFrame], out) -> int:
     rows = 0
     for chunk in chunks:
-        chunk.to_csv(out, index=False, header=rows == 0, date_format="%Y-%m-%d", lineterminator="\n")
+        chunk.to_csv(out, index=False, header=rows == 0, date_format="%Y-%m-%d",
+                     lineterminator="\n")
         rows += len(chunk)
     return rows
 
