@@ -2,7 +2,9 @@
 
 The default model is data (the YAML file is what clinicsim loads); this script records
 how its hand-set numbers were derived so that they can be revisited. Run it from the
-repository root: ``python tools/build_default_model.py``. Sources are in
+repository root: ``python tools/build_default_model.py [FOLDER]`` (by default into the
+package's data folder; ``tests/test_tools.py`` checks that the files it writes are the
+shipped ones, byte for byte). Sources are in
 ``REFERENCE_DATA.md`` (NAMCS 2019, NHANES, NHIS, CDC ILINet); numbers marked
 "judgement" have no published source.
 
@@ -21,6 +23,7 @@ visit dates follow the CPD exactly whatever the calendar.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 from pathlib import Path
 
@@ -350,7 +353,11 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
     ]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write the default model and the preset.")
+    parser.add_argument("folder", nargs="?", type=Path, default=DATA,
+                        help=f"where to write the YAML files (default: {DATA})")
+    folder = parser.parse_args(argv).folder
     dx = diagnosis_table()
     tx = treatment_table()
     fu = follow_up_table(dx)
@@ -363,9 +370,9 @@ def main() -> None:
                                     ("us-office-visits", "us_office_visits.yaml",
                                      namcs_gender, namcs_age)]:
         lines = render(name, gender, age, dx, tx, fu, months)
-        (DATA / file).write_text("\n".join(lines) + "\n")
+        (folder / file).write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
         rate = exact_follow_up_rate(fu, dx, gender, age)
-        print(f"wrote {DATA / file}; exact P(follow_up) = {rate:.5f}")
+        print(f"wrote {folder / file}; exact P(follow_up) = {rate:.5f}")
 
 
 if __name__ == "__main__":
