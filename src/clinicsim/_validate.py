@@ -70,12 +70,9 @@ def check_int(value: object, name: str, *, low: int = 1, high: int | None = None
     number = _integer(value)
     if number is not None and number >= low and (high is None or number <= high):
         return number
-    if high is not None:
-        kind = f"an integer from {low} to {high_name or high}"
-    elif low in (0, 1):
-        kind = "a positive integer" if low == 1 else "a non-negative integer"
-    else:
-        kind = f"an integer of at least {low}"
+    named = {0: "a non-negative integer", 1: "a positive integer"}
+    kind = (f"an integer from {low} to {high_name or high}" if high is not None
+            else named.get(low, f"an integer of at least {low}"))
     raise ArgumentError(f"`{name}` must be {kind}; got {shown(value)}")
 
 
