@@ -75,14 +75,16 @@ def test_injected_faults_are_named(n, faults, duplicate, drop, form, data):
     rows = data.draw(st.lists(st.integers(0, n - 1), min_size=len(faults) + 1,
                               max_size=len(faults) + 1, unique=True), label="rows")
     expected = []  # (column, row, shown value, what)
-    for (column, value, what), row in zip(faults, rows, strict=True):
+    for (column, value, what), row in zip(faults, rows[:-1], strict=True):  # the last: spare
         frame.loc[row, column] = value
         expected.append((column, row, "(empty)" if value is None else str(value), what))
     if duplicate:  # the spare row takes the id of another row whose id is left alone
         spare = rows[-1]
-        source = data.draw(st.sampled_from([r for r in range(n) if r != spare and not any(
-            (c, r) == ("patient_id", row) for (c, *_), row in zip(faults, rows, strict=True))]),
-            label="source")
+        faulty_ids = {row for (c, *_), row in zip(faults, rows[:-1], strict=True)
+                      if c == "patient_id"}
+        source = data.draw(st.sampled_from([r for r in range(n)
+                                            if r != spare and r not in faulty_ids]),
+                           label="source")
         frame.loc[spare, "patient_id"] = frame.loc[source, "patient_id"]
         expected.append(("patient_id", max(spare, source), frame.loc[spare, "patient_id"],
                          "repeating an earlier id"))
