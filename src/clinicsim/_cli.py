@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import numpy as np
-import pandas as pd
 import typer
 
 from ._errors import ClinicSimError

@@ -77,6 +77,7 @@ def test_model_show_wide_cpd_lists_each_column(capsys, monkeypatch):
     model = clinicsim.default_model()
     monkeypatch.setenv("COLUMNS", "80")
     code, out, _ = run(capsys, "model", "show", "treatment")
+    assert code == 0
     lines = out.splitlines()
     at = lines.index("age_group=0_14, diagnosis=copd")
     column = model.cpd("treatment")[("0_14", "copd")]
@@ -87,7 +88,7 @@ def test_model_show_wide_cpd_lists_each_column(capsys, monkeypatch):
     # wide enough, it is the table
     monkeypatch.setenv("COLUMNS", "300")
     code, out, _ = run(capsys, "model", "show", "treatment")
-    assert out.splitlines()[1].split()[:2] == ["treatment", "lifestyle_counselling"]
+    assert code == 0 and out.splitlines()[1].split()[:2] == ["treatment", "lifestyle_counselling"]
 
 
 def test_progress_counts_have_thousands_separators():

@@ -2,7 +2,14 @@
 
 Rows are made in fixed blocks of ``BLOCK_ROWS``; block ``i`` draws only from the ``i``-th
 child of the root seed, so the same seed gives the same rows however blocks are grouped
-into chunks, processes or Dask partitions.
+into chunks, processes or Dask partitions. Within a block every random column has a stream
+of its own, so a row's values depend on its position alone and ``sample(n)`` is the first
+n rows of ``sample(m)`` for m >= n (numpy engine; pgmpy keeps whole blocks only)::
+
+    root ─ block i ─┬─ network ─ node j            (child j, in model.nodes order)
+                    └─ records ─┬─ age             (child 0)
+                                ├─ visit day       (child 1)
+                                └─ follow-up day   (child 2)
 """
 
 from __future__ import annotations
