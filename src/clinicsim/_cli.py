@@ -238,13 +238,12 @@ def model_show(
     # combination instead, naming its states of positive probability.
     typer.echo(_wrap(f"{title}, one parent combination at a time, then the exact marginal; "
                      "states not listed have probability 0", width))
-    for label, p in [*table.items(), ("marginal", marginal)]:
-        combo = label if isinstance(label, tuple) else (label,)
-        if label != "marginal":
-            label = ", ".join(f"{k}={v}" for k, v in zip(parents, combo)) or "p"
+    columns = [(", ".join(f"{k}={v}" for k, v in zip(parents, c if isinstance(c, tuple) else (c,)))
+                or "p", column) for c, column in table.items()]
+    for label, column in [*columns, ("marginal", marginal)]:
         typer.echo(label)
         # a no-break space keeps each state with its probability when the line wraps
-        items = ", ".join(f"{s}\N{NO-BREAK SPACE}{v:.4f}" for s, v in p.items() if v > 0)
+        items = ", ".join(f"{s}\N{NO-BREAK SPACE}{p:.4f}" for s, p in column.items() if p > 0)
         typer.echo(_wrap(items, width, indent=4, hang=0).replace("\N{NO-BREAK SPACE}", " "))
 
 
