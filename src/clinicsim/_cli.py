@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sys
+import textwrap
 import threading
 import traceback
 from collections.abc import Iterator
@@ -18,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from ._errors import ClinicSimError
@@ -27,15 +28,36 @@ from .analysis import ConformanceReport, conformance_report
 from .analysis._records import MAX_RECORDS_ROWS
 from .analysis._report import check_report_path
 from .model import ClinicModel, default_model, load_model
+from .model._files import PRESETS
 from .simulate import ENGINES, sample, write_sample
+from .simulate._stream import CHUNK_ROWS
 
+
+def _examples(*lines: str) -> str:
+    """An epilog of example command lines, kept as written (``\\b``: click does not rewrap)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+# Help is plain text, not Rich markup: with markup, "clinicsim[dask]" lost its "[dask]" as
+# a style tag, and flags were listed as taking a "<bool>" value.
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Synthetic clinic visit records from a Bayesian network, with conformance reports.",
+    epilog=_examples(
+        "clinicsim sample -n 5000 --seed 42 -o clinic_records.csv --report conformance.html",
+        "clinicsim report clinic_records.csv -o conformance.html",
+        "clinicsim model show treatment",
+        "clinicsim COMMAND --help    # each command's options and examples"),
 )
-model_app = typer.Typer(no_args_is_help=True, help="Inspect, export and validate models.")
+model_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, help="Inspect, export and validate models.",
+    epilog=_examples("clinicsim model show",
+                     "clinicsim model show follow_up --model my_clinic.yaml",
+                     "clinicsim model export -o my_clinic.yaml --model us-office-visits",
+                     "clinicsim model validate my_clinic.yaml"))
 app.add_typer(model_app, name="model")
 
 _SHOWN_ERRORS = 10  # error lines printed; the rest are counted
@@ -73,7 +95,9 @@ def _whole_number():
 
 ModelOption = Annotated[
     Path | None,
-    typer.Option("--model", "-m", help="Model file (.yaml/.json/.bif/.xmlbif) or preset name."),
+    typer.Option("--model", "-m", metavar="FILE|PRESET", help=(
+        "Model file (.yaml, .yml, .json, .bif, .xmlbif) or a preset: "
+        f"{', '.join(PRESETS)}. Default: the default preset.")),
 ]
 
 
@@ -81,33 +105,40 @@ def _model(path: Path | None) -> ClinicModel:
     return default_model() if path is None else load_model(path)
 
 
-@app.command("sample")
+@app.command("sample", epilog=_examples(
+    "clinicsim sample -n 5000 --seed 42 -o clinic_records.csv --report conformance.html",
+    "clinicsim sample -n 1e6 --seed 7 --extended -o records.parquet",
+    "clinicsim sample -n 20 --model us-office-visits | head",
+    "clinicsim sample -n 50_000_000 --seed 1 --workers 4 -o records/"))
 def sample_command(
-    n: Annotated[int, typer.Option("-n", "--n", parser=_whole_number(), metavar="N",
-                                   help="Number of records (1e6 is fine).")] = 5000,
+    n: Annotated[int, typer.Option("-n", parser=_whole_number(), metavar="N",
+                                   help="Number of records (1e6 and 1_000_000 work).")] = 5000,
     seed: Annotated[int | None, typer.Option(
         parser=_whole_number(), metavar="S",
-        help="Seed (an integer >= 0); the same seed gives the same records.")] = None,
+        help="Seed, an integer >= 0: the same seed gives the same records, and the first N "
+             "of a longer table. Default: a fresh random seed each run.")] = None,
     output: Annotated[str | None, typer.Option(
-        "-o", "--output", help="Output file: .csv, .parquet or .jsonl (CSV to stdout if omitted); "
-        "DIR/ for partitioned Parquet.")] = None,
+        "-o", "--output", metavar="FILE", help="Output file: .csv, .parquet or .jsonl; DIR/ for "
+        "partitioned Parquet. Default: CSV to standard output.")] = None,
     model: ModelOption = None,
     engine: Annotated[str, typer.Option(
-        help=f"Sampling engine: {' or '.join(ENGINES)}.")] = "numpy",
+        metavar="|".join(ENGINES), help="Sampling engine: numpy (fast) or pgmpy (pgmpy's "
+        "forward sampler, to compare against).")] = "numpy",
     extended: Annotated[bool, typer.Option(
         "--extended",
         help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
     chunk_size: Annotated[int | None, typer.Option(
-        parser=_whole_number(), metavar="N", help="Rows made and written at a time (memory is "
-        "bounded by it); output is the same whatever the size.")] = None,
+        parser=_whole_number(), metavar="N", help=f"Rows made and written at a time, default "
+        f"{CHUNK_ROWS:,}; memory is bounded by it. The output is the same whatever N.")] = None,
     workers: Annotated[int | None, typer.Option(
-        parser=_whole_number(), metavar="N",
-        help="Sample on N local Dask worker processes (needs clinicsim[dask]).")] = None,
+        parser=_whole_number(), metavar="N", help="Sample on N local Dask worker processes "
+        "(needs: pip install 'clinicsim[dask]').")] = None,
     scheduler: Annotated[str | None, typer.Option(
-        help="Sample on the Dask cluster whose scheduler is at ADDRESS.")] = None,
+        metavar="ADDR", help="Sample on the Dask cluster whose scheduler is at ADDR, e.g. "
+        "tcp://scheduler.example.org:8786 (needs clinicsim[dask]).")] = None,
     report: Annotated[Path | None, typer.Option(
-        help="Also check the records and write a conformance report (.html, .md, .json); "
-             "exit 1 if it fails.")] = None,
+        metavar="FILE", help="Also check the records and write a conformance report (.html, "
+        ".md, .json); exit 1 if it fails.")] = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
@@ -130,17 +161,26 @@ def sample_command(
     return _report(conformance_report(records, m), report, err=True)  # stdout may hold the CSV
 
 
-@app.command("report")
+@app.command("report", epilog=_examples(
+    "clinicsim report clinic_records.csv",
+    "clinicsim report records.parquet --model my_clinic.yaml -o conformance.html",
+    "clinicsim report clinic_records.csv --alpha 0.05 --realism -o conformance.md"))
 def report_command(
-    records: Annotated[Path, typer.Argument(help="Records file: .csv, .parquet or .jsonl.")],
+    records: Annotated[Path, typer.Argument(
+        metavar="RECORDS", help="Records file: .csv, .parquet or .jsonl.")],
     model: ModelOption = None,
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output", help="Report file: .html, .md or .json.")] = None,
-    alpha: Annotated[float, typer.Option(help="Family-wise significance level.")] = 0.01,
+        "-o", "--output", metavar="FILE", help="Report file: .html, .md or .json. Default: the "
+        "summary only.")] = None,
+    alpha: Annotated[float, typer.Option(
+        metavar="A", help="Family-wise significance level.")] = 0.01,
     realism: Annotated[bool, typer.Option(
         "--realism", help="Add the model against its published sources (NAMCS, ILINet).")] = False,
 ) -> int:
-    """Check a records table against the model's targets and CPDs; exit 1 if it fails."""
+    """Check records against a model; exit 1 if they fail.
+
+    The records are tested against the model's stated targets and its CPDs.
+    """
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
@@ -169,32 +209,58 @@ def _report(report: ConformanceReport, output: Path | None, err: bool = False) -
 
 @model_app.command("show")
 def model_show(
-    node: Annotated[str | None, typer.Argument(help="Node whose CPD to print.")] = None,
+    node: Annotated[str | None, typer.Argument(
+        metavar="NODE", help="Node whose CPD to print. Default: list the nodes.")] = None,
     model: ModelOption = None,
 ) -> None:
-    """Print the network's nodes, or one node's CPD (one row per parent combination)."""
+    """Print the network's nodes, or one node's CPD.
+
+    A CPD is printed one row per parent combination, wrapped to the terminal's width,
+    with the node's exact marginal in the last row.
+    """
     m = _model(model)
-    with pd.option_context("display.width", 250, "display.max_columns", None,
-                           "display.max_rows", None, "display.float_format", "{:.4f}".format):
-        if node is None:
-            typer.echo(f"{m.name}: {m.description}")
-            for name in m.nodes:
-                parents = ", ".join(m.parents(name)) or "-"
-                states = ", ".join(m.states(name))
-                typer.echo(f"  {name:<12} parents: {parents:<24} states: {states}")
-            return
-        table = m.cpd(node)
-        given = ", ".join(m.parents(node)) or "-"
-        typer.echo(f"P({node} | {given}); exact marginal in the last row")
-        shown = table.T
-        shown.loc["marginal" if len(m.parents(node)) < 2 else ("marginal",) * len(m.parents(node)),
-                  :] = m.marginal(node)
-        typer.echo(shown.to_string())
+    width = shutil.get_terminal_size().columns  # COLUMNS, else the terminal's, else 80
+    if node is None:
+        typer.echo(_wrap(f"{m.name}: {m.description}", width))
+        for name in m.nodes:
+            typer.echo(f"  {name:<12} parents: {', '.join(m.parents(name)) or '-'}")
+            typer.echo(_wrap(f"states: {', '.join(m.states(name))}", width, indent=15, hang=8))
+        return
+    parents = m.parents(node)
+    table, marginal = m.cpd(node), m.marginal(node)
+    shown = table.T
+    shown.loc["marginal" if len(parents) < 2 else ("marginal",) * len(parents), :] = marginal
+    text = shown.to_string(float_format="{:.4f}".format)
+    title = f"P({node} | {', '.join(parents) or '-'})"
+    if max(map(len, text.splitlines())) <= width:
+        typer.echo(_wrap(f"{title}; exact marginal in the last row", width))
+        typer.echo(text)
+        return
+    # Too wide for the terminal (treatment: 96 rows of 13 states): a paragraph per parent
+    # combination instead, naming its states of positive probability.
+    typer.echo(_wrap(f"{title}, one parent combination at a time, then the exact marginal; "
+                     "states not listed have probability 0", width))
+    combos = [c if isinstance(c, tuple) else (c,) for c in table.columns]
+    columns = [(", ".join(f"{k}={v}" for k, v in zip(parents, combo, strict=True)) or "p",
+                table.iloc[:, j]) for j, combo in enumerate(combos)]
+    for label, column in [*columns, ("marginal", marginal)]:
+        typer.echo(label)
+        # a no-break space keeps each state with its probability when the line wraps
+        items = ", ".join(f"{s}\N{NO-BREAK SPACE}{p:.4f}" for s, p in column.items() if p > 0)
+        typer.echo(_wrap(items, width, indent=4, hang=0).replace("\N{NO-BREAK SPACE}", " "))
+
+
+def _wrap(text: str, width: int, indent: int = 0, hang: int = 2) -> str:
+    """``text`` wrapped to ``width``, indented; continuation lines ``hang`` further in."""
+    return textwrap.fill(text, width, initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + hang), break_long_words=False,
+                         break_on_hyphens=False)
 
 
 @model_app.command("export")
 def model_export(
-    output: Annotated[Path, typer.Option("-o", "--output", help=".yaml/.yml/.json/.bif/.xmlbif")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", metavar="FILE", help="Model file: .yaml, .yml, .json, .bif or .xmlbif.")],
     model: ModelOption = None,
 ) -> None:
     """Write a model (the default if --model is omitted) to a file."""
@@ -204,7 +270,8 @@ def model_export(
 
 
 @model_app.command("validate")
-def model_validate(file: Annotated[Path, typer.Argument(help="Model file to check.")]) -> None:
+def model_validate(file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="Model file to check.")]) -> None:
     """Check a model file; list every problem found."""
     m = load_model(file)
     typer.echo(f"ok: {file} is a valid model ({len(m.nodes)} nodes: {', '.join(m.nodes)})")

@@ -24,7 +24,9 @@ def records(default):
 @pytest.fixture(scope="module")
 def failing(default):
     """A report that fails: gender off by five points."""
-    skewed = clinicsim.sample(5000, model=helpers.gender_off(default), seed=12)
+    # seed 13: only the two gender checks fail (with seed 12, since the stream change, a
+    # 41-row treatment column also fails by chance, as about 1 report in 100 may)
+    skewed = clinicsim.sample(5000, model=helpers.gender_off(default), seed=13)
     return clinicsim.conformance_report(skewed, default)
 
 

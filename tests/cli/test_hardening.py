@@ -34,8 +34,8 @@ def files(folder) -> list[str]:
     ("argv", "message"),
     [
         (["sample", "-n", "1e12", "-o", "r.csv"], "1,000,000,000,000 records need about "),
-        (["sample", "-n", "1.5"], "Invalid value for '-n' / '--n': '1.5' is not a whole number"),
-        (["sample", "-n", "abc"], "Invalid value for '-n' / '--n': 'abc' is not a whole number"),
+        (["sample", "-n", "1.5"], "Invalid value for '-n': '1.5' is not a whole number"),
+        (["sample", "-n", "abc"], "Invalid value for '-n': 'abc' is not a whole number"),
         (["sample", "-n", "1e999999999"], "'1e999999999' is not a whole number"),
         (["sample", "--seed", "-1"], "`seed` must be a non-negative integer; got -1"),
         (["sample", "--seed", "x1"], "Invalid value for '--seed': 'x1' is not a whole number"),

@@ -20,13 +20,19 @@ from tests.conftest import se
 N = 50_000
 
 
+def day_weights(model, days: pd.DatetimeIndex) -> np.ndarray:
+    """w(d): the weekday's weight, times holiday_weight on a public holiday."""
+    window = model.visit_window
+    public = holidays.country_holidays(window.country, years=range(days[0].year, days[-1].year + 1))
+    w = np.asarray(window.weekday_weights)[days.day_of_week]
+    return np.where(days.isin(pd.DatetimeIndex(list(public))), w * window.holiday_weight, w)
+
+
 def exact_day_probabilities(model) -> pd.Series:
     """P(visit on day d): P(month) x w(d) / (sum of w over the window's days in that month)."""
     window = model.visit_window
     days = pd.date_range(window.start, window.end)
-    public = holidays.country_holidays(window.country, years=range(days[0].year, days[-1].year + 1))
-    w = np.asarray(window.weekday_weights)[days.day_of_week]
-    w = np.where(days.isin(pd.DatetimeIndex(list(public))), w * window.holiday_weight, w)
+    w = day_weights(model, days)
     month = np.array(MONTHS)[days.month - 1]
     if "visit_month" in model.nodes:
         p_month = model.marginal("visit_month")[month].to_numpy()
@@ -111,7 +117,17 @@ def test_follow_up_days_spread_over_the_span(records):
     gap = (chronic.follow_up_date - chronic.visit_date).dt.days
     lo, hi = model.follow_up_days["chronic"]
     assert gap.min() == lo and gap.max() == hi
-    assert (chronic.follow_up_date.dt.day_of_week == 6).mean() < 0.01
+    # Each row's chance of a Sunday follow-up: the Sundays' share of w over its own span.
+    days = pd.date_range(model.visit_window.start, model.visit_window.end + pd.Timedelta(days=hi))
+    w = day_weights(model, days)
+    cum_w = np.concatenate([[0.0], np.cumsum(w)])
+    cum_sunday = np.concatenate([[0.0], np.cumsum(np.where(days.day_of_week == 6, w, 0.0))])
+    a = (chronic.visit_date - days[0]).dt.days.to_numpy() + lo
+    b = a + (hi - lo) + 1
+    p = (cum_sunday[b] - cum_sunday[a]) / (cum_w[b] - cum_w[a])
+    assert p.mean() < 0.01  # rare: Sunday weighs 0.05 against 1 for a weekday
+    sundays = (chronic.follow_up_date.dt.day_of_week == 6).sum()
+    assert abs(sundays - p.sum()) < 4 * np.sqrt((p * (1 - p)).sum()), (sundays, p.sum())
 
 
 def test_without_visit_month_months_are_flat(tmp_path):

@@ -2,7 +2,14 @@
 
 Rows are made in fixed blocks of ``BLOCK_ROWS``; block ``i`` draws only from the ``i``-th
 child of the root seed, so the same seed gives the same rows however blocks are grouped
-into chunks, processes or Dask partitions.
+into chunks, processes or Dask partitions. Within a block every random column has a stream
+of its own, so a row's values depend on its position alone and ``sample(n)`` is the first
+n rows of ``sample(m)`` for m >= n (numpy engine; pgmpy keeps whole blocks only)::
+
+    root ─ block i ─┬─ network ─ node j            (child j, in model.nodes order)
+                    └─ records ─┬─ age             (child 0)
+                                ├─ visit day       (child 1)
+                                └─ follow-up day   (child 2)
 """
 
 from __future__ import annotations
@@ -154,7 +161,6 @@ class Sampler:
         self.extended = bool(extended)
         self.nodes = self.model.nodes
         self._c = _compiled(self.model)
-        self._id_width = max(7, len(str(self.n)))
         self._cached: tuple[int, dict[str, np.ndarray]] = (-1, {})
 
     def __getstate__(self) -> dict:
@@ -214,21 +220,33 @@ class Sampler:
         size = min(BLOCK_ROWS, self.n - start)
         network_seed, record_seed = block_seed(self.root, index).spawn(2)
         if self.engine == "numpy":
-            codes = self._draw_numpy(size, np.random.default_rng(network_seed))
+            codes = self._draw_numpy(size, network_seed)
         else:
             codes = self._draw_pgmpy(size, int_seed(network_seed))
-        columns = self._records(codes, np.random.default_rng(record_seed))
+        columns = self._records(codes, record_seed)
         self._cached = (index, columns)
         return columns
 
-    def _draw_numpy(self, size: int, rng: np.random.Generator) -> list[np.ndarray]:
-        u = rng.random((len(self.nodes), size))
+    def _draw_numpy(self, size: int, seed: np.random.SeedSequence) -> list[np.ndarray]:
+        """Node codes for a block's first ``size`` rows, node ``j`` from ``seed``'s child ``j``.
+
+        A node's uniforms come from a stream of its own, so row ``i`` gets the same ones
+        whatever the block's size: ``sample(n)`` is the first n rows of ``sample(m)``.
+        """
+        u = np.empty(size)  # one buffer: a node's uniforms are spent once its codes are drawn
         codes: list[np.ndarray] = []
-        for j, table in enumerate(self._c.tables):
-            codes.append(table.draw(codes, u[j]))
+        for table, node_seed in zip(self._c.tables, seed.spawn(len(self._c.tables)), strict=True):
+            np.random.default_rng(node_seed).random(out=u)
+            codes.append(table.draw(codes, u))
         return codes
 
     def _draw_pgmpy(self, size: int, seed: int) -> list[np.ndarray]:
+        """Node codes for a block's ``size`` rows by pgmpy's ``forward_sample``.
+
+        pgmpy draws every node from one global stream, parent combination by parent
+        combination, in counts that depend on ``size``: its rows are the same for the
+        same block size only, so whole blocks stay put, not a block's first rows.
+        """
         with quiet_import():
             from pgmpy import logger as pgmpy_logger
             from pgmpy.sampling import BayesianModelSampling
@@ -252,21 +270,30 @@ class Sampler:
         return [pd.Categorical(frame[n].astype(str), dtype=self._c.dtypes[n]).codes.astype(np.int64)
                 for n in self.nodes]
 
-    def _records(self, codes: list[np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """A block's output columns as arrays: node codes, ages, dates, follow-up flags."""
+    def _records(self, codes: list[np.ndarray], seed: np.random.SeedSequence
+                 ) -> dict[str, np.ndarray]:
+        """A block's output columns as arrays: node codes, ages, dates, follow-up flags.
+
+        Age, visit day and follow-up day each draw from their own child of ``seed``
+        (children 0, 1, 2), so a row's values depend on neither the block's size nor
+        ``extended``.
+        """
         size = len(codes[0])
         c = dict(zip(self.nodes, codes, strict=True))
-        u = rng.random((3, size))
+        age_seed, visit_seed, follow_up_seed = seed.spawn(3)
         band = c["age_group"]
-        age = self._c.age_lo[band] + (u[0] * self._c.age_span[band]).astype(np.int64)
-        visit = self._c.dates.visit(c.get("visit_month"), u[1])
+        u = np.random.default_rng(age_seed).random(size)
+        age = self._c.age_lo[band] + (u * self._c.age_span[band]).astype(np.int64)
+        u = np.random.default_rng(visit_seed).random(size)
+        visit = self._c.dates.visit(c.get("visit_month"), u)
         follow_up = self._c.follow_up_true[c["follow_up"]]
         # Only what the frame shows is kept (a block is copied into each chunk it meets).
         data = {"visit_date": visit.astype("datetime64[s]"), "age": age,
                 "follow_up": follow_up, "gender": c["gender"], "diagnosis": c["diagnosis"],
                 "treatment": c["treatment"]}
         if self.extended:
-            due = self._c.dates.follow_up(visit, c["diagnosis"], u[2])
+            u = np.random.default_rng(follow_up_seed).random(size)
+            due = self._c.dates.follow_up(visit, c["diagnosis"], u)
             data["age_group"] = band
             data["follow_up_date"] = np.where(follow_up, due, np.datetime64("NaT")).astype(
                 "datetime64[s]")
@@ -275,7 +302,7 @@ class Sampler:
     def _frame(self, c: dict[str, np.ndarray], start: int) -> pd.DataFrame:
         """The records DataFrame from the arrays of ``_records``; its first row is ``start``."""
         data = {
-            "patient_id": _patient_ids(start, len(c["age"]), self._id_width),
+            "patient_id": _patient_ids(start, len(c["age"])),
             "visit_date": c["visit_date"],
             "age": c["age"],
             "gender": self._categorical("gender", c),
@@ -300,16 +327,36 @@ class Sampler:
 
 # "0000" .. "9999" as 4-byte words: a patient id's digits are laid down 4 at a time.
 _DIGITS4 = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), np.uint32)
+ID_DIGITS = 7  # P0000001; row numbers of more digits keep them all
 
 
-def _patient_ids(start: int, size: int, width: int) -> pd.arrays.ArrowStringArray:
-    """``P`` + zero-padded 1-based row number, built as bytes without a Python loop.
+def _patient_ids(start: int, size: int) -> pd.arrays.ArrowStringArray:
+    """``P`` + the 1-based row number, zero-padded to ``ID_DIGITS`` digits.
+
+    A row's id depends on its number alone, not on how many rows there are, so the ids
+    of ``sample(n)`` are the first n of ``sample(m)``. Past ``P9999999`` ids grow a digit
+    (``P10000000``).
+    """
+    first, last = start + 1, start + size
+    parts = []
+    while first <= last:
+        width = max(ID_DIGITS, len(str(first)))
+        stop = min(last, 10**width - 1)
+        parts.append(_fixed_width_ids(first, stop, width))
+        first = stop + 1
+    array = parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
+    return pd.array(array, dtype=pd.StringDtype("pyarrow"))
+
+
+def _fixed_width_ids(first: int, last: int, width: int) -> pa.LargeStringArray:
+    """``P`` + row numbers ``first..last`` zero-padded to ``width`` digits, built as bytes
+    without a Python loop.
 
     Row numbers are consecutive, so each group of 4 digits is a run of repeated words
     (``np.repeat``) rather than a division per row.
     """
+    size = last - first + 1
     groups = -(-(width + 1) // 4)  # the "P" takes a byte too
-    first, last = start + 1, start + size
     words = np.empty((size, groups), np.uint32)
     words[:, -1] = np.resize(np.roll(_DIGITS4, -(first % 10_000)), size)
     for g in range(1, groups):  # group g: digits 4g+1 .. 4g+4 from the right
@@ -322,5 +369,4 @@ def _patient_ids(start: int, size: int, width: int) -> pd.arrays.ArrowStringArra
         chars = np.ascontiguousarray(chars[:, -(width + 1):])
     chars[:, 0] = ord("P")
     offsets = np.arange(0, (size + 1) * (width + 1), width + 1, dtype=np.int64)
-    array = pa.LargeStringArray.from_buffers(size, pa.py_buffer(offsets), pa.py_buffer(chars))
-    return pd.array(array, dtype=pd.StringDtype("pyarrow"))
+    return pa.LargeStringArray.from_buffers(size, pa.py_buffer(offsets), pa.py_buffer(chars))

@@ -24,7 +24,8 @@ from ..model import ClinicModel
 from ._sample import BLOCK_ROWS, Sampler
 from ._writers import check_records_path, encoded_bytes, write_records
 
-__all__ = ["CHUNK_ROWS", "PROGRESS_MIN_ROWS", "is_directory", "progress", "write_sample"]
+__all__ = ["CHUNK_ROWS", "PROGRESS_MIN_ROWS", "is_directory", "progress", "progress_columns",
+           "write_sample"]
 
 CHUNK_ROWS = 16 * BLOCK_ROWS  # default chunk: 1,048,576 rows, about 100 MB at its peak
 PROGRESS_MIN_ROWS = 2_000_000  # shorter runs take about a second: no bar
@@ -139,24 +140,28 @@ def _write_directory(frame, path: Path) -> int:
 def progress(chunks: Iterable[pd.DataFrame], total: int) -> Iterator[pd.DataFrame]:
     """Pass ``chunks`` through, drawing a bar with rows/s and ETA on standard error."""
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
+    from rich.progress import Progress, TimeElapsedColumn, TimeRemainingColumn
 
-    class Rate(ProgressColumn):
-        def render(self, task) -> Text:
-            return Text(f"{task.speed:,.0f} rows/s" if task.speed else "", style="cyan")
-
-    bar = Progress("records", BarColumn(), MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
-                   "eta", TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    bar = Progress(*progress_columns(), TimeElapsedColumn(), "eta", TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True)
     with bar:
         task = bar.add_task("records", total=total)
         for chunk in chunks:
             yield chunk
             bar.advance(task, len(chunk))
+
+
+def progress_columns() -> list:
+    """The bar's label, bar, ``1,048,576/20,000,000`` rows done and rows per second."""
+    from rich.progress import BarColumn, ProgressColumn, Task
+    from rich.text import Text
+
+    class Count(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.completed:,.0f}/{task.total:,.0f}", style="green")
+
+    class Rate(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:,.0f} rows/s" if task.speed else "", style="cyan")
+
+    return ["records", BarColumn(), Count(), Rate()]
