@@ -241,8 +241,8 @@ def model_show(
     typer.echo(_wrap(f"{title}, one parent combination at a time, then the exact marginal; "
                      "states not listed have probability 0", width))
     combos = [c if isinstance(c, tuple) else (c,) for c in table.columns]
-    columns = [(", ".join(f"{k}={v}" for k, v in zip(parents, combo, strict=True)) or "p",
-                table.iloc[:, j]) for j, combo in enumerate(combos)]
+    columns = [(", ".join(f"{k}={v}" for k, v in zip(parents, combo, strict=True))
+                if parents else "p", table.iloc[:, j]) for j, combo in enumerate(combos)]
     for label, column in [*columns, ("marginal", marginal)]:
         typer.echo(label)
         # a no-break space keeps each state with its probability when the line wraps
