@@ -48,6 +48,7 @@ MIN_GROUP_ROWS = 20  # fewer rows in a group: a normal approximation is not trus
 # expected counts of 5 (Pearson's statistic rejects 1.5-3 times too often there, which
 # matters because Holm tests the smallest p-value of ~200 CPD columns at alpha / 200).
 MODEL_LAMBDA = "cressie-read"
+SPARSE_MIN_P = 0.1  # states rarer than this are pooled within a sparse column
 ZERO = 1e-9  # a goodness-of-fit statistic this small is zero up to rounding: p = 1
 # Until target statements carry their own minimum (issue 11), "follow-up rises with age"
 # means a rise of at least this much per decade of age (judgement: a quarter of the
@@ -529,32 +530,63 @@ def model_checks(coded: Coded, info: ModelInfo) -> tuple[list[CheckResult], dict
 def sparse_columns(node: str, counts: np.ndarray, probs: np.ndarray) -> CheckResult:
     """CPD columns too sparse for their own test, tested together.
 
-    Each column's Pearson statistic over its possible states is computed against its own
-    CPD column; the columns are independent given their row counts, so the sum has the
-    exact mean ``sum(k_j - 1)`` and variance ``sum(2 (k_j - 1) + (sum_i 1/p_ij - k_j^2 -
-    2 k_j + 2) / n_j)`` (``k_j`` possible states, ``n_j`` rows). Its p-value is that of a
-    scaled chi-square with these two moments (Satterthwaite).
+    In each column, states of probability below :data:`SPARSE_MIN_P` are pooled into one
+    cell (topped up with the least likely other state if still below it), and Pearson's
+    statistic is computed against the column's own CPD. The columns are independent given
+    their row counts, so the sum has the exact mean ``sum(k_j - 1)`` and variance
+    ``sum(2 (k_j - 1) + (sum_i 1/p_ij - k_j^2 - 2 k_j + 2) / n_j)`` (``k_j`` cells,
+    ``n_j`` rows); its p-value is that of a scaled chi-square with these two moments
+    (Satterthwaite). Pooling the rare states keeps the sum's tail close to that (without
+    it, a single row in a state of probability 0.01 dominates the sum, and the test
+    rejects about twice too often at p = 0.01).
     """
-    name = f"model: {node} | {counts.shape[1]} sparse CPD columns"
-    n = counts.sum(axis=0).astype(float)
-    possible = probs > 0
-    k = possible.sum(axis=0)
+    groups = np.stack([_pooled(p) for p in probs.T])  # (columns, states, cells)
+    o = np.einsum("sj,jsc->jc", counts, groups)
+    p = np.einsum("sj,jsc->jc", probs, groups)
+    k = (p > 0).sum(axis=1)
+    keep = k >= 2
+    o, p, k = o[keep], p[keep], k[keep]
+    n = o.sum(axis=1)
+    used, rows = int(keep.sum()), int(n.sum())
+    name = f"model: {node} | {used} sparse CPD columns"
     with np.errstate(divide="ignore", invalid="ignore"):
-        expected = np.where(possible, probs * n, 1.0)
-        inverse = np.where(possible, 1 / np.where(possible, probs, 1.0), 0.0)
-    statistic = float(np.where(possible, (counts - expected) ** 2 / expected, 0.0).sum())
+        e = n[:, None] * p
+        statistic = float(np.where(p > 0, (o - e) ** 2 / e, 0.0).sum())
+        inverse = np.where(p > 0, 1 / p, 0.0).sum(axis=1)
     mean = float((k - 1).sum())
-    variance = float((2 * (k - 1) + (inverse.sum(axis=0) - k**2 - 2 * k + 2) / n).sum())
+    variance = float((2 * (k - 1) + (inverse - k**2 - 2 * k + 2) / n).sum())
+    if used == 0 or variance <= ZERO:
+        return _not_tested(name, "model", node, int(counts.sum()),
+                           f"{int(counts.sum()):,} rows in sparse columns, whose Pearson "
+                           "statistics cannot vary (fewer than two states of probability "
+                           f"{SPARSE_MIN_P:g} or more, or one row in an even column)")
     scale, df = variance / (2 * mean), 2 * mean**2 / variance
     statistic, _, pvalue = _chi2_tail(statistic, df, scale)
-    tv = float(0.5 * np.abs(counts / n - probs).sum(axis=0).max())
-    detail = (f"{int(n.sum()):,} rows in {counts.shape[1]} CPD columns of {node!r} with fewer "
-              f"than {MIN_COLUMN_ROWS} rows or too few expected rows for a column's own test: "
-              f"sum of their Pearson statistics {statistic:.2f} (exact mean {mean:.0f}, "
-              f"variance {variance:.1f}); largest total variation in one column {tv:.3f}")
+    n_j = counts.sum(axis=0)
+    tv = float(0.5 * np.abs(counts / n_j - probs).sum(axis=0).max())
+    detail = (f"{rows:,} rows in {used} CPD columns of {node!r} with fewer than "
+              f"{MIN_COLUMN_ROWS} rows or too few expected rows for a column's own test "
+              f"(states below probability {SPARSE_MIN_P:g} pooled within a column): sum of "
+              f"their Pearson statistics {statistic:.2f} (exact mean {mean:.0f}, variance "
+              f"{variance:.1f}); largest total variation in one column {tv:.3f}")
     return CheckResult(name, f"sum of per-column Pearson statistics, scaled chi-square "
                        f"(Satterthwaite, df={df:.1f})", statistic, pvalue, tv, None, True,
-                       detail, kind="model", node=node, rows=int(n.sum()))
+                       detail, kind="model", node=node, rows=rows)
+
+
+def _pooled(p: np.ndarray) -> np.ndarray:
+    """A column's states (rows) to its cells (columns): states of probability at least
+    SPARSE_MIN_P alone, the others pooled into the last cell (empty when there are none)."""
+    possible = p > 0
+    rare = possible & (p < SPARSE_MIN_P)
+    common = np.flatnonzero(possible & ~rare)
+    if rare.any() and p[rare].sum() < SPARSE_MIN_P and len(common):
+        rare[common[np.argmin(p[common])]] = True
+        common = np.flatnonzero(possible & ~rare)
+    groups = np.zeros((len(p), len(p) + 1))
+    groups[common, np.arange(len(common))] = 1
+    groups[rare, len(p)] = 1
+    return groups
 
 
 def _column(name: str, node: str, states: list[str], observed: np.ndarray, probs: np.ndarray,
