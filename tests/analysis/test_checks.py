@@ -354,6 +354,7 @@ def test_exactly_proportional_counts_give_p_one_not_nan():
         assert gof(np.round(n * probs), probs, "cressie-read")[2] == 1.0
 
 
+@pytest.mark.slow
 def test_sparse_columns_sum_is_calibrated():
     """Under the model, the sum of Pearson statistics over sparse columns rejects at most at
     the nominal rate: 4,000 tables, bound the 99.9% binomial quantile."""
