@@ -257,7 +257,8 @@ def test_save_refuses_unknown_suffix_and_missing_folder(tmp_path, failing):
 
 def test_summary_and_repr(failing):
     text = failing.summary()
-    assert text.startswith("FAILED (targets FAILED, model FAILED): ")
+    assert text.startswith("FAILED: 5,000 records (5,000 used) against model 'default'; ")
+    assert "; targets FAILED, model FAILED at alpha 0.01" in text.splitlines()[0]
     assert "target: gender shares" in text
     assert "FAILED target: gender shares: shares of 5,000 rows" in text
     assert repr(failing).startswith(f"<ConformanceReport FAILED ({failing.tally()})")

@@ -43,9 +43,9 @@ def _headline(report: ConformanceReport) -> str:
     def word(ok: bool) -> str:
         return "passed" if ok else "FAILED"
 
-    return (f"{word(report.passed).upper()} (targets {word(report.targets_passed)}, model "
-            f"{word(report.model_passed)}): {report.tally()}; {report.n_rows:,} records "
-            f"({report.n_used:,} used) against model {report.model_name!r} at alpha "
+    return (f"{word(report.passed).upper()}: {report.n_rows:,} records ({report.n_used:,} used) "
+            f"against model {report.model_name!r}; {report.tally()}; targets "
+            f"{word(report.targets_passed)}, model {word(report.model_passed)} at alpha "
             f"{report.alpha:g}")
 
 
