@@ -9,6 +9,7 @@ stays under in all but one run in a thousand.
     python benchmarks/calibration.py                       # the README's table (slow)
     python benchmarks/calibration.py --sizes 1000 --seeds 200 --alpha 0.1
     python benchmarks/calibration.py --model within-margin  # follow-up 0.318, target 0.30±0.02
+    python benchmarks/calibration.py --power               # the power cases of the tests
 """
 
 from __future__ import annotations
@@ -48,6 +49,33 @@ def run(model: clinicsim.ClinicModel, n: int, seeds: int, alpha: float, base: in
     return failed, targets, modelled, time.perf_counter() - start
 
 
+def power(seeds: int | None) -> None:
+    """How often the skews of ``tests/analysis/test_calibration.py`` fail, at its sizes."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.analysis.test_calibration import POWER
+
+    default = clinicsim.default_model()
+    print("| skew | rows | seeds | failed | targets failed | model failed | seconds |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for case, (n, skew, change, cases) in POWER.items():
+        generator = skew(default) if skew else default
+        cases = cases[:seeds] if seeds else cases
+        failed = targets = modelled = 0
+        start = time.perf_counter()
+        for seed in cases:
+            records = generator.sample(n, seed=seed)
+            report = clinicsim.conformance_report(change(records) if change else records,
+                                                  generator)
+            failed += not report.passed
+            targets += not report.targets_passed
+            modelled += not report.model_passed
+        print(f"| {case} | {n:,} | {len(cases)} | {failed} | {targets} | {modelled} "
+              f"| {time.perf_counter() - start:.0f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", help="rows (default: the table's)")
@@ -55,7 +83,11 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.01)
     parser.add_argument("--base", type=int, default=100_000, help="first seed")
     parser.add_argument("--model", choices=["default", "within-margin"], default="default")
+    parser.add_argument("--power", action="store_true", help="the power table instead")
     args = parser.parse_args()
+    if args.power:
+        power(args.seeds)
+        return
     model = clinicsim.default_model()
     if args.model == "within-margin":
         model = within_margin(model)

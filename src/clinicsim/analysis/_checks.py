@@ -439,7 +439,7 @@ def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[Che
             follow_up[rows], midpoint[band], codes["diagnosis"][rows], TREND_MIN_SLOPE,
             alpha))
         figures["follow_up"] = _rates_by(follow_up, category, names, codes["age_group"], info)
-    if t.even_ages:
+    if t.age_margin is not None:  # an even-spread target
         result, figures["age"] = even_check("target: ages evenly spread", "age", coded.age,
                                             t.age_min, t.age_max, t.age_margin, alpha)
         figures["age"].update(bands=info.bands, alpha=alpha)
@@ -512,12 +512,12 @@ def model_checks(coded: Coded, info: ModelInfo) -> tuple[list[CheckResult], dict
         labels = info.column_labels(node)
         sparse = []
         for j in np.flatnonzero(counts.sum(axis=0)):
-            o, p = counts[:, j], table[:, j]
-            fit = gof(o, p, MODEL_LAMBDA) if o.sum() >= MIN_COLUMN_ROWS else None
-            if o[p == 0].any() or fit:
-                results.append(_column(f"model: {node} | {labels[j]}", node, states, o, p,
+            obs, prob = counts[:, j], table[:, j]
+            fit = gof(obs, prob, MODEL_LAMBDA) if obs.sum() >= MIN_COLUMN_ROWS else None
+            if obs[prob == 0].any() or fit:
+                results.append(_column(f"model: {node} | {labels[j]}", node, states, obs, prob,
                                        "CPD column", fit))
-            elif (p > 0).sum() > 1:
+            elif (prob > 0).sum() > 1:
                 sparse.append(j)
         if sparse:
             results.append(sparse_columns(node, counts[:, sparse], table[:, sparse]))

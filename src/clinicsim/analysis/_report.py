@@ -114,14 +114,14 @@ def conformance_report(
     coded = code_records(read_records(records), info)
     targets, figures = target_checks(coded, info, alpha)
     modelled, tables, notes = model_checks(coded, info)
-    records = validity_checks(coded)
-    invalid = not all(c.passed for c in records)
+    validity = validity_checks(coded)
+    invalid = not all(c.passed for c in validity)
     p_targets, p_model = _family_pvalue(targets), 0.0 if invalid else _family_pvalue(modelled)
     # Holm over the two families: each is tested at alpha / 2, and at alpha once the
     # other has failed.
     levels = {"target": alpha if p_model < alpha / 2 else alpha / 2,
               "model": alpha if p_targets < alpha / 2 else alpha / 2}
-    checks = records + _judged(targets, levels["target"]) + _judged(modelled, levels["model"])
+    checks = validity + _judged(targets, levels["target"]) + _judged(modelled, levels["model"])
     figures["cpd"] = tables
     if realism:
         from ._realism import realism_table
