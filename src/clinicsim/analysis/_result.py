@@ -77,7 +77,7 @@ class CheckResult:
     detail: str
     pvalue_holm: float | None = None
     shown: bool | None = None
-    kind: str = field(default="", kw_only=True)
+    kind: str = field(kw_only=True)
     node: str | None = field(default=None, kw_only=True)
     interval: tuple[float, float] | None = field(default=None, kw_only=True)
     rows: int = field(default=0, kw_only=True)
