@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from pgmpy.inference import VariableElimination
 from scipy import stats
+from statsmodels.stats import proportion
 from statsmodels.stats.contingency_tables import Table
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats import proportion
 
 import clinicsim
 from clinicsim.analysis import STATUSES

@@ -194,9 +194,9 @@ def share_check(name: str, node: str, codes: np.ndarray, states: list[str],
     detail = (f"shares of {n:,} rows with {level} intervals: {'; '.join(parts)}; "
               f"target ± {margin:g}; largest deviation {deviation[worst]:+.4f} "
               f"({states[worst]}); {_verdict_words(shown, 'every interval inside the margin')}")
-    figure = dict(states=states, shares=shares, target=t,
-                  intervals=list(zip(lo.tolist(), hi.tolist())), margin=margin, level=level,
-                  n=n)
+    figure = {"states": states, "shares": shares, "target": t,
+              "intervals": list(zip(lo.tolist(), hi.tolist())), "margin": margin,
+              "level": level, "n": n}
     return CheckResult(
         name, "exact binomial test per share against target ± margin (Bonferroni over "
         f"{len(states)} states)", float(observed[worst]), pvalue, float(deviation[worst]),
@@ -373,7 +373,7 @@ def even_check(name: str, node: str, values: np.ndarray, low: int, high: int, ma
     span = high - low + 1
     counts = np.bincount(values - low, minlength=span)
     n = int(counts.sum())
-    figure = dict(ages=np.arange(low, high + 1), counts=counts, n=n)
+    figure = {"ages": np.arange(low, high + 1), "counts": counts, "n": n}
     if n == 0:
         return _not_tested(name, "target", node, 0, "no rows", margin), figure
     even = 1 / span
@@ -446,8 +446,8 @@ def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[Che
         results.append(result)
     else:
         figures["notes"] = [
-            "the model states no even-spread target for ages; the age bands are checked "
-            "against the model's own age_group distribution."]
+            ("the model states no even-spread target for ages; the age bands are checked "
+             "against the model's own age_group distribution.")]
     return results, figures
 
 
@@ -470,7 +470,7 @@ def _rates_by(follow_up: np.ndarray, category: np.ndarray, names: list[str], ban
                        np.bincount(band[trend], follow_up[trend], minlength=m))}
     by_band = {s: {key: (int(n[i]), int(x[i])) for key, (n, x) in count.items()}
                for i, s in sorted(enumerate(states), key=lambda e: info.bands[e[1]][0])}
-    return dict(by_category=by_category, by_band=by_band, targets=info.targets)
+    return {"by_category": by_category, "by_band": by_band, "targets": info.targets}
 
 
 # -- records against the model ----------------------------------------------------------
@@ -521,9 +521,10 @@ def model_checks(coded: Coded, info: ModelInfo) -> tuple[list[CheckResult], dict
                 sparse.append(j)
         if sparse:
             results.append(sparse_columns(node, counts[:, sparse], table[:, sparse]))
-        tables[node] = dict(states=states, parents=parents, labels=labels, model=table,
-                            counts=counts, row_states=info.states[parents[0]],
-                            col_states=info.states[parents[-1]])
+        tables[node] = {"states": states, "parents": parents, "labels": labels,
+                        "model": table, "counts": counts,
+                        "row_states": info.states[parents[0]],
+                        "col_states": info.states[parents[-1]]}
     return results, tables, notes
 
 
