@@ -60,7 +60,8 @@ def conformance_report(
     has failed). So:
 
     * ``targets_passed`` is False with probability at most ``alpha`` when the true values
-      meet every target, at any number of rows;
+      meet every target, at any number of rows (exact for shares, rates and ages; normal
+      approximations for the difference and the trend, not tested below 20 rows a group);
     * ``model_passed`` is False with probability at most ``alpha`` for a sample of the
       model;
     * ``passed`` (both) is False with probability at most ``alpha`` for a sample of a model
