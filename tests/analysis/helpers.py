@@ -1,5 +1,7 @@
 """Skewed models for the analysis tests: each breaks one stated target."""
 
+import pandas as pd
+
 import clinicsim
 
 
@@ -50,3 +52,53 @@ def follow_up_falling_with_age(model: clinicsim.ClinicModel, category: str = "ch
                 table.loc["False", (dx, age)] = 0.3 + 0.08 * i
     skewed.set_cpd("follow_up", table)
     return skewed
+
+
+def gender_shares(model: clinicsim.ClinicModel, male: float, female: float,
+                  other: float) -> clinicsim.ClinicModel:
+    """The gender CPD set to these shares."""
+    skewed = model.copy()
+    skewed.set_cpd("gender", {"male": male, "female": female, "other": other})
+    return skewed
+
+
+def follow_up_flat_in_age(model: clinicsim.ClinicModel, category: str = "chronic"
+                          ) -> clinicsim.ClinicModel:
+    """Within each diagnosis of ``category``, follow-up no longer depends on age: each age
+    band gets the diagnosis' own overall rate, so the rates of the diagnoses (and their
+    mix across ages) are unchanged."""
+    skewed = model.copy()
+    table = skewed.cpd("follow_up")
+    ages = model.states("age_group")
+    age_p = model.cpd("age_group")["p"]
+    gender = model.cpd("gender")["p"]
+    diagnosis = model.cpd("diagnosis")  # columns (gender, age_group)
+    for dx, cat in model.diagnosis_categories.items():
+        if cat != category:
+            continue
+        weight = {a: age_p[a] * sum(gender[g] * diagnosis[(g, a)][dx]
+                                    for g in model.states("gender")) for a in ages}
+        total = sum(weight.values())
+        rate = sum(weight[a] * table.loc["True", (dx, a)] for a in ages) / total
+        for a in ages:
+            table.loc["True", (dx, a)] = rate
+            table.loc["False", (dx, a)] = 1.0 - rate
+    skewed.set_cpd("follow_up", table)
+    return skewed
+
+
+def ages_missing(records, ages=(3, 17, 30, 52, 68, 81)):
+    """Records whose ages in ``ages`` are moved one year up (inside the same band): those
+    single years never occur, every band keeps its rows."""
+    moved = records.copy()
+    moved.loc[moved["age"].isin(ages), "age"] += 1
+    return moved
+
+
+def visits_in_one_month(records, month: int = 6):
+    """Records whose visit dates all fall in ``month`` of their year (day clipped to 28)."""
+    dates = records["visit_date"]
+    moved = records.copy()
+    moved["visit_date"] = (dates.dt.year * 10000 + month * 100 + dates.dt.day.clip(upper=28)
+                           ).astype(str).pipe(pd.to_datetime, format="%Y%m%d").astype(dates.dtype)
+    return moved

@@ -1,12 +1,28 @@
-"""Each check on crafted tables: what passes, what fails, and by how much."""
+"""Each check on crafted tables: what passes, what fails, and by how much; the statistics
+against independent implementations (statsmodels, scipy)."""
 
 import numpy as np
 import pytest
 from pgmpy.inference import VariableElimination
 from scipy import stats
+from statsmodels.stats import proportion
+from statsmodels.stats.contingency_tables import Table
+from statsmodels.stats.multitest import multipletests
 
 import clinicsim
-from clinicsim.analysis._checks import gof, holm
+from clinicsim.analysis import STATUSES
+from clinicsim.analysis._checks import (
+    difference_check,
+    even_check,
+    gof,
+    holm,
+    rate_check,
+    score_difference,
+    share_check,
+    sparse_columns,
+    stratified_trend,
+    trend_check,
+)
 from tests.analysis import helpers
 from tests.conftest import se
 
@@ -29,35 +45,60 @@ def good(default):
 
 
 def test_correct_sample_passes_every_check(good):
-    assert good.passed and good.failed == []
+    assert good.passed and good.targets_passed and good.model_passed and good.failed == []
     assert [c.kind for c in good.checks[:7]] == ["records"] * 7
-    assert {c.status for c in good.checks} <= {"ok", "not rejected", "shown"}
-    # every statistical check is adjusted; Holm never lowers a p-value
+    assert {c.status for c in good.checks} <= set(STATUSES) - {"failed"}
+    assert sum(good.counts.values()) == len(good.checks)
+    # every statistical check is adjusted within its family; Holm never lowers a p-value
     for c in good.checks:
         if c.pvalue is not None:
             assert c.pvalue <= c.pvalue_holm <= 1
+    assert good.levels == {"target": 0.005, "model": 0.005}
 
 
-def test_gender_off_by_five_points_fails_with_its_deviation(default):
-    records = clinicsim.sample(N, model=helpers.gender_off(default), seed=1)
+def test_structured_fields(good):
+    rate = check(good, "target: follow-up rate")
+    assert (rate.kind, rate.node, rate.rows) == ("target", "follow_up", N)
+    low, high = rate.interval
+    assert low < rate.effect < high and high - low < 6 * se(0.3, N)
+    column = next(c for c in good.checks if c.name.startswith("model: treatment |"))
+    assert column.kind == "model" and column.node == "treatment" and 20 <= column.rows < N
+
+
+def test_gender_off_fails_the_target_and_the_model(default):
+    records = clinicsim.sample(N, model=helpers.gender_shares(default, 0.5, 0.4, 0.1), seed=1)
     report = clinicsim.conformance_report(records, default)
     gender = check(report, "target: gender shares")
-    assert not gender.passed and gender.shown is False
-    # the effect is the worst share's signed deviation: men +0.05 or women -0.05, by chance
-    assert abs(gender.effect) == pytest.approx(0.05, abs=4 * se(0.5, N))
+    assert not gender.passed and gender.shown is False and gender.status == "failed"
+    assert gender.effect == pytest.approx(0.05, abs=4 * se(0.5, N))
     assert "male" in gender.detail and gender.margin == 0.02
+    assert not report.targets_passed and not report.model_passed
     assert not check(report, "model: marginal gender").passed
     assert check(report, "target: follow-up rate").passed
+    # once one family has failed, the other is tested at the full alpha (Holm)
+    assert report.levels == {"target": 0.01, "model": 0.01}
 
 
 def test_follow_up_rate_off_fails(default):
     skewed = helpers.follow_up_rate(default, 0.38)
     rate = float(skewed.marginal("follow_up")["True"])
-    report = clinicsim.conformance_report(clinicsim.sample(N, model=skewed, seed=2), default)
+    report = clinicsim.conformance_report(clinicsim.sample(N, model=skewed, seed=2), skewed)
     result = check(report, "target: follow-up rate")
     assert not result.passed and result.shown is False
     assert result.effect == pytest.approx(rate - 0.30, abs=4 * se(rate, N))
     assert result.statistic == pytest.approx(rate * N, abs=4 * se(rate, N) * N)
+    # a faithful sample of the skewed model: only the target fails
+    assert report.model_passed and not report.targets_passed and not report.passed
+
+
+def test_within_margin_model_is_not_failed_at_20000_rows(default):
+    """Follow-up 0.318 against 0.30 ± 0.02: significant, not shown inside, and not failed."""
+    skewed = helpers.follow_up_rate(default, 0.318)
+    report = clinicsim.conformance_report(clinicsim.sample(20_000, model=skewed, seed=3), skewed)
+    result = check(report, "target: follow-up rate")
+    assert result.passed and result.status == "not shown"
+    assert stats.binomtest(int(result.statistic), 20_000, 0.30).pvalue < 1e-6
+    assert report.passed
 
 
 def exact_priority_difference(model):
@@ -95,13 +136,27 @@ def test_follow_up_falling_with_age_fails_trend(default):
     report = clinicsim.conformance_report(clinicsim.sample(N, model=skewed, seed=4), default)
     trend = check(report, "target: follow-up rises with age (chronic)")
     assert not trend.passed and trend.effect < 0 and trend.statistic < -3
-    assert "75_89" in trend.detail
+
+
+def test_trend_is_stratified_by_diagnosis(default):
+    """Flat in age within each chronic diagnosis: the pooled chronic rate still rises (older
+    people have the diagnoses with more follow-up), the stratified slope does not."""
+    skewed = helpers.follow_up_flat_in_age(default)
+    records = clinicsim.sample(20_000, model=skewed, seed=41)
+    report = clinicsim.conformance_report(records, skewed)
+    trend = check(report, "target: follow-up rises with age (chronic)")
+    se_slope = (trend.effect - 0.02) / trend.statistic
+    assert not trend.passed and abs(trend.effect) < 4 * se_slope
+    chronic = records[records.diagnosis.map(default.diagnosis_categories) == "chronic"]
+    pooled = stratified_trend(chronic.follow_up.to_numpy(), chronic.age.to_numpy(float),
+                              np.zeros(len(chronic), np.int64))
+    assert pooled.z0 > 3  # unstratified, the mix shift alone looks like a rise
 
 
 def test_trend_and_priority_are_shown_on_a_correct_sample(good, default):
     trend = check(good, "target: follow-up rises with age (chronic)")
     priority = check(good, "target: follow-up higher in chronic/surgical/viral")
-    assert trend.shown and trend.effect > 0 and trend.statistic > 3
+    assert trend.shown and trend.effect > 0.02 and trend.statistic > 2
     assert priority.shown
     assert priority.effect == pytest.approx(exact_priority_difference(default),
                                             abs=4 * np.sqrt(2) * se(0.5, int(0.4 * N)))
@@ -114,6 +169,21 @@ def test_ages_at_band_edges_fail_the_age_check_not_the_band_marginal(default):
     report = clinicsim.conformance_report(records, default)
     assert not check(report, "target: ages evenly spread").passed
     assert check(report, "model: marginal age_group").passed
+
+
+def test_six_missing_ages_fail_the_age_check(default):
+    records = helpers.ages_missing(clinicsim.sample(N, model=default, seed=51))
+    report = clinicsim.conformance_report(records, default)
+    ages = check(report, "target: ages evenly spread")
+    assert not ages.passed and "6 years without rows" in ages.detail
+    assert report.model_passed  # the bands are right
+
+
+def test_visits_in_one_month_fail_the_month_check(default):
+    records = helpers.visits_in_one_month(clinicsim.sample(2000, model=default, seed=52))
+    report = clinicsim.conformance_report(records, default)
+    assert not check(report, "model: marginal visit_month").passed
+    assert report.targets_passed and not report.model_passed
 
 
 def test_dependencies_wrong_marginals_right_is_caught(default):
@@ -133,28 +203,133 @@ def test_impossible_value_fails_even_in_a_sparse_column(default):
     row = records.index[records["diagnosis"] == "adult_checkup"][0]
     records.loc[row, "treatment"] = "antibiotic"
     report = clinicsim.conformance_report(records, default)
-    assert not report.passed
+    assert not report.passed and report.targets_passed
     (failed,) = report.failed
     assert failed.test == "impossible values" and failed.pvalue == 0.0
     assert "treatment=antibiotic" in failed.detail and "probability 0" in failed.detail
     assert "diagnosis=adult_checkup" in failed.name
 
 
-def test_equivalence_rescues_a_tiny_significant_deviation(default):
+def test_equivalence_is_shown_for_a_tiny_significant_deviation(default):
     """On 200,000 rows a 0.8-point gender deviation is significant, but shown to lie inside
-    the ±2-point margin: the target passes as 'shown'."""
+    the ±2-point margin."""
     skewed = helpers.gender_off(default, 0.008)
     report = clinicsim.conformance_report(clinicsim.sample(200_000, model=skewed, seed=8), skewed)
     gender = check(report, "target: gender shares")
-    assert gender.pvalue_holm < report.alpha  # detectable...
-    assert gender.shown and gender.passed and gender.status == "shown"  # ...but within margin
+    counts = np.round(report._figures["gender"]["shares"] * 200_000)
+    assert stats.chisquare(counts, 200_000 * np.array([0.45, 0.43, 0.12])).pvalue < 1e-6
+    assert gender.shown and gender.passed and gender.status == "shown"
     assert check(report, "target: follow-up rate").status == "shown"
+    assert report.passed
 
 
-def test_small_table_is_not_rejected_but_not_shown(default):
+def test_small_table_is_not_shown_and_not_failed(default):
     report = clinicsim.conformance_report(clinicsim.sample(300, model=default, seed=9), default)
     gender = check(report, "target: gender shares")
-    assert report.passed and gender.status == "not rejected" and gender.shown is False
+    assert report.passed and gender.status == "not shown" and gender.shown is False
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 10])
+def test_tiny_tables_never_fail_a_correct_sample(default, n):
+    """No zero standard error fails a tiny correct table: what cannot be tested says so."""
+    for seed in range(700, 740):
+        report = clinicsim.conformance_report(clinicsim.sample(n, model=default, seed=seed),
+                                              default)
+        assert report.passed, report.summary()
+        for c in report.checks:
+            assert c.pvalue is None or 0 <= c.pvalue <= 1
+            assert (c.status == "not tested") == c.detail.startswith("not tested:")
+    statuses = {c.name: c.status for c in report.checks}
+    assert statuses["target: follow-up higher in chronic/surgical/viral"] == "not tested"
+    assert statuses["target: follow-up rises with age (chronic)"] == "not tested"
+
+
+# -- the checks one by one, and against independent implementations ------------------
+
+def test_share_check_fails_only_outside_the_margin():
+    target = {"a": 0.5, "b": 0.5}
+    codes = np.repeat([0, 1], [5_180, 4_820])  # 0.518: inside 0.5 ± 0.02, yet significant
+    inside, _ = share_check("s", "x", codes, ["a", "b"], target, 0.02, 0.01)
+    assert inside.pvalue == 1.0 or inside.pvalue > 0.01
+    assert stats.binomtest(5_180, 10_000).pvalue < 0.001
+    codes = np.repeat([0, 1], [5_400, 4_600])  # 0.54: outside by 2 points, 4 se
+    outside, _ = share_check("s", "x", codes, ["a", "b"], target, 0.02, 0.01)
+    low = stats.binomtest(5_400, 10_000).proportion_ci(1 - 0.01 / 2).low  # Bonferroni 2
+    assert low > 0.52 and outside.pvalue < 0.01
+
+
+def test_rate_check_p_value_is_the_interval_outside_the_margin():
+    """p < alpha exactly when the 1 - alpha Clopper-Pearson interval misses target ± margin."""
+    for k in range(240, 420, 7):
+        result = rate_check("r", "x", np.arange(1000) < k, 0.30, 0.02, 0.05)
+        ci = stats.binomtest(k, 1000).proportion_ci(0.95)
+        assert (result.pvalue < 0.05) == (ci.low > 0.32 or ci.high < 0.28), k
+        assert result.shown == (ci.low >= 0.28 and ci.high <= 0.32)
+
+
+def test_difference_test_matches_statsmodels():
+    rng = np.random.default_rng(60)
+    for _ in range(20):
+        n1, n2 = rng.integers(20, 3000, 2)
+        x1, x2 = rng.integers(0, n1 + 1), rng.integers(0, n2 + 1)
+        delta = float(rng.choice([0.0, 0.15, -0.1, 0.3]))
+        z, _ = score_difference(int(x1), int(n1), int(x2), int(n2), delta)
+        ref = proportion.test_proportions_2indep(x1, n1, x2, n2, value=delta, method="score",
+                                      compare="diff", alternative="smaller", correction=False)
+        assert z == pytest.approx(ref.statistic, rel=1e-9, abs=1e-9)
+        hits = np.r_[np.arange(n1) < x1, np.arange(n2) < x2]
+        group = np.r_[np.ones(n1, bool), np.zeros(n2, bool)]
+        result = difference_check("d", "x", hits, group, delta, 0.01)
+        assert result.pvalue == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-12)
+
+
+def test_stratified_trend_matches_statsmodels():
+    """One stratum: the linear-by-linear association z; several: Mantel's sum of strata."""
+    rng = np.random.default_rng(61)
+    scores = np.array([7.0, 19.5, 34.5, 54.5, 69.5, 82.0])
+    tables = []
+    hits, score, stratum = [], [], []
+    for s in range(4):
+        n = rng.integers(5, 60, len(scores))
+        x = rng.binomial(n, rng.uniform(0.1, 0.7, len(scores)))
+        tables.append(np.vstack([n - x, x]))
+        for j in range(len(scores)):
+            hits += [1] * x[j] + [0] * (n[j] - x[j])
+            score += [scores[j]] * n[j]
+            stratum += [s] * n[j]
+    hits, score, stratum = np.array(hits), np.array(score), np.array(stratum)
+    one = Table(tables[0]).test_ordinal_association(np.array([0, 1]), scores)
+    first = stratum == 0
+    assert stratified_trend(hits[first], score[first], stratum[first]).z0 == pytest.approx(
+        one.zscore, rel=1e-9)
+    parts = [Table(t).test_ordinal_association(np.array([0, 1]), scores) for t in tables]
+    mantel = sum(p.statistic - p.null_mean for p in parts) / np.sqrt(
+        sum(p.null_sd**2 for p in parts))
+    trend = stratified_trend(hits, score, stratum)
+    assert trend.z0 == pytest.approx(mantel, rel=1e-9)
+    result = trend_check("t", "x", hits, score, stratum, 0.0, 0.01)
+    assert result.statistic == pytest.approx(mantel, rel=1e-9)
+    assert result.pvalue == pytest.approx(stats.norm.cdf(mantel), rel=1e-9)
+
+
+def test_even_check_sees_single_years():
+    rng = np.random.default_rng(62)
+    ages = rng.integers(0, 90, 50_000)
+    result, _ = even_check("e", "age", ages, 0, 89, 0.02, 0.01)
+    assert result.passed and result.pvalue > 0.01 and result.shown
+    gone = np.where(np.isin(ages, [3, 17, 30, 52, 68, 81]), ages + 1, ages)
+    result, _ = even_check("e", "age", gone, 0, 89, 0.02, 0.01)
+    assert result.effect < 0.02  # the distribution function alone cannot see them
+    assert result.pvalue < 1e-10 and not result.shown
+
+
+def test_holm_matches_statsmodels():
+    rng = np.random.default_rng(63)
+    for m in (1, 2, 5, 50):
+        p = rng.uniform(0, 0.05, m) ** rng.uniform(0.5, 3, m)
+        np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1], rtol=1e-12)
+    np.testing.assert_allclose(holm(np.array([0.01, 0.04, 0.03, 0.005])),
+                               [0.03, 0.06, 0.06, 0.02])
 
 
 def test_gof_pools_sparse_cells_and_skips_zero_cells():
@@ -163,11 +338,34 @@ def test_gof_pools_sparse_cells_and_skips_zero_cells():
     statistic, df, pvalue = gof(observed, probs)
     # cells 2+3 (expected 3) pooled with the smallest adequate cell (17): three cells left
     expected = stats.chisquare([50, 30, 20], [50, 30, 20])
-    assert df == 2 and statistic == pytest.approx(expected.statistic)
-    assert pvalue == pytest.approx(expected.pvalue)
+    assert df == 2 and statistic == pytest.approx(expected.statistic, abs=1e-12)
+    assert pvalue == 1.0  # zero statistic: p = 1, never NaN
     assert gof(np.array([3, 1]), np.array([0.7, 0.3])) is None
+    observed = np.array([60, 25, 15])
+    for lam in ("pearson", "cressie-read"):
+        ref = stats.power_divergence(observed, 100 * np.array([0.5, 0.3, 0.2]), lambda_=lam)
+        assert gof(observed, np.array([0.5, 0.3, 0.2]), lam)[2] == pytest.approx(ref.pvalue)
 
 
-def test_holm_matches_hand_computation():
-    p = np.array([0.01, 0.04, 0.03, 0.005])
-    np.testing.assert_allclose(holm(p), [0.03, 0.06, 0.06, 0.02])
+def test_exactly_proportional_counts_give_p_one_not_nan():
+    """SciPy returns a statistic of about -1e-12 and a NaN p-value here."""
+    probs = np.array([0.45, 0.43, 0.12])
+    for n in (100, 1_000_000, 3_000_000):
+        assert gof(np.round(n * probs), probs, "cressie-read")[2] == 1.0
+
+
+@pytest.mark.slow
+def test_sparse_columns_sum_is_calibrated():
+    """Under the model, the sum of Pearson statistics over sparse columns rejects at most at
+    the nominal rate: 4,000 tables, bound the 99.9% binomial quantile."""
+    rng = np.random.default_rng(64)
+    probs = rng.dirichlet(np.full(6, 0.5), 40).T
+    probs[probs < 0.01] = 0
+    probs /= probs.sum(axis=0)
+    rows = rng.integers(1, 20, 40)
+    tables = np.stack([rng.multinomial(n, p, size=4000) for n, p in zip(rows, probs.T, strict=True)],
+                      axis=2)  # (tables, states, columns)
+    pvalues = np.array([sparse_columns("x", t, probs).pvalue for t in tables])
+    for level in (0.1, 0.01, 0.001):
+        assert (pvalues < level).sum() <= stats.binom.ppf(0.999, 4000, level), level
+    assert (pvalues < 0.1).sum() >= stats.binom.ppf(0.001, 4000, 0.05)  # not far too strict

@@ -6,7 +6,7 @@ import re
 import pytest
 
 import clinicsim
-from clinicsim.analysis import CheckResult, ConformanceReport
+from clinicsim.analysis import STATUSES, CheckResult, ConformanceReport
 from clinicsim.model import model_from_dict, model_to_dict
 from tests.analysis import helpers
 
@@ -172,22 +172,48 @@ def test_model_with_extra_nodes(default, records):
 def test_to_frame(failing):
     frame = failing.to_frame()
     assert list(frame.columns) == ["kind", "name", "status", "passed", "test", "statistic",
-                                   "pvalue", "pvalue_holm", "effect", "margin", "shown", "detail"]
+                                   "pvalue", "pvalue_holm", "effect", "margin", "shown", "node",
+                                   "rows", "interval_low", "interval_high", "detail"]
     assert len(frame) == len(failing.checks)
     assert set(frame.loc[~frame.passed, "name"]) == {c.name for c in failing.failed}
+    assert set(frame.status) <= set(STATUSES)
+    gender = frame.set_index("name").loc["target: gender shares"]
+    assert gender.interval_low < gender.effect < gender.interval_high
+
+
+def test_one_vocabulary_and_one_count_everywhere(failing, records, default):
+    """The same statuses and the same number of checks in every format."""
+    tally = failing.tally()
+    assert tally.startswith(f"{len(failing.checks)} checks: ")
+    assert sum(failing.counts.values()) == len(failing.checks)
+    assert failing.to_frame().status.value_counts().to_dict() == failing.counts
+    document = json.loads(failing.to_json())
+    assert document["counts"] == failing.counts
+    assert [c["status"] for c in document["checks"]] == [c.status for c in failing.checks]
+    for text in (failing.summary(), repr(failing), failing.to_markdown(),
+                 failing.to_html(figures=False)):
+        assert tally in text
+        assert not re.search(r"\b(\d+) (tests|model checks)\b", text.split("\n")[0])
+    small = clinicsim.conformance_report(records.head(5), default)
+    untested = [c for c in small.checks if c.status == "not tested"]
+    assert untested and all(c.detail.startswith("not tested: ") for c in untested)
+    assert "| not tested |" in small.to_markdown() and "not tested" in small.summary()
+    assert "ok" not in set(small.to_frame().status)
 
 
 def test_markdown_names_the_failed_check_and_deviation(failing):
     text = failing.to_markdown()
     assert text.startswith("# Conformance report: FAILED")
     gender = next(c for c in failing.checks if c.name == "target: gender shares")
-    assert f"| gender shares | FAILED | {gender.effect:.4g} | 0.02 |" in text
+    assert f"| gender shares | failed | {gender.effect:.4g} | 0.02 |" in text
     assert "marginal gender" in text and "Not rejected is not the same as matches" in text
 
 
 def test_json_is_strict_and_complete(failing, records):
     document = json.loads(failing.to_json())
     assert document["passed"] is False and document["alpha"] == 0.01
+    assert document["targets_passed"] is False and document["model_passed"] is False
+    assert document["levels"] == {"target": 0.01, "model": 0.01}
     assert len(document["checks"]) == len(failing.checks)
     # an impossible value has no finite statistic: it becomes null, not Infinity
     bad = records.copy()
@@ -233,9 +259,11 @@ def test_save_refuses_unknown_suffix_and_missing_folder(tmp_path, failing):
 
 def test_summary_and_repr(failing):
     text = failing.summary()
-    assert text.startswith("FAILED (2 of") and "target: gender shares" in text
+    assert text.startswith("FAILED: 5,000 records (5,000 used) against model 'default'; ")
+    assert "; targets FAILED, model FAILED at alpha 0.01" in text.splitlines()[0]
+    assert "target: gender shares" in text
     assert "FAILED target: gender shares: shares of 5,000 rows" in text
-    assert repr(failing).startswith("<ConformanceReport FAILED (2 checks)")
+    assert repr(failing).startswith(f"<ConformanceReport FAILED ({failing.tally()})")
 
 
 def test_model_may_be_a_file(tmp_path, default, records):

@@ -44,7 +44,7 @@ def test_skewed_table_fails_with_exit_1_naming_check_and_deviation(capsys, tmp_p
     text = report.read_text()
     line = next(row for row in text.splitlines() if row.startswith("| follow-up rate |"))
     deviation = float(line.split("|")[3])
-    assert "FAILED" in line and deviation == pytest.approx(0.08, abs=0.03)
+    assert "| failed |" in line and deviation == pytest.approx(0.08, abs=0.03)
 
 
 def test_report_with_model_file_and_alpha(capsys, tmp_path):
@@ -55,7 +55,7 @@ def test_report_with_model_file_and_alpha(capsys, tmp_path):
     # against its own model the gender marginal fits, but the stated target (45%) does not
     code, out, _ = run(capsys, "report", str(records), "--model", str(tmp_path / "m.yaml"),
                        "--alpha", "0.05")
-    assert code == 1 and "family-wise alpha 0.05" in out
+    assert code == 1 and "at alpha 0.05" in out
     assert "FAILED target: gender shares" in out and "FAILED model" not in out
 
 

@@ -7,6 +7,6 @@ True
 """
 
 from ._report import REPORT_SUFFIXES, ConformanceReport, conformance_report
-from ._result import CheckResult
+from ._result import STATUSES, CheckResult
 
-__all__ = ["REPORT_SUFFIXES", "CheckResult", "ConformanceReport", "conformance_report"]
+__all__ = ["REPORT_SUFFIXES", "STATUSES", "CheckResult", "ConformanceReport", "conformance_report"]

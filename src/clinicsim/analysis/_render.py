@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as _html
 import json
 import math
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,14 +15,15 @@ if TYPE_CHECKING:
 __all__ = ["html", "markdown", "summary", "to_json"]
 
 READING = (
-    "Every test is set up so that a small p-value means the records contradict a target or "
-    "the model; p-values are adjusted together (Holm), so a table drawn from the model fails "
-    "with probability at most alpha. **Not rejected is not the same as matches**: with few "
-    "rows a test cannot tell a 2-point deviation from none. Targets with a margin therefore "
-    "also say whether the match is *shown*: the interval of each share lies inside "
-    "target ± margin (two one-sided tests, TOST), the difference is above its minimum, the "
-    "trend is significantly rising. A significant deviation that is shown to lie inside the "
-    "margin does not fail."
+    "A target fails only when the records show it missed: a share or rate outside "
+    "target ± margin, a difference or trend below its minimum. It is *shown* when the "
+    "records show it met (the interval inside the margin, above the minimum) and *not shown* "
+    "when they cannot tell either way, which does not fail. A model check fails when the "
+    "records contradict the exact model. P-values are adjusted by Holm within each family "
+    "(targets, model), and the two families by Holm again, so a table drawn from a model "
+    "that meets its targets fails with probability at most alpha. **Not rejected is not the "
+    "same as matches**: with few rows a test cannot tell a small departure from none. A "
+    "check that could not be computed reads *not tested* and says why."
 )
 REALISM = (
     "The model's exact figures (by variable elimination, not from the records) beside the "
@@ -29,8 +31,6 @@ REALISM = (
     "model, such as the brief's evenly spread ages, not sampling error; this section never fails."
 )
 _SHOWN_FAILURES = 10  # failed checks listed in the terminal summary
-_STATUS = {"failed": "FAILED", "shown": "matches (shown)", "not rejected": "not rejected",
-           "ok": "ok", "skipped": "skipped"}
 
 
 def _num(x: float | None, digits: int = 4) -> str:
@@ -40,11 +40,13 @@ def _num(x: float | None, digits: int = 4) -> str:
 
 
 def _headline(report: ConformanceReport) -> str:
-    failed = len(report.failed)
-    tested = sum(c.pvalue is not None for c in report.checks)
-    verdict = "PASSED" if report.passed else f"FAILED ({failed} of {len(report.checks)} checks)"
-    return (f"{verdict}: {report.n_rows:,} records ({report.n_used:,} used) against model "
-            f"{report.model_name!r}; {tested} tests at family-wise alpha {report.alpha:g} (Holm)")
+    def word(ok: bool) -> str:
+        return "passed" if ok else "FAILED"
+
+    return (f"{word(report.passed).upper()}: {report.n_rows:,} records ({report.n_used:,} used) "
+            f"against model {report.model_name!r}; {report.tally()}; targets "
+            f"{word(report.targets_passed)}, model {word(report.model_passed)} at alpha "
+            f"{report.alpha:g}")
 
 
 def _by_kind(report: ConformanceReport, kind: str) -> list[CheckResult]:
@@ -55,9 +57,7 @@ def _model_rows(report: ConformanceReport) -> list[tuple[str, int, int, str]]:
     """Per node: checks, failures and the smallest Holm-adjusted p-value."""
     nodes: dict[str, list[CheckResult]] = {}
     for c in _by_kind(report, "model"):
-        rest = c.name.removeprefix("model: ")
-        node = rest.removeprefix("marginal ").split(" | ")[0]
-        nodes.setdefault(node, []).append(c)
+        nodes.setdefault(c.node or "", []).append(c)
     rows = []
     for node, checks in nodes.items():
         ps = [c.pvalue_holm for c in checks if c.pvalue_holm is not None]
@@ -73,14 +73,15 @@ def summary(report: ConformanceReport) -> str:
     lines.append(f"  {'check':<{width}}{'result':<17}{'deviation':>10}{'margin':>8}"
                  f"{'p (Holm)':>10}")
     for c in _by_kind(report, "target"):
-        lines.append(f"  {c.name:<{width}}{_STATUS[c.status]:<17}{_num(c.effect):>10}"
+        lines.append(f"  {c.name:<{width}}{c.status:<17}{_num(c.effect):>10}"
                      f"{_num(c.margin):>8}{_num(c.pvalue_holm, 3):>10}")
     records = _by_kind(report, "records")
     bad = [c for c in records if not c.passed]
     lines.append(f"  records: {len(records)} columns checked, {len(bad)} with invalid values")
     model = _by_kind(report, "model")
     lines.append(f"  model: {len(model)} checks of marginals and CPD columns, "
-                 f"{sum(not c.passed for c in model)} failed")
+                 f"{sum(not c.passed for c in model)} failed, "
+                 f"{sum(c.status == 'not tested' for c in model)} not tested")
     failed = report.failed
     for c in failed[:_SHOWN_FAILURES]:
         lines.append(f"  FAILED {c.name}: {c.detail}")
@@ -104,7 +105,7 @@ def markdown(report: ConformanceReport) -> str:
             "|---|---|---:|---:|---|---:|---:|"]
     targets = _by_kind(report, "target")
     for c in targets:
-        out.append(f"| {c.name.removeprefix('target: ')} | {_STATUS[c.status]} | {_num(c.effect)} "
+        out.append(f"| {c.name.removeprefix('target: ')} | {c.status} | {_num(c.effect)} "
                    f"| {_num(c.margin)} | {_md_escape(c.test)} | {_num(c.pvalue)} "
                    f"| {_num(c.pvalue_holm)} |")
     out.append("")
@@ -112,7 +113,7 @@ def markdown(report: ConformanceReport) -> str:
     out += ["", "## Records", "", "| column | result | invalid rows | detail |",
             "|---|---|---:|---|"]
     for c in _by_kind(report, "records"):
-        out.append(f"| {c.name.removeprefix('records: ')} | {_STATUS[c.status]} "
+        out.append(f"| {c.name.removeprefix('records: ')} | {c.status} "
                    f"| {int(c.statistic or 0):,} | {_md_escape(c.detail)} |")
     out += ["", "## Records against the model", "",
             "Each node's marginal against the exact marginal, each CPD column with enough rows "
@@ -146,7 +147,9 @@ def to_json(report: ConformanceReport) -> str:
     """The report as strict JSON (non-finite numbers become null)."""
     frame = report.to_frame()
     checks = [{k: _finite(v) for k, v in row.items()} for row in frame.to_dict("records")]
-    document = {"passed": report.passed, "alpha": report.alpha, "n_rows": report.n_rows,
+    document = {"passed": report.passed, "targets_passed": report.targets_passed,
+                "model_passed": report.model_passed, "counts": report.counts,
+                "levels": report.levels, "alpha": report.alpha, "n_rows": report.n_rows,
                 "n_used": report.n_used, "model": report.model_name, "notes": report.notes,
                 "checks": checks}
     if report.realism is not None:
@@ -177,7 +180,7 @@ def _table(header: list[str], rows: list[str]) -> str:
 
 
 def _status_td(c: CheckResult) -> str:
-    return _td(_STATUS[c.status], cls=c.status.replace(" ", "-"))
+    return _td(c.status, cls=c.status.replace(" ", "-"))
 
 
 def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> str:
@@ -241,7 +244,7 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
                      + "</ul>")
     reading = e(READING).replace("**Not rejected is not the same as matches**",
                                  "<strong>Not rejected is not the same as matches</strong>")
-    reading = reading.replace("*shown*", "<em>shown</em>")
+    reading = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", reading)
     parts.append(f"<h2>How to read this report</h2><p>{reading}</p>")
     body = "\n".join(parts)
     if not page:
