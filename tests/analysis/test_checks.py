@@ -363,8 +363,8 @@ def test_sparse_columns_sum_is_calibrated():
     probs[probs < 0.01] = 0
     probs /= probs.sum(axis=0)
     rows = rng.integers(1, 20, 40)
-    tables = np.stack([rng.multinomial(n, p, size=4000) for n, p in zip(rows, probs.T, strict=True)],
-                      axis=2)  # (tables, states, columns)
+    tables = np.stack([rng.multinomial(n, p, size=4000)
+                       for n, p in zip(rows, probs.T, strict=True)], axis=2)  # (tables, states, columns)
     pvalues = np.array([sparse_columns("x", t, probs).pvalue for t in tables])
     for level in (0.1, 0.01, 0.001):
         assert (pvalues < level).sum() <= stats.binom.ppf(0.999, 4000, level), level
