@@ -204,7 +204,7 @@ def test_html_is_self_contained_with_figures(html, failing):
     assert not re.search(r'(src|href)="(http|//)', html)
     assert "FAILED" in html and "gender shares" in html
     fragment = failing._repr_html_()
-    assert fragment.startswith("<div>") and "<html" not in fragment
+    assert fragment.startswith('<div class="clinicsim-report">') and "<html" not in fragment
 
 
 def test_html_without_figures_is_fast_and_plain(failing):

@@ -44,7 +44,7 @@ def interval_level(alpha: float) -> str:
 
 def figure_keys(data: dict[str, Any]) -> list[str]:
     """The figures a report has: ``gender``, ``age``, ``follow_up``, ``cpd:<node>``, ``realism``."""
-    keys = [k for k in ("gender", "age", "follow_up") if k in data]
+    keys: list[str] = [k for k in ("gender", "age", "follow_up") if k in data]
     keys += [f"cpd:{node}" for node in data.get("cpd", {})]
     return keys + (["realism"] if "realism" in data else [])
 
@@ -249,7 +249,7 @@ def _residuals(d: dict[str, Any]) -> dict[str, np.ndarray]:
     impossible = (model == 0) & (counts > 0)
     score = np.where(rows > 0, np.nansum(z**2, axis=0), -1.0)
     score = np.where(impossible.any(axis=0), np.inf, score)
-    return dict(rows=rows, observed=observed, z=z, impossible=impossible, score=score)
+    return {"rows": rows, "observed": observed, "z": z, "impossible": impossible, "score": score}
 
 
 def _short(label: str) -> str:
@@ -265,11 +265,12 @@ def largest_residuals(d: dict[str, Any], limit: int = 15) -> list[dict[str, Any]
     and the standardised residual ``z`` (None for impossible rows).
     """
     r = _residuals(d)
-    size = np.where(r["impossible"], np.inf, np.abs(np.nan_to_num(r["z"], nan=-1.0)))
+    size = np.where(r["impossible"], np.inf, np.where(np.isnan(r["z"]), -1.0, np.abs(r["z"])))
     cells = sorted(zip(*np.nonzero(size >= 0)), key=lambda c: -size[c])[:limit]
-    return [dict(parents=_short(d["labels"][j]), state=d["states"][i], rows=int(r["rows"][j]),
-                 observed=float(r["observed"][i, j]), model=float(d["model"][i, j]),
-                 z=None if r["impossible"][i, j] else float(r["z"][i, j]))
+    return [{"parents": _short(d["labels"][j]), "state": d["states"][i],
+             "rows": int(r["rows"][j]), "observed": float(r["observed"][i, j]),
+             "model": float(d["model"][i, j]),
+             "z": None if r["impossible"][i, j] else float(r["z"][i, j])}
             for i, j in cells]
 
 

@@ -273,7 +273,7 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
                      "<code>report.to_frame()</code>.</p>")
     for node, table in report._figures.get("cpd", {}).items():
         if f"cpd:{node}" in plots:
-            parts.append(_img(plots[f"cpd:{node}"], f"CPD of {node}: residuals"))
+            parts.append(_img(plots[f"cpd:{node}"], f"cpd:{node}"))
         parts.append(_residual_table(node, table))
     if report.realism is not None:
         rows = [f"<tr>{_td(r.quantity)}{_td(str(r.group))}{_td(_num(r.model), True)}"

@@ -54,13 +54,13 @@ def network_svg(model: ClinicModel, width: int = 640) -> str:
     height = _PAD * 2 + len(layers) * _BOX_H + (len(layers) - 1) * _GAP_Y
     labels = {n: f"{n} [{len(model.states(n))}]" for n in model.nodes}
     half = {n: (len(labels[n]) * _CHAR + 16) / 2 for n in model.nodes}
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="network of '
-             f'{html.escape(model.name or "the model")}" font-family="sans-serif" '
-             'font-size="12">',
-             '<defs><marker id="clinicsim-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-             '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+              f'viewBox="0 0 {width} {height}" role="img" aria-label="network of '
+              f'{html.escape(model.name or "the model")}" font-family="sans-serif" '
+              'font-size="12">'),
+             ('<defs><marker id="clinicsim-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+              'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+              '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>')]
     for node in model.nodes:
         for parent in model.parents(node):
             parts.append(f'<line x1="{x[parent]:.1f}" y1="{y[parent] + _BOX_H:.1f}" '
