@@ -129,11 +129,19 @@ def test_largest_residuals_by_hand():
     d = {"states": ["a", "b"], "parents": ("p",), "labels": ["p=x", "p=y"],
          "model": np.array([[0.5, 0.0], [0.5, 1.0]]), "counts": np.array([[30, 1], [70, 9]])}
     cells = largest_residuals(d)
-    # the impossible row first, then |z| = |30 - 50| / 5 = 4 for both cells of p=x
+    # the impossible row first, then |z| = |30 - 50| / 5 = 4 for p=x (two states: the first
+    # state's residual only, the second's is its negative)
     assert cells[0] == {"parents": "y", "state": "a", "rows": 10, "observed": 0.1, "model": 0.0,
                         "z": None}
-    assert [(c["parents"], c["state"], c["z"]) for c in cells[1:]] == [
-        ("x", "a", -4.0), ("x", "b", 4.0)]
+    assert [(c["parents"], c["state"], c["z"]) for c in cells[1:]] == [("x", "a", -4.0)]
+    d["model"] = np.array([[0.25, 0.0, 0.5], [0.5, 1.0, 0.5], [0.25, 0.0, 0.0]])
+    d["states"], d["labels"] = ["a", "b", "c"], ["p=x", "p=y", "p=z"]
+    d["counts"] = np.array([[30, 0, 0], [60, 9, 0], [10, 0, 0]])
+    # three states: every cell with a residual; z = (k - 100 p) / sqrt(100 p (1 - p))
+    z = [(30 - 25) / 75**0.5, (60 - 50) / 5, (10 - 25) / 75**0.5]
+    assert [(c["parents"], c["state"], c["rows"]) for c in largest_residuals(d)] == [
+        ("x", "c", 100), ("x", "b", 100), ("x", "a", 100)]  # |z| 3.46, 2, 1.15
+    assert [c["z"] for c in largest_residuals(d)] == pytest.approx([z[2], z[1], z[0]])
 
 
 def test_html_styles_are_scoped(report):

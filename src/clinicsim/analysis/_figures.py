@@ -103,8 +103,7 @@ class ReportFigures(Mapping[str, "Figure"]):
 def _new(height: float, width: float = WIDTH) -> Figure:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(min(width, WIDTH), height), layout="constrained")
-    return fig
+    return Figure(figsize=(min(width, WIDTH), height), layout="constrained")
 
 
 def _png(fig: Figure) -> str:
@@ -260,12 +259,16 @@ def _short(label: str) -> str:
 def largest_residuals(d: dict[str, Any], limit: int = 15) -> list[dict[str, Any]]:
     """The CPD cells that deviate most from the model, largest ``|z|`` first.
 
-    Rows in states the model gives probability 0 come first. Each entry has the parent
-    states, the state, the column's rows, the observed frequency, the model's probability
-    and the standardised residual ``z`` (None for impossible rows).
+    Rows in states the model gives probability 0 come first; of a two-state node only the
+    first state's residuals are listed (the second's are their negatives). Each entry has
+    the parent states, the state, the column's rows, the observed frequency, the model's
+    probability and the standardised residual ``z`` (None for impossible rows).
     """
     r = _residuals(d)
-    size = np.where(r["impossible"], np.inf, np.where(np.isnan(r["z"]), -1.0, np.abs(r["z"])))
+    size = np.where(np.isnan(r["z"]), -1.0, np.abs(r["z"]))
+    if len(d["states"]) == 2:
+        size[1] = -1.0  # a two-state column's second residual is the first one negated
+    size = np.where(r["impossible"], np.inf, size)
     cells = sorted(zip(*np.nonzero(size >= 0)), key=lambda c: -size[c])[:limit]
     return [{"parents": _short(d["labels"][j]), "state": d["states"][i],
              "rows": int(r["rows"][j]), "observed": float(r["observed"][i, j]),
