@@ -138,7 +138,7 @@ def test_largest_residuals_by_hand():
     d["states"], d["labels"] = ["a", "b", "c"], ["p=x", "p=y", "p=z"]
     d["counts"] = np.array([[30, 0, 0], [60, 9, 0], [10, 0, 0]])
     # three states: every cell with a residual; z = (k - 100 p) / sqrt(100 p (1 - p))
-    z = [(30 - 25) / 75**0.5, (60 - 50) / 5, (10 - 25) / 75**0.5]
+    z = [(30 - 25) / 18.75**0.5, (60 - 50) / 5, (10 - 25) / 18.75**0.5]
     assert [(c["parents"], c["state"], c["rows"]) for c in largest_residuals(d)] == [
         ("x", "c", 100), ("x", "b", 100), ("x", "a", 100)]  # |z| 3.46, 2, 1.15
     assert [c["z"] for c in largest_residuals(d)] == pytest.approx([z[2], z[1], z[0]])
