@@ -24,7 +24,7 @@ from scipy import stats
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["DPI", "ReportFigures", "figure_keys", "interval_level", "largest_residuals",
+__all__ = ["DPI", "ReportFigures", "draw", "figure_keys", "interval_level", "largest_residuals",
            "render_figures"]
 
 DPI = 96
