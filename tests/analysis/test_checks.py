@@ -66,11 +66,12 @@ def test_structured_fields(good):
 
 
 def test_gender_off_fails_the_target_and_the_model(default):
-    records = clinicsim.sample(N, model=helpers.gender_shares(default, 0.5, 0.4, 0.1), seed=1)
+    n = 10_000  # the size the README states power for (95% or more)
+    records = clinicsim.sample(n, model=helpers.gender_shares(default, 0.5, 0.4, 0.1), seed=1)
     report = clinicsim.conformance_report(records, default)
     gender = check(report, "target: gender shares")
     assert not gender.passed and gender.shown is False and gender.status == "failed"
-    assert gender.effect == pytest.approx(0.05, abs=4 * se(0.5, N))
+    assert gender.effect == pytest.approx(0.05, abs=4 * se(0.5, n))
     assert "male" in gender.detail and gender.margin == 0.02
     assert not report.targets_passed and not report.model_passed
     assert not check(report, "model: marginal gender").passed
@@ -363,8 +364,9 @@ def test_sparse_columns_sum_is_calibrated():
     probs[probs < 0.01] = 0
     probs /= probs.sum(axis=0)
     rows = rng.integers(1, 20, 40)
+    # (tables, states, columns)
     tables = np.stack([rng.multinomial(n, p, size=4000)
-                       for n, p in zip(rows, probs.T, strict=True)], axis=2)  # (tables, states, columns)
+                       for n, p in zip(rows, probs.T, strict=True)], axis=2)
     pvalues = np.array([sparse_columns("x", t, probs).pvalue for t in tables])
     for level in (0.1, 0.01, 0.001):
         assert (pvalues < level).sum() <= stats.binom.ppf(0.999, 4000, level), level

@@ -23,10 +23,10 @@ def records(default):
 
 @pytest.fixture(scope="module")
 def failing(default):
-    """A report that fails: gender off by five points."""
+    """A report that fails: gender off by five points, at a size with power (README)."""
     # seed 13: only the two gender checks fail (with seed 12, since the stream change, a
     # 41-row treatment column also fails by chance, as about 1 report in 100 may)
-    skewed = clinicsim.sample(5000, model=helpers.gender_off(default), seed=13)
+    skewed = clinicsim.sample(10_000, model=helpers.gender_off(default), seed=13)
     return clinicsim.conformance_report(skewed, default)
 
 
@@ -232,7 +232,7 @@ def test_html_is_self_contained_with_figures(html, failing):
     assert not re.search(r'(src|href)="(http|//)', html)
     assert "FAILED" in html and "gender shares" in html
     fragment = failing._repr_html_()
-    assert fragment.startswith("<div>") and "<html" not in fragment
+    assert fragment.startswith('<div class="clinicsim-report">') and "<html" not in fragment
 
 
 def test_html_without_figures_is_fast_and_plain(failing):
@@ -259,10 +259,10 @@ def test_save_refuses_unknown_suffix_and_missing_folder(tmp_path, failing):
 
 def test_summary_and_repr(failing):
     text = failing.summary()
-    assert text.startswith("FAILED: 5,000 records (5,000 used) against model 'default'; ")
+    assert text.startswith("FAILED: 10,000 records (10,000 used) against model 'default'; ")
     assert "; targets FAILED, model FAILED at alpha 0.01" in text.splitlines()[0]
     assert "target: gender shares" in text
-    assert "FAILED target: gender shares: shares of 5,000 rows" in text
+    assert "FAILED target: gender shares: shares of 10,000 rows" in text
     assert repr(failing).startswith(f"<ConformanceReport FAILED ({failing.tally()})")
 
 

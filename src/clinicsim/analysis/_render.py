@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ._report import ConformanceReport
     from ._result import CheckResult
 
-__all__ = ["html", "markdown", "summary", "to_json"]
+__all__ = ["figures_html", "html", "markdown", "summary", "to_json"]
 
 READING = (
     "A target fails only when the records show it missed: a share or rate outside "
@@ -157,20 +157,29 @@ def to_json(report: ConformanceReport) -> str:
     return json.dumps(document, indent=2, allow_nan=False)
 
 
+# Every rule is scoped to the report's wrapper, so that shown in a notebook (or pasted
+# into another page) the report styles only itself.
 _CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.failed{color:#b00020;font-weight:bold}.shown{color:#1b5e20;font-weight:bold}
-.verdict{font-size:1.3em;padding:.5em 1em;border-radius:4px;display:inline-block}
-.pass{background:#e8f5e9}.fail{background:#fde7e9}
-img{max-width:100%;display:block;margin:1em 0}details{margin:.5em 0}
+.clinicsim-report{font-family:system-ui,sans-serif;color:#222;line-height:1.4}
+.clinicsim-report.page{max-width:1100px;margin:2em auto;padding:0 1em}
+.clinicsim-report table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+.clinicsim-report th,.clinicsim-report td{border:1px solid #ccc;padding:.3em .6em;
+text-align:left;vertical-align:top}
+.clinicsim-report td.n{text-align:right;font-variant-numeric:tabular-nums}
+.clinicsim-report .failed{color:#b00020;font-weight:bold}
+.clinicsim-report .shown{color:#1b5e20;font-weight:bold}
+.clinicsim-report .verdict{font-size:1.2em;padding:.5em 1em;border-radius:4px;
+display:inline-block}
+.clinicsim-report .pass{background:#e8f5e9}.clinicsim-report .fail{background:#fde7e9}
+.clinicsim-report img{max-width:100%;height:auto;display:block;margin:1em 0}
+.clinicsim-report details{margin:.5em 0}
+.clinicsim-report .hint{color:#555;font-size:.9em}
 """
 
 
 def _td(text: str, numeric: bool = False, cls: str = "") -> str:
-    attrs = (' class="n"' if numeric else "") + (f' class="{cls}"' if cls else "")
+    classes = " ".join(x for x in ("n" if numeric else "", cls) if x)
+    attrs = f' class="{classes}"' if classes else ""
     return f"<td{attrs}>{_html.escape(text)}</td>"
 
 
@@ -183,10 +192,39 @@ def _status_td(c: CheckResult) -> str:
     return _td(c.status, cls=c.status.replace(" ", "-"))
 
 
+def _wrap(body: str, page: bool) -> str:
+    return (f'<div class="clinicsim-report{" page" if page else ""}"><style>{_CSS}</style>'
+            f"{body}</div>")
+
+
+def _residual_table(node: str, table: dict[str, object]) -> str:
+    from ._figures import largest_residuals
+
+    cells = largest_residuals(table)
+    rows = []
+    for c in cells:
+        z = "impossible" if c["z"] is None else f"{c['z']:+.2f}"
+        rows.append(f"<tr>{_td(c['parents'])}{_td(c['state'])}{_td(format(c['rows'], ','), True)}"
+                    f"{_td(_num(c['observed'], 3), True)}{_td(_num(c['model'], 3), True)}"
+                    f"{_td(z, True)}</tr>")
+    parents = " / ".join(table["parents"])  # type: ignore[arg-type]
+    return (f"<details><summary>CPD of {_html.escape(node)}: the {len(cells)} cells that "
+            "deviate most from the model</summary>"
+            + _table([parents, node, "rows", "observed", "model",
+                      "residual (obs - exp) / SE"], rows) + "</details>")
+
+
 def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> str:
-    """A self-contained HTML page (or a fragment for notebooks when ``page`` is False)."""
+    """A self-contained HTML page, or a light fragment for notebooks when ``page`` is False.
+
+    The fragment leaves out the figures unless ``figures`` (a notebook asks for them with
+    ``report.figures()``) and lists only the failed model checks.
+    """
     e = _html.escape
     parts = [f'<p class="verdict {"pass" if report.passed else "fail"}">{e(_headline(report))}</p>']
+    if not figures:
+        parts.append('<p class="hint">Figures: <code>report.figures()</code>, or '
+                     "<code>report.save(\"report.html\")</code> for the page with figures.</p>")
     parts.append("<h2>Stated targets</h2>")
     rows = [f"<tr>{_td(c.name.removeprefix('target: '))}{_status_td(c)}{_td(_num(c.effect), True)}"
             f"{_td(_num(c.margin), True)}{_td(c.test)}{_td(_num(c.pvalue), True)}"
@@ -225,11 +263,16 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
     if failed:
         parts.append("<h3>Failed model checks</h3>"
                      + _table(columns, [model_row(c) for c in failed]))
-    parts.append(f"<details><summary>All {len(model)} model checks</summary>"
-                 f"{_table(columns, [model_row(c) for c in model])}</details>")
-    for key, png in plots.items():
-        if key.startswith("cpd:"):
-            parts.append(_img(png, key))
+    if page:
+        parts.append(f"<details><summary>All {len(model)} model checks</summary>"
+                     f"{_table(columns, [model_row(c) for c in model])}</details>")
+    else:
+        parts.append(f'<p class="hint">All {len(model)} model checks: '
+                     "<code>report.to_frame()</code>.</p>")
+    for node, table in report._figures.get("cpd", {}).items():
+        if f"cpd:{node}" in plots:
+            parts.append(_img(plots[f"cpd:{node}"], f"cpd:{node}"))
+        parts.append(_residual_table(node, table))
     if report.realism is not None:
         rows = [f"<tr>{_td(r.quantity)}{_td(str(r.group))}{_td(_num(r.model), True)}"
                 f"{_td(_num(r.reference), True)}{_td(_num(r.difference), True)}{_td(r.source)}</tr>"
@@ -248,10 +291,15 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
     parts.append(f"<h2>How to read this report</h2><p>{reading}</p>")
     body = "\n".join(parts)
     if not page:
-        return f"<div><style>{_CSS}</style>{body}</div>"
+        return _wrap(body, page=False)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>clinicsim conformance report</title><style>{_CSS}</style></head>"
-            f"<body><h1>Conformance report</h1>\n{body}\n</body></html>\n")
+            "<title>clinicsim conformance report</title></head><body>"
+            f"{_wrap('<h1>Conformance report</h1>' + body, page=True)}</body></html>\n")
+
+
+def figures_html(pngs: dict[str, str]) -> str:
+    """Base64 PNGs (keyed by figure name) as a scoped HTML fragment."""
+    return _wrap("".join(_img(png, key) for key, png in pngs.items()), page=False)
 
 
 def _img(png_base64: str, alt: str) -> str:

@@ -6,7 +6,7 @@ import collections
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,9 @@ from ._checks import holm, model_checks, target_checks, validity_checks
 from ._model_info import model_info
 from ._records import code_records, read_records
 from ._result import STATUSES, CheckResult
+
+if TYPE_CHECKING:
+    from ._figures import ReportFigures
 
 __all__ = ["REPORT_SUFFIXES", "ConformanceReport", "check_report_path", "conformance_report"]
 
@@ -266,10 +269,16 @@ class ConformanceReport:
             tmp.write_text(text, encoding="utf-8")
         return path
 
-    def _repr_html_(self) -> str:
+    def figures(self) -> ReportFigures:
+        """The report's figures, drawn on demand: a mapping of name to matplotlib ``Figure``."""
+        from ._figures import ReportFigures
+
+        return ReportFigures(self._figures)
+
+    def _repr_html_(self) -> str:  # light: tables only; figures by figures() or to_html()
         from ._render import html
 
-        return html(self, figures=True, page=False)
+        return html(self, figures=False, page=False)
 
     def __repr__(self) -> str:
         return (f"<ConformanceReport {'passed' if self.passed else 'FAILED'} ({self.tally()}) "

@@ -339,6 +339,11 @@ class ClinicModel:
         sizes = ", ".join(f"{n}[{len(self.states(n))}]" for n in self.nodes)
         return f"<ClinicModel {self.name!r}: {sizes}>"
 
+    def _repr_html_(self) -> str:  # a notebook's display: network drawing, nodes, states
+        from ._display import model_html
+
+        return model_html(self)
+
 
 def _topological_order(network: DiscreteBayesianNetwork) -> list[str]:
     """Kahn's order, breaking ties by the required order, then by name: deterministic."""
