@@ -360,12 +360,13 @@ class ClinicModel:
         save_model(self, path)
 
     def sample(
-        self, n: int, seed: SeedLike = None, engine: str = "numpy", extended: bool = False
+        self, n: int, seed: SeedLike = None, engine: str = "numpy", extended: bool = False,
+        given: Mapping[str, object] | None = None,
     ) -> pd.DataFrame:
-        """Draw ``n`` records; see :func:`clinicsim.sample`."""
+        """Draw ``n`` records (a cohort with ``given``); see :func:`clinicsim.sample`."""
         from ..simulate import sample
 
-        return sample(n, model=self, seed=seed, engine=engine, extended=extended)
+        return sample(n, model=self, seed=seed, engine=engine, extended=extended, given=given)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{n}[{len(self.states(n))}]" for n in self.nodes)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -80,6 +80,7 @@ def to_dask(
     *,
     engine: str = "numpy",
     extended: bool = False,
+    given: Mapping[str, object] | None = None,
 ) -> dask.dataframe.DataFrame:
     """The records of ``sample(n, model=model, seed=seed)`` as a Dask DataFrame.
 
@@ -89,7 +90,7 @@ def to_dask(
 
     Parameters
     ----------
-    n, model, seed, engine, extended
+    n, model, seed, engine, extended, given
         As for :func:`clinicsim.sample`.
     npartitions : int, optional
         Number of partitions; by default one per 16 blocks (1,048,576 rows).
@@ -102,7 +103,7 @@ def to_dask(
     (2, 200000)
     """
     dd = _import("dask.dataframe")
-    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n)
+    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
     edges = partition_bounds(sampler.n, npartitions)
     ranges = list(zip(edges[:-1], edges[1:]))
     meta = sampler.rows(0, 1).iloc[:0]
