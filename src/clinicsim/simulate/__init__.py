@@ -2,6 +2,7 @@
 
 from ._dask import to_dask
 from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, sample
+from ._remaining import sample_remaining
 from ._stream import write_sample
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "EXTENDED_COLUMNS",
     "Sampler",
     "sample",
+    "sample_remaining",
     "to_dask",
     "write_sample",
 ]
