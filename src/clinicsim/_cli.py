@@ -81,6 +81,32 @@ def _model(path: Path | None) -> ClinicModel:
     return default_model() if path is None else load_model(path)
 
 
+GivenOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--given", metavar="NODE=STATE[,STATE...]",
+                 help="A cohort: only records with these values (repeatable), e.g. "
+                      "diagnosis=type2_diabetes, follow_up=True, age=65-89, "
+                      "diagnosis_category=chronic,viral."),
+]
+
+
+def _given(items: list[str] | None) -> dict[str, object] | None:
+    """``--given`` options as the ``given=`` mapping of the API (``age`` stays text)."""
+    given: dict[str, object] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        states = [v.strip() for v in value.split(",")]
+        if not sep or not name or not all(states):
+            raise ClinicSimError(f"--given {item!r}: expected NODE=STATE or NODE=STATE,STATE,... "
+                                 "(or age=LO-HI)")
+        if name in given:
+            raise ClinicSimError(f"--given {name}= appears twice; list its states once, "
+                                 "separated by commas")
+        given[name] = states[0] if len(states) == 1 else states
+    return given or None
+
+
 @app.command("sample")
 def sample_command(
     n: Annotated[int, typer.Option("-n", "--n", parser=_whole_number(), metavar="N",
@@ -106,6 +132,7 @@ def sample_command(
     report: Annotated[Optional[Path], typer.Option(
         help="Also check the records and write a conformance report (.html, .md, .json); "
              "exit 1 if it fails.")] = None,
+    given: GivenOption = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
@@ -116,16 +143,18 @@ def sample_command(
                                  "rows, or leave out --report)")
     _not_an_input(report, model=model)  # both may be .json
     m = _model(model)
+    cohort = _given(given)
     root = np.random.SeedSequence(seed)  # one stream for the file and for the report
     rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
-                        chunk_size=chunk_size, workers=workers, scheduler=scheduler)
+                        chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+                        given=cohort)
     if output is not None:
         typer.echo(f"wrote {rows:,} records to {output}", err=True)
     if report is None:
         return 0
     # The report needs the whole table in memory; it is made again from the same seed.
-    records = sample(n, model=m, seed=root, engine=engine, extended=extended)
-    return _report(conformance_report(records, m), report, err=True)  # stdout may hold the CSV
+    records = sample(n, model=m, seed=root, engine=engine, extended=extended, given=cohort)
+    return _report(conformance_report(records, m, given=cohort), report, err=True)  # stdout may hold the CSV
 
 
 @app.command("report")
@@ -137,12 +166,14 @@ def report_command(
     alpha: Annotated[float, typer.Option(help="Family-wise significance level.")] = 0.01,
     realism: Annotated[bool, typer.Option(
         "--realism", help="Add the model against its published sources (NAMCS, ILINet).")] = False,
+    given: GivenOption = None,
 ) -> int:
     """Check a records table against the model's targets and CPDs; exit 1 if it fails."""
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
-    report = conformance_report(records, _model(model), alpha=alpha, realism=realism)
+    report = conformance_report(records, _model(model), alpha=alpha, realism=realism,
+                                given=_given(given))
     return _report(report, output)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ from .._errors import ClinicSimError
 from .._io import atomic_path, output_file
 from ..model import ClinicModel, load_model
 from ..model._files import shared_default_model
+from ..model._cohort import cohort
 from ._checks import holm, model_checks, target_checks, validity_checks
+from ._cohort import conditional_info, evidence_check, skip_inapplicable
 from ._model_info import model_info
 from ._records import code_records, read_records
 from ._result import CheckResult
@@ -30,6 +33,7 @@ def conformance_report(
     alpha: float = 0.01,
     *,
     realism: bool = False,
+    given: Mapping[str, object] | None = None,
 ) -> ConformanceReport:
     """Check a records table against the model's stated targets and against the model.
 
@@ -74,6 +78,12 @@ def conformance_report(
         Add a section comparing the model's exact figures with the published figures
         it was built from (NAMCS 2019, CDC ILINet); it describes the model, not the
         records, and never fails.
+    given : mapping, optional
+        The records are a cohort (as ``clinicsim.sample(..., given=...)`` makes, or an
+        unconditional sample filtered to it): the model checks use the model conditioned
+        on this evidence (exact posterior marginals and CPD columns), a ``records: given``
+        check fails rows outside it, and each stated target whose distribution the
+        evidence changes is skipped with a note.
 
     Returns
     -------
@@ -102,10 +112,16 @@ def conformance_report(
     elif not isinstance(model, ClinicModel):
         model = load_model(model)
     info = model_info(model)
+    evidence = cohort(model, given)
     coded = code_records(read_records(records), info)
     targets, figures = target_checks(coded, info, alpha)
+    cohort_checks, cohort_notes = [], []
+    if evidence is not None:
+        targets, cohort_notes = skip_inapplicable(targets, model, evidence)
+        cohort_checks = [evidence_check(coded, evidence)]
+        info = conditional_info(info, model, evidence)
     modelled, tables, notes = model_checks(coded, info)
-    checks = validity_checks(coded) + targets + modelled
+    checks = validity_checks(coded) + cohort_checks + targets + modelled
     tested = [i for i, c in enumerate(checks) if c.pvalue is not None]
     adjusted = holm(np.array([checks[i].pvalue for i in tested]))
     for i, p in zip(tested, adjusted):
@@ -120,7 +136,7 @@ def conformance_report(
     return ConformanceReport(
         passed=all(c.passed for c in checks), checks=checks, alpha=alpha,
         n_rows=coded.n_rows, n_used=coded.n_used, model_name=model.name,
-        notes=coded.notes + figures.pop("notes", []) + notes, _figures=figures)
+        notes=coded.notes + figures.pop("notes", []) + cohort_notes + notes, _figures=figures)
 
 
 def check_report_path(path: str | os.PathLike[str]) -> Path:

@@ -17,7 +17,7 @@ import pandas as pd
 from .._pgmpy import quiet_import
 from .._random import int_seed
 from ..model import ClinicModel
-from ._cohort import Cohort
+from ..model._cohort import Cohort
 
 __all__ = ["rejection_codes"]
 

@@ -12,7 +12,7 @@ from ..model._files import shared_default_model
 from ..model._inference import ArgumentError, factors
 from ..model._model import MONTH_NODE
 from .._reference import MONTHS
-from ._cohort import adjusted_tables
+from ..model._cohort import adjusted_tables
 from ._sample import COLUMNS, _compiled, _Compiled, _patient_ids, _Table
 
 __all__ = ["KNOWN_COLUMNS", "sample_remaining"]

@@ -22,7 +22,7 @@ from ..model import ClinicModel
 from ..model._files import shared_default_model
 from ..model._inference import factors
 from ..model._model import cached_by_content
-from ._cohort import Cohort, cohort
+from ..model._cohort import Cohort, cohort
 from ._dates import VisitDates
 from ._guide import GuideTable
 

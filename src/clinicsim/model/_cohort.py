@@ -1,4 +1,4 @@
-"""Cohorts: exact sampling of records given evidence, with no rejection.
+"""Cohorts: evidence on nodes and records, and the network rewritten to sample given it.
 
 Evidence (``given=``) becomes one *likelihood* per node, a weight per state: a state or a
 list of states is 0/1; ``diagnosis_category`` is 0/1 on the diagnoses of those
@@ -25,10 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from .._errors import ClinicSimError, ModelError
-from ..model import ClinicModel
-from ..model._inference import ArgumentError, Factor, Network, as_likelihoods, factors
-from ..model._inference import _product as product
+from ._inference import ArgumentError, Factor, Network, as_likelihoods, factors
+from ._inference import _product as product
+
+if TYPE_CHECKING:
+    from ._model import ClinicModel
 
 __all__ = ["AGE", "CATEGORY", "Cohort", "adjusted_tables", "cohort"]
 
@@ -138,7 +142,7 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
             shown[CATEGORY] = wanted if len(wanted) > 1 else wanted[0]
         else:
             states = _as_states(value)
-            hard[name] = states
+            hard[name] = value
             shown[name] = states if len(states) > 1 else states[0]
     try:
         likelihoods = as_likelihoods(net, hard)
