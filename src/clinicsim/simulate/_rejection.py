@@ -48,8 +48,10 @@ def rejection_codes(model: ClinicModel, evidence: Cohort, size: int, seed: int,
     try:
         while have < size:
             draw_seed, accept_seed = root.spawn(2)
+            # include_latents=True: clinicsim's networks have none, and the other branch
+            # calls DataFrame.drop(inplace=True), which pandas 3.1 deprecates (a warning).
             frame = sampler.rejection_sample(evidence=single, size=size, seed=int_seed(draw_seed),
-                                             show_progress=False)
+                                             include_latents=True, show_progress=False)
             codes = {n: pd.Categorical(frame[n].astype(str), dtype=dtypes[n]).codes
                      for n in model.nodes}
             u = np.random.default_rng(accept_seed).random(len(frame))
