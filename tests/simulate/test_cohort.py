@@ -165,7 +165,7 @@ def test_pgmpy_rejection_sampling_agrees(model):
     evidence = {"age_group": "65_74", "diagnosis_category": ["chronic", "viral"]}
     rows = {engine: model.sample(3000, seed=11, engine=engine, extended=True, given=evidence)
             for engine in ("numpy", "pgmpy")}
-    for engine, records in rows.items():
+    for records in rows.values():
         assert_follows_posterior(records, model, evidence, power=False)
     for column in ("gender", "diagnosis", "treatment", "follow_up"):
         table = pd.crosstab(np.r_[np.zeros(3000), np.ones(3000)],

@@ -22,10 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from .._errors import ClinicSimError, ModelError
 from ._inference import ArgumentError, Factor, Network, as_likelihoods, factors
@@ -178,7 +177,6 @@ def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
     A table is a factor over ``(node, *S)`` with S before node in ``net.nodes``; nodes with
     no evidence on them or below keep their CPD (the same Factor object).
     """
-    card = {n: len(s) for n, s in net.states.items()}
     below = set()  # nodes with evidence on themselves or on a descendant
     for node in reversed(net.nodes):
         if node in likelihoods or any(node in net.parents[c] for c in below):

@@ -1,8 +1,8 @@
 """Records from a model: the numpy and pgmpy engines, writers and the Dask path."""
 
 from ._dask import to_dask
-from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, sample
 from ._remaining import sample_remaining
+from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, sample
 from ._stream import write_sample
 
 __all__ = [

@@ -7,13 +7,13 @@ import pandas as pd
 
 from .._errors import ModelError
 from .._random import SeedLike, as_seed_sequence
+from .._reference import MONTHS
 from ..model import ClinicModel
+from ..model._cohort import adjusted_tables
 from ..model._files import shared_default_model
 from ..model._inference import ArgumentError, factors
 from ..model._model import MONTH_NODE
-from .._reference import MONTHS
-from ..model._cohort import adjusted_tables
-from ._sample import COLUMNS, _compiled, _Compiled, _patient_ids, _Table
+from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
 
 __all__ = ["KNOWN_COLUMNS", "sample_remaining"]
 
@@ -107,11 +107,13 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
             drawn[j][rows] = local[-1]
     if impossible:
         rows = np.sort(np.concatenate(impossible))
-        shown = [f"row {r + 1}: " + ", ".join(f"{col}={_plain(known[col].iloc[r])!r}" for col in kept)
+        shown = [f"row {r + 1}: " + ", ".join(f"{col}={_plain(known[col].iloc[r])!r}"
+                                              for col in kept)
                  for r in rows[:_SHOWN]]
         more = [f"... and {len(rows) - _SHOWN} more"] if len(rows) > _SHOWN else []
-        raise ModelError([f"{len(rows)} row(s) of `known` have probability 0 under the model "
-                          "(no record can have these values together)", *shown, *more])
+        head = (f"{len(rows)} row(s) of `known` have probability 0 under the model "
+                "(no record can have these values together)")
+        raise ModelError([head, *shown, *more])
     return _frame(m, c, known.reset_index(drop=True), dict(zip(net.nodes, drawn)), u[-2:])
 
 
@@ -129,14 +131,15 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
     def states_of(column: str, node: str, values: pd.Series) -> None:
         states = m.states(node)
         text = values.map(lambda v: "" if pd.isna(v) else str(v))
-        code = pd.Categorical(text, categories=states).codes.astype(np.int64)
+        code = pd.Index(states).get_indexer(text).astype(np.int64)
         for r in np.flatnonzero(code < 0)[:_SHOWN]:
-            errors.append(f"`known` column {column!r} row {r + 1}: {_plain(values.iloc[r])!r} is not a "
-                          f"state of {node!r} {states}")
-        if node in codes and (codes[node] != code).any():
-            r = int(np.flatnonzero(codes[node] != code)[0])
-            errors.append(f"`known` row {r + 1}: age {known['age'].iloc[r]!r} is not in "
-                          f"age_group {values.iloc[r]!r}")
+            errors.append(f"`known` column {column!r} row {r + 1}: {_plain(values.iloc[r])!r} "
+                          f"is not a state of {node!r} {states}")
+        clash = node in codes and ((codes[node] != code) & (codes[node] >= 0) & (code >= 0))
+        if clash is not False and clash.any():
+            r = int(np.flatnonzero(clash)[0])
+            errors.append(f"`known` row {r + 1}: age {_plain(known['age'].iloc[r])!r} is not "
+                          f"in age_group {_plain(values.iloc[r])!r}")
         codes[node] = code
 
     if "age" in known:
@@ -148,21 +151,25 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
             lo, hi = bands[state]
             band[(age >= lo) & (age <= hi) & (age == np.floor(age))] = b
         for r in np.flatnonzero(band < 0)[:_SHOWN]:
-            errors.append(f"`known` column 'age' row {r + 1}: {_plain(known['age'].iloc[r])!r} is not a "
-                          "whole number of years inside an age band")
+            errors.append(f"`known` column 'age' row {r + 1}: {_plain(known['age'].iloc[r])!r} "
+                          "is not a whole number of years inside an age band")
         codes["age_group"] = band
     for node in ("gender", "age_group", "diagnosis", "treatment", "follow_up"):
         if node in known:
             states_of(node, node, known[node])
-    if "visit_date" in known and MONTH_NODE in m.nodes:
+    if "visit_date" in known:
         dates = pd.to_datetime(known["visit_date"], errors="coerce")
         window = m.visit_window
-        inside = dates.notna() & (dates.dt.date >= window.start) & (dates.dt.date <= window.end)
-        for r in np.flatnonzero(~inside.to_numpy())[:_SHOWN]:
-            errors.append(f"`known` column 'visit_date' row {r + 1}: {known['visit_date'].iloc[r]!r}"
-                          f" is not a date in the visit window {window.start}..{window.end}")
-        month = dates.dt.month.fillna(1).astype(int).map(lambda k: MONTHS[k - 1])
-        states_of("visit_date", MONTH_NODE, month.where(inside, "?"))
+        inside = (dates.notna() & (dates.dt.date >= window.start)
+                  & (dates.dt.date <= window.end)).to_numpy()
+        for r in np.flatnonzero(~inside)[:_SHOWN]:
+            errors.append(f"`known` column 'visit_date' row {r + 1}: "
+                          f"{_plain(known['visit_date'].iloc[r])!r} is not a date in the visit "
+                          f"window {window.start}..{window.end}")
+        if MONTH_NODE in m.nodes:  # the model validates its states: the twelve MONTHS
+            to_code = np.array([m.states(MONTH_NODE).index(month) for month in MONTHS])
+            month = dates.dt.month.fillna(1).to_numpy(np.int64) - 1
+            codes[MONTH_NODE] = np.where(inside, to_code[month], -1)
     kept = [col for col in known.columns if col != "patient_id"]
     return codes, kept, errors
 

@@ -19,10 +19,10 @@ from .._errors import ClinicSimError
 from .._pgmpy import quiet_import
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from ..model import ClinicModel
+from ..model._cohort import Cohort, cohort
 from ..model._files import shared_default_model
 from ..model._inference import factors
 from ..model._model import cached_by_content
-from ..model._cohort import Cohort, cohort
 from ._dates import VisitDates
 from ._guide import GuideTable
 
