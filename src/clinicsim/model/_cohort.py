@@ -140,9 +140,9 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
             extra["diagnosis"] = extra.get("diagnosis", 1.0) * mask
             shown[CATEGORY] = wanted if len(wanted) > 1 else wanted[0]
         else:
-            states = _as_states(value)
+            names = _as_states(value)
             hard[name] = value
-            shown[name] = states if len(states) > 1 else states[0]
+            shown[name] = names if len(names) > 1 else names[0]
     try:
         likelihoods = as_likelihoods(net, hard)
     except ClinicSimError as error:
@@ -177,7 +177,7 @@ def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
     A table is a factor over ``(node, *S)`` with S before node in ``net.nodes``; nodes with
     no evidence on them or below keep their CPD (the same Factor object).
     """
-    below = set()  # nodes with evidence on themselves or on a descendant
+    below: set[str] = set()  # nodes with evidence on themselves or on a descendant
     for node in reversed(net.nodes):
         if node in likelihoods or any(node in net.parents[c] for c in below):
             below.add(node)
@@ -193,7 +193,7 @@ def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
                                     if node in likelihoods else [])
         parts += [m for m in messages if node in m.variables]
         messages = [m for m in messages if node not in m.variables]
-        scope = sorted({v for p in parts for v in p.variables} - {node}, key=order.get)
+        scope = sorted({v for p in parts for v in p.variables} - {node}, key=order.__getitem__)
         psi = product(parts, [node, *scope])
         message = psi.sum(axis=0)
         top = float(message.max()) if message.size else 0.0

@@ -19,7 +19,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -141,13 +141,13 @@ def _product(factors: Sequence[Factor], keep: Sequence[str]) -> np.ndarray:
     """``sum`` over every variable not in ``keep`` of the product of ``factors``, axes in
     ``keep`` order (einsum, integer subscripts local to this call)."""
     ids: dict[str, int] = {}
-    operands: list[object] = []
+    operands: list[Any] = []
     for f in factors:
         operands += [f.values, [ids.setdefault(v, len(ids)) for v in f.variables]]
     for v in keep:
         ids.setdefault(v, len(ids))
     operands.append([ids[v] for v in keep])
-    return np.einsum(*operands, optimize=len(factors) > 2)
+    return np.asarray(np.einsum(*operands, optimize=len(factors) > 2))
 
 
 def _cost(v: str, scopes: list[set[str]], card: Mapping[str, int]) -> tuple[int, int, str]:
@@ -216,6 +216,6 @@ def query(model: ClinicModel, variables: str | Sequence[str],
     else:  # from_product, without its factorising: the levels are already unique
         shape = table.shape
         index = pd.MultiIndex(levels=[list(net.states[v]) for v in names],
-                              codes=[c.reshape(-1) for c in np.indices(shape)],
+                              codes=[c.reshape(-1).tolist() for c in np.indices(shape)],
                               names=names, verify_integrity=False)
     return pd.Series((table / total).reshape(-1), index=index, name="p")
