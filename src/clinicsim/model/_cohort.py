@@ -43,22 +43,15 @@ CATEGORY = "diagnosis_category"
 class Cohort:
     """Evidence checked against a model: what to condition on and how to draw ages.
 
-    ``likelihoods`` maps node -> weight per state; ``ages`` is the inclusive range or
-    None; ``key`` is hashable and canonical (the same evidence written two ways has one
-    key); ``text`` names the evidence for messages.
+    ``likelihoods`` maps node -> weight per state (model node order); ``ages`` is the
+    inclusive range or None; ``text`` names the evidence for messages.
     """
 
     likelihoods: Mapping[str, np.ndarray]
     ages: tuple[int, int] | None
-    key: tuple
     text: str
-    given: Mapping[str, object]  # as the user wrote it, normalised to str / lists of str
     tables: Mapping[str, Factor]  # adjusted_tables(): P(node | S, evidence) per node
     probability: float  # P(evidence)
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return tuple(self.likelihoods)
 
 
 def _age_range(value: object) -> tuple[int, int]:
@@ -154,12 +147,11 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
         likelihoods[node] = likelihoods.get(node, 1.0) * weights
     ordered = {n: likelihoods[n] for n in net.nodes if n in likelihoods}
     text = ", ".join(f"{k}={_show(v)}" for k, v in shown.items())
-    key = (tuple((n, w.tobytes()) for n, w in ordered.items()), ages)
     tables, p = adjusted_tables(net, ordered)
     if not p > 0:
         raise ModelError(f"given {text}: this evidence has probability 0 under the model, "
                          "so no record can satisfy it")
-    return Cohort(ordered, ages, key, text, shown, tables, p)
+    return Cohort(ordered, ages, text, tables, p)
 
 
 def _show(value: object) -> str:
