@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._errors import ClinicSimError, ModelError
-from ._inference import ArgumentError, Factor, Network, as_likelihoods, factors
-from ._inference import _product as product
+from ._inference import ArgumentError, Factor, Network, as_likelihoods, factors, product
 
 if TYPE_CHECKING:
     from ._model import ClinicModel

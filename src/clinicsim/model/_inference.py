@@ -30,7 +30,8 @@ from ._model import cached_by_content
 if TYPE_CHECKING:
     from ._model import ClinicModel
 
-__all__ = ["Factor", "Network", "as_likelihoods", "eliminate", "factors", "query"]
+__all__ = ["ArgumentError", "Factor", "Network", "as_likelihoods", "eliminate", "factors", "joint",
+           "product", "query"]
 
 # TODO(ArgumentError): unknown nodes and states are bad arguments; raise ArgumentError
 # (ClinicSimError, ValueError) once clinicsim._errors has it. ModelError is a ValueError too.
@@ -137,7 +138,7 @@ def as_likelihoods(net: Network, evidence: Mapping[str, object] | None) -> dict[
 # -- elimination ---------------------------------------------------------------------
 
 
-def _product(factors: Sequence[Factor], keep: Sequence[str]) -> np.ndarray:
+def product(factors: Sequence[Factor], keep: Sequence[str]) -> np.ndarray:
     """``sum`` over every variable not in ``keep`` of the product of ``factors``, axes in
     ``keep`` order (einsum, integer subscripts local to this call)."""
     ids: dict[str, int] = {}
@@ -183,8 +184,8 @@ def eliminate(fs: Sequence[Factor], keep: Sequence[str], card: Mapping[str, int]
         touching = [f for f in fs if v in f.variables]
         rest = [f for f in fs if v not in f.variables]
         scope = tuple(dict.fromkeys(u for f in touching for u in f.variables if u != v))
-        fs = [*rest, Factor(scope, _product(touching, scope))]
-    return _product(fs, keep) if fs else np.ones(())
+        fs = [*rest, Factor(scope, product(touching, scope))]
+    return product(fs, keep) if fs else np.ones(())
 
 
 def joint(net: Network, variables: Sequence[str], likelihoods: Mapping[str, np.ndarray]
