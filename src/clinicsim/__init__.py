@@ -9,7 +9,7 @@
 from ._errors import ArgumentError, ClinicSimError, InvalidCPDError, ModelError, RecordsError
 from .analysis import conformance_report
 from .model import ClinicModel, default_model, load_model
-from .simulate import sample
+from .simulate import sample, sample_remaining
 
 __all__ = [
     "ArgumentError",
@@ -22,5 +22,6 @@ __all__ = [
     "default_model",
     "load_model",
     "sample",
+    "sample_remaining",
 ]
 __version__ = "0.1.0"

@@ -22,7 +22,7 @@ from typing import Annotated
 
 import typer
 
-from ._errors import ClinicSimError
+from ._errors import ArgumentError, ClinicSimError
 from ._random import as_seed_sequence
 from .analysis import ConformanceReport, conformance_report
 from .analysis._records import MAX_RECORDS_ROWS
@@ -105,6 +105,32 @@ def _model(path: Path | None) -> ClinicModel:
     return default_model() if path is None else load_model(path)
 
 
+GivenOption = Annotated[
+    list[str] | None,
+    typer.Option("--given", metavar="NODE=STATE[,STATE...]",
+                 help="A cohort: only records with these values (repeatable), e.g. "
+                      "diagnosis=type2_diabetes, follow_up=True, age=65-89, "
+                      "diagnosis_category=chronic,viral."),
+]
+
+
+def _given(items: list[str] | None) -> dict[str, object] | None:
+    """``--given`` options as the ``given=`` mapping of the API (``age`` stays text)."""
+    given: dict[str, object] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        states = [v.strip() for v in value.split(",")]
+        if not sep or not name or not all(states):
+            raise ArgumentError(f"--given {item!r}: expected NODE=STATE or NODE=STATE,STATE,... "
+                                 "(or age=LO-HI)")
+        if name in given:
+            raise ArgumentError(f"--given {name}= appears twice; list its states once, "
+                                 "separated by commas")
+        given[name] = states[0] if len(states) == 1 else states
+    return given or None
+
+
 @app.command("sample", epilog=_examples(
     "clinicsim sample -n 5000 --seed 42 -o clinic_records.csv --report conformance.html",
     "clinicsim sample -n 1e6 --seed 7 --extended -o records.parquet",
@@ -139,6 +165,7 @@ def sample_command(
     report: Annotated[Path | None, typer.Option(
         metavar="FILE", help="Also check the records and write a conformance report (.html, "
         ".md, .json); exit 1 if it fails.")] = None,
+    given: GivenOption = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
@@ -149,16 +176,19 @@ def sample_command(
                                  "rows, or leave out --report)")
     _not_an_input(report, model=model)  # both may be .json
     m = _model(model)
+    cohort = _given(given)
     root = as_seed_sequence(seed)  # one stream for the file and for the report
     rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
-                        chunk_size=chunk_size, workers=workers, scheduler=scheduler)
+                        chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+                        given=cohort)
     if output is not None:
         typer.echo(f"wrote {rows:,} records to {output}", err=True)
     if report is None:
         return 0
     # The report needs the whole table in memory; it is made again from the same seed.
-    records = sample(n, model=m, seed=root, engine=engine, extended=extended)
-    return _report(conformance_report(records, m), report, err=True)  # stdout may hold the CSV
+    records = sample(n, model=m, seed=root, engine=engine, extended=extended, given=cohort)
+    # stdout may hold the CSV: the summary goes to stderr
+    return _report(conformance_report(records, m, given=cohort), report, err=True)
 
 
 @app.command("report", epilog=_examples(
@@ -176,6 +206,7 @@ def report_command(
         metavar="A", help="Family-wise significance level.")] = 0.01,
     realism: Annotated[bool, typer.Option(
         "--realism", help="Add the model against its published sources (NAMCS, ILINet).")] = False,
+    given: GivenOption = None,
 ) -> int:
     """Check records against a model; exit 1 if they fail.
 
@@ -184,7 +215,8 @@ def report_command(
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
-    report = conformance_report(records, _model(model), alpha=alpha, realism=realism)
+    report = conformance_report(records, _model(model), alpha=alpha, realism=realism,
+                                given=_given(given))
     return _report(report, output)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +15,10 @@ import pandas as pd
 from .._io import atomic_path, output_file
 from .._validate import check_alpha
 from ..model import ClinicModel, load_model
+from ..model._cohort import cohort
 from ..model._files import shared_default_model
 from ._checks import holm, model_checks, target_checks, validity_checks
+from ._cohort import conditional_info, evidence_check, skip_inapplicable
 from ._model_info import model_info
 from ._records import code_records, read_records
 from ._result import STATUSES, CheckResult
@@ -37,6 +40,7 @@ def conformance_report(
     alpha: float = 0.01,
     *,
     realism: bool = False,
+    given: Mapping[str, object] | None = None,
 ) -> ConformanceReport:
     """Check a records table against the model's stated targets and against the model.
 
@@ -87,6 +91,12 @@ def conformance_report(
         Add a section comparing the model's exact figures with the published figures
         it was built from (NAMCS 2019, CDC ILINet); it describes the model, not the
         records, and never fails.
+    given : mapping, optional
+        The records are a cohort (as ``clinicsim.sample(..., given=...)`` makes, or an
+        unconditional sample filtered to it): the model checks use the model conditioned
+        on this evidence (exact posterior marginals and CPD columns), a ``records: given``
+        check fails rows outside it, and each stated target whose distribution the
+        evidence changes is skipped with a note.
 
     Returns
     -------
@@ -114,10 +124,16 @@ def conformance_report(
     elif not isinstance(model, ClinicModel):
         model = load_model(model)
     info = model_info(model)
+    evidence = cohort(model, given)
     coded = code_records(read_records(records), info)
     targets, figures = target_checks(coded, info, alpha)
+    cohort_checks, cohort_notes = [], []
+    if evidence is not None:
+        targets, cohort_notes = skip_inapplicable(targets, model, evidence)
+        cohort_checks = [evidence_check(coded, evidence)]
+        info = conditional_info(info, model, evidence)
     modelled, tables, notes = model_checks(coded, info)
-    validity = validity_checks(coded)
+    validity = validity_checks(coded) + cohort_checks
     invalid = not all(c.passed for c in validity)
     p_targets, p_model = _family_pvalue(targets), 0.0 if invalid else _family_pvalue(modelled)
     # Holm over the two families: each is tested at alpha / 2, and at alpha once the
@@ -132,7 +148,8 @@ def conformance_report(
         figures["realism"] = realism_table(model)
     return ConformanceReport(
         checks=checks, alpha=alpha, n_rows=coded.n_rows, n_used=coded.n_used,
-        model_name=model.name, notes=coded.notes + figures.pop("notes", []) + notes,
+        model_name=model.name,
+        notes=coded.notes + figures.pop("notes", []) + cohort_notes + notes,
         levels=levels, _figures=figures)
 
 

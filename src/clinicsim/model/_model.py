@@ -291,15 +291,47 @@ class ClinicModel:
 
     # -- inference, copies, files, sampling -----------------------------------------
     def marginal(self, node: str) -> pd.Series:
-        """The exact marginal distribution of ``node`` (pgmpy ``VariableElimination``)."""
-        with quiet_import():
-            from pgmpy.inference import VariableElimination
+        """The exact marginal distribution of ``node``, a Series indexed by its states.
 
-        states = self.states(node)
-        factor = VariableElimination(self._network).query([node], show_progress=False)
-        values = factor.values
-        order = [factor.state_names[node].index(s) for s in states]
-        return pd.Series(values[order], index=pd.Index(states, name=node), name="p")
+        Computed by clinicsim's own variable elimination (:meth:`query`).
+        """
+        return self.query([node])
+
+    def query(self, variables: str | Sequence[str],
+              evidence: Mapping[str, object] | None = None) -> pd.Series:
+        """The exact table P(variables | evidence), by clinicsim's variable elimination.
+
+        Parameters
+        ----------
+        variables : str or sequence of str
+            One node, or several distinct nodes.
+        evidence : mapping, optional
+            ``node -> state`` or ``node -> list of states`` (the node is in one of them).
+
+        Returns
+        -------
+        pandas.Series
+            Named ``p``, summing to 1. One node: indexed by its states (an Index named
+            after the node). Several: a MultiIndex over every combination of their states
+            in the order given. A given node that is also queried keeps all its states
+            (those outside the evidence have probability 0).
+
+        Raises
+        ------
+        ModelError
+            Unknown nodes or states, or evidence of probability 0 (the message names it).
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> table = model.query(["follow_up"], evidence={"diagnosis": "hypertension"})
+        >>> round(float(table["True"]), 3)
+        0.529
+        """
+        from ._inference import query
+
+        return query(self, variables, evidence)
 
     def content_key(self) -> str:
         """A digest of everything that defines the model: nodes, states, parents, CPD
@@ -328,12 +360,13 @@ class ClinicModel:
         save_model(self, path)
 
     def sample(
-        self, n: int, seed: SeedLike = None, engine: str = "numpy", extended: bool = False
+        self, n: int, seed: SeedLike = None, engine: str = "numpy", extended: bool = False,
+        given: Mapping[str, object] | None = None,
     ) -> pd.DataFrame:
-        """Draw ``n`` records; see :func:`clinicsim.sample`."""
+        """Draw ``n`` records (a cohort with ``given``); see :func:`clinicsim.sample`."""
         from ..simulate import sample
 
-        return sample(n, model=self, seed=seed, engine=engine, extended=extended)
+        return sample(n, model=self, seed=seed, engine=engine, extended=extended, given=given)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{n}[{len(self.states(n))}]" for n in self.nodes)

@@ -12,7 +12,7 @@ import itertools
 import logging
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -81,6 +81,7 @@ def to_dask(
     *,
     engine: str = "numpy",
     extended: bool = False,
+    given: Mapping[str, object] | None = None,
 ) -> dask.dataframe.DataFrame:
     """The records of ``sample(n, model=model, seed=seed)`` as a Dask DataFrame.
 
@@ -90,7 +91,7 @@ def to_dask(
 
     Parameters
     ----------
-    n, model, seed, engine, extended
+    n, model, seed, engine, extended, given
         As for :func:`clinicsim.sample`.
     npartitions : int, optional
         Number of partitions; by default one per 16 blocks (1,048,576 rows).
@@ -103,7 +104,7 @@ def to_dask(
     (2, 200000)
     """
     dd = _import("dask.dataframe")
-    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n)
+    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
     edges = partition_bounds(sampler.n, npartitions)
     ranges = list(itertools.pairwise(edges))
     meta = sampler.rows(0, 1).iloc[:0]

@@ -14,8 +14,9 @@ n rows of ``sample(m)`` for m >= n (numpy engine; pgmpy keeps whole blocks only)
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,9 @@ from .._pgmpy import quiet_import
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
 from ..model import ClinicModel
+from ..model._cohort import Cohort, cohort
 from ..model._files import shared_default_model
+from ..model._inference import factors
 from ..model._model import cached_by_content
 from ._dates import VisitDates
 from ._guide import GuideTable
@@ -46,6 +49,7 @@ def sample(
     seed: SeedLike = None,
     engine: str = "numpy",
     extended: bool = False,
+    given: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
     """Draw ``n`` patient visit records from ``model`` (the default model if None).
 
@@ -62,6 +66,14 @@ def sample(
         ``BayesianModelSampling.forward_sample``. Both sample the same distribution.
     extended : bool
         Add ``age_group``, ``diagnosis_code``, ``diagnosis_category``, ``follow_up_date``.
+    given : mapping, optional
+        A cohort: every row satisfies this evidence and the rows follow
+        P(records | evidence) exactly, with no rejection. Keys are nodes (value: a state
+        or a list of states), ``age`` (an inclusive range ``(lo, hi)``: the band is
+        conditioned and the age drawn inside the range) and ``diagnosis_category`` (a
+        category or a list). Unknown names or an empty range raise ArgumentError,
+        evidence of probability 0 a ModelError. The ``"pgmpy"`` engine uses pgmpy's
+        ``rejection_sample``.
 
     Returns
     -------
@@ -73,8 +85,11 @@ def sample(
     >>> import clinicsim
     >>> clinicsim.sample(3, seed=1).shape
     (3, 7)
+    >>> old = clinicsim.sample(100, seed=1, given={"age": (65, 89), "follow_up": True})
+    >>> bool(old.age.between(65, 89).all() and old.follow_up.all())
+    True
     """
-    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n)
+    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
     return sampler.rows(0, sampler.n)
 
 
@@ -142,6 +157,26 @@ class _Compiled:
 _compiled = cached_by_content(_Compiled)
 
 
+def _conditioned(m: ClinicModel, evidence: Cohort | None) -> _Compiled:
+    """The compiled model, with evidence-adjusted tables and age ranges for a cohort."""
+    base = _compiled(m)
+    if evidence is None:
+        return base
+    c = copy.copy(base)
+    cpds = factors(m).cpds
+    c.tables = [base.tables[j] if (table := evidence.tables[node]) is cpds[node] else
+                _Table(node, tuple(base.nodes.index(p) for p in table.variables[1:]),
+                       table.values.shape[1:], table.values.reshape(table.values.shape[0], -1))
+                for j, node in enumerate(base.nodes)]
+    if evidence.ages is not None:
+        lo, hi = evidence.ages
+        top = base.age_lo + base.age_span - 1
+        c.age_lo = np.maximum(base.age_lo, lo)
+        # Bands outside the range have probability 0 and are never drawn; keep a span >= 1.
+        c.age_span = np.maximum(np.minimum(top, hi) - c.age_lo + 1, 1)
+    return c
+
+
 class Sampler:
     """A model compiled for sampling ``n`` rows from one root seed, block by block.
 
@@ -150,7 +185,7 @@ class Sampler:
     """
 
     def __init__(self, model: ClinicModel | None, *, seed: SeedLike, engine: str,
-                 extended: bool, n: int) -> None:
+                 extended: bool, n: int, given: Mapping[str, object] | None = None) -> None:
         self.n = check_int(n, "n")
         check_choice(engine, "engine", ENGINES)
         # A snapshot: later edits to the caller's model never change this sampler's rows,
@@ -160,7 +195,8 @@ class Sampler:
         self.engine = engine
         self.extended = bool(extended)
         self.nodes = self.model.nodes
-        self._c = _compiled(self.model)
+        self.cohort = cohort(self.model, given)
+        self._c = _conditioned(self.model, self.cohort)
         self._cached: tuple[int, dict[str, np.ndarray]] = (-1, {})
 
     def __getstate__(self) -> dict:
@@ -171,7 +207,7 @@ class Sampler:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._c = _compiled(self.model)
+        self._c = _conditioned(self.model, self.cohort)
 
     # -- rows -----------------------------------------------------------------------
     def rows(self, start: int, stop: int) -> pd.DataFrame:
@@ -247,6 +283,10 @@ class Sampler:
         combination, in counts that depend on ``size``: its rows are the same for the
         same block size only, so whole blocks stay put, not a block's first rows.
         """
+        if self.cohort is not None:
+            from ._rejection import rejection_codes
+
+            return rejection_codes(self.model, self.cohort, size, seed, self._c.dtypes)
         with quiet_import():
             from pgmpy import logger as pgmpy_logger
             from pgmpy.sampling import BayesianModelSampling

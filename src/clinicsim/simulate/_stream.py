@@ -11,7 +11,7 @@ import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +53,7 @@ def write_sample(
     workers: int | None = None,
     scheduler: str | None = None,
     show_progress: bool | None = None,
+    given: Mapping[str, object] | None = None,
 ) -> int:
     """Write ``sample(n, ...)`` to ``output`` (CSV on standard output if None); return rows.
 
@@ -61,7 +62,8 @@ def write_sample(
     an address. ``output`` ending in ``/`` (or an existing directory) gets partitioned
     Parquet, one file per chunk, written by the workers. Files appear only complete.
     ``show_progress=None`` shows a bar on standard error when it is a terminal, the
-    output is a file and the run is long.
+    output is a file and the run is long. ``given`` samples a cohort, as for
+    :func:`clinicsim.sample`; bad evidence raises before anything is written.
     """
     from ._dask import check_cluster
 
@@ -73,7 +75,7 @@ def write_sample(
     chunk_size = CHUNK_ROWS if chunk_size is None else check_int(chunk_size, "chunk_size")
     check_cluster(workers, scheduler)
     on_cluster = workers is not None or scheduler is not None
-    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n)
+    sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
     if show_progress is None:
         show_progress = output is not None and sampler.n >= PROGRESS_MIN_ROWS \
             and sys.stderr.isatty()
@@ -88,7 +90,8 @@ def write_sample(
 
     rows_per_partition = partition_rows(chunk_size)
     frame = to_dask(sampler.n, model=sampler.model, seed=sampler.root, engine=engine,
-                    extended=extended, npartitions=-(-sampler.n // rows_per_partition))
+                    extended=extended, npartitions=-(-sampler.n // rows_per_partition),
+                    given=given)
     with dask_client(workers, scheduler) if on_cluster else contextlib.nullcontext() as client:
         if directory:
             return _write_directory(frame, Path(output))

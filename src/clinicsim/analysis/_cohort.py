@@ -1,0 +1,128 @@
+"""Reports for cohorts: the model conditioned on ``given``, as the checks see a model.
+
+The model checks compare records with ``ModelInfo.marginals`` and ``ModelInfo.tables``;
+for a cohort these become P(node | evidence) and P(node | parents, evidence), exact, by
+the model's variable elimination. A CPD column whose parents are impossible under the
+evidence is all zeros, so a row there fails as an impossible value.
+
+A stated target is about the whole clinic. It still applies to a cohort only when the
+evidence leaves the distribution it speaks of unchanged (exactly, up to rounding):
+gender shares need P(gender | e) = P(gender), the follow-up rate P(follow_up | e), the
+priority categories P(follow_up, category | e), the age trend P(follow_up, category,
+age_group | e), and ages evenly spread P(age_group | e) with no age range. Otherwise the
+target reads "not tested", with a note saying why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..model import ClinicModel
+from ..model._cohort import Cohort
+from ..model._inference import factors, joint
+from ._model_info import ModelInfo
+from ._records import Coded
+from ._result import CheckResult
+
+__all__ = ["conditional_info", "evidence_check", "skip_inapplicable"]
+
+_SAME = 1e-9  # distributions equal up to rounding
+
+
+def conditional_info(info: ModelInfo, model: ClinicModel, cohort: Cohort) -> ModelInfo:
+    """``info`` with marginals and CPD columns given the cohort's evidence."""
+    net = factors(model)
+    evidence = cohort.likelihoods
+    marginals, tables = {}, {}
+    for node in info.nodes:
+        parents = info.parents[node]
+        table = joint(net, [node, *parents], evidence)
+        column = table.sum(axis=0, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tables[node] = np.where(column > 0, table / np.where(column > 0, column, 1), 0.0
+                                    ).reshape(len(info.states[node]), -1)
+        marginal = table.reshape(len(info.states[node]), -1).sum(axis=1)
+        marginals[node] = marginal / marginal.sum()
+    return dataclasses.replace(info, marginals=marginals, tables=tables)
+
+
+def _changed(model: ClinicModel, nodes: list[str], evidence: Mapping[str, np.ndarray],
+             group: np.ndarray | None = None) -> bool:
+    """Whether P(nodes | evidence) differs from P(nodes); ``group`` maps the diagnosis
+    axis (when queried) onto categories first."""
+    net = factors(model)
+    before, after = joint(net, nodes, {}), joint(net, nodes, evidence)
+    before, after = before / before.sum(), after / after.sum()
+    if group is not None:
+        axis = nodes.index("diagnosis")
+        before, after = (np.moveaxis(np.stack([np.moveaxis(t, axis, 0)[group == g].sum(axis=0)
+                                               for g in np.unique(group)]), 0, axis)
+                         for t in (before, after))
+    return not np.allclose(before, after, rtol=0, atol=_SAME)
+
+
+def skip_inapplicable(checks: list[CheckResult], model: ClinicModel, cohort: Cohort
+                      ) -> tuple[list[CheckResult], list[str]]:
+    """Target checks whose statement no longer applies to the cohort, made "not tested"."""
+    evidence = cohort.likelihoods
+    text = cohort.text
+    dx = model.states("diagnosis")
+    names = sorted(set(model.diagnosis_categories.values()))
+    category = np.array([names.index(model.diagnosis_categories[d]) for d in dx])
+    about = {
+        "target: gender shares": (["gender"], None, "the gender shares"),
+        "target: follow-up rate": (["follow_up"], None, "the follow-up rate"),
+        "target: follow-up higher": (["follow_up", "diagnosis"], category,
+                                     "follow-up by diagnosis category"),
+        "target: follow-up rises": (["follow_up", "diagnosis", "age_group"], category,
+                                    "follow-up by category and age band"),
+        "target: ages evenly spread": (["age_group"], None, "the ages"),
+    }
+    out, notes = [], []
+    for check in checks:
+        key = next((k for k in about if check.name.startswith(k)), None)
+        if key is not None:
+            nodes, group, what = about[key]
+            ages = key.endswith("evenly spread") and cohort.ages is not None
+            if ages or _changed(model, nodes, evidence, group):
+                why = f"the cohort ({text}) changes {what}, so the stated target does not apply"
+                check = CheckResult(check.name, "not tested", None, None, None, check.margin,
+                                    True, f"not tested: {why}", kind="target",
+                                    node=check.node, rows=check.rows)
+                notes.append(f"{check.name} not tested: {why}.")
+        out.append(check)
+    return out, notes
+
+
+def evidence_check(coded: Coded, cohort: Cohort) -> CheckResult:
+    """``records: given``: every row satisfies the evidence (its node states and ages)."""
+    evidence = cohort.likelihoods
+    bad = np.zeros(coded.n_used, bool)
+    problems = []
+    for node, weights in evidence.items():
+        if node not in coded.codes:
+            problems.append(f"{node} is not in the records and cannot be checked")
+            continue
+        wrong = weights[coded.codes[node]] == 0
+        if wrong.any():
+            problems.append(f"{int(wrong.sum()):,} rows outside the given {node}")
+        bad |= wrong
+    if cohort.ages is not None:
+        lo, hi = cohort.ages
+        wrong = (coded.age < lo) | (coded.age > hi)
+        if wrong.any():
+            problems.append(f"{int(wrong.sum()):,} ages outside {lo}..{hi}")
+        bad |= wrong
+    failed = bool(bad.any())
+    rows = np.flatnonzero(bad)[:3]
+    detail = (f"every row satisfies {cohort.text}" if not failed
+              else "; ".join(problems) + f" (usable rows {', '.join(str(r + 1) for r in rows)}"
+              + (", ...)" if bad.sum() > 3 else ")"))
+    if not failed and problems:
+        detail += "; " + "; ".join(problems)
+    return CheckResult("records: given", "validity", float(bad.sum()), None,
+                       float(bad.mean()) if coded.n_used else 0.0, None, not failed, detail,
+                       kind="records", node="given", rows=coded.n_used)

@@ -1,0 +1,203 @@
+"""Filling in the columns a user lacks, from the exact posterior given the ones they have."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ModelError
+from .._random import SeedLike, as_seed_sequence
+from .._reference import MONTHS
+from ..model import ClinicModel
+from ..model._cohort import adjusted_tables
+from ..model._files import shared_default_model
+from ..model._inference import ArgumentError, factors
+from ..model._model import MONTH_NODE
+from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
+
+__all__ = ["KNOWN_COLUMNS", "sample_remaining"]
+
+KNOWN_COLUMNS = ("patient_id", "gender", "age", "age_group", "diagnosis", "treatment",
+                 "follow_up", "visit_date")
+_SHOWN = 10  # impossible rows listed in the error; the rest are counted
+
+
+def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
+                     seed: SeedLike = None) -> pd.DataFrame:
+    """Complete ``known`` into records: each row keeps its values, the rest is drawn.
+
+    Parameters
+    ----------
+    known : pandas.DataFrame
+        Any subset of the columns ``gender``, ``age`` (or ``age_group``), ``diagnosis``,
+        ``treatment``, ``follow_up``, ``visit_date``, plus ``patient_id`` (kept when
+        given; else ``P0000001``, ...).
+    model : ClinicModel, optional
+        The default model if None.
+    seed : int, SeedSequence, Generator or None
+        Same seed, model and ``known`` give an identical DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The record columns of :func:`clinicsim.sample`, one row per row of ``known`` in
+        its order (index ``0..n-1``). The columns a row lacks follow the exact posterior
+        P(columns | that row's values): a known age conditions its band, a known visit
+        date its month; an age band without an age gets an age drawn in the band.
+
+    Raises
+    ------
+    ArgumentError
+        ``known`` is not a DataFrame, is empty or has other columns, or a value is not a
+        state of the model (every such value named, with its row; row 1 is the first).
+    ModelError
+        Rows whose values have probability 0 under the model, all in one error.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import clinicsim
+    >>> known = pd.DataFrame({"age": [70, 8], "gender": ["female", "male"]})
+    >>> records = clinicsim.sample_remaining(known, seed=1)
+    >>> records.age.tolist(), records.gender.astype(str).tolist()
+    ([70, 8], ['female', 'male'])
+    >>> list(records.columns) == list(clinicsim.sample(1, seed=1).columns)
+    True
+    """
+    if not isinstance(known, pd.DataFrame):
+        raise ArgumentError(f"`known` must be a pandas DataFrame; got {type(known).__name__}")
+    other = [c for c in known.columns if c not in KNOWN_COLUMNS]
+    if other or known.empty:
+        raise ArgumentError(f"`known` must hold rows and only the columns {list(KNOWN_COLUMNS)}"
+                            + (f"; got also {other}" if other else "; it has no rows"))
+    m = (shared_default_model() if model is None else model)
+    net = factors(m)
+    n = len(known)
+    codes, kept, errors = _evidence_codes(m, known.reset_index(drop=True))
+    if errors:
+        raise ArgumentError(errors[:_SHOWN] + ([f"... and {len(errors) - _SHOWN} more"]
+                                                if len(errors) > _SHOWN else []))
+    c = _compiled(m)
+    given = list(codes)
+    rng = np.random.default_rng(as_seed_sequence(seed))
+    u = rng.random((len(net.nodes) + 2, n))
+    drawn = [np.empty(n, np.int64) for _ in net.nodes]
+    if given:
+        patterns, group = np.unique(np.stack([codes[g] for g in given], axis=1), axis=0,
+                                    return_inverse=True)
+        group = group.reshape(-1)
+    else:
+        patterns, group = np.zeros((1, 0), np.int64), np.zeros(n, np.int64)
+    impossible = []
+    for k, pattern in enumerate(patterns):
+        rows = np.flatnonzero(group == k)
+        likelihoods = {}
+        for node, state in zip(given, pattern, strict=True):
+            likelihoods[node] = np.zeros(len(net.states[node]))
+            likelihoods[node][state] = 1.0
+        tables, p = adjusted_tables(net, likelihoods)
+        if not p > 0:
+            impossible.append(rows)
+            continue
+        local: list[np.ndarray] = []
+        for j, node in enumerate(net.nodes):
+            t = tables[node]
+            table = c.tables[j] if t is net.cpds[node] else _Table(
+                node, tuple(net.nodes.index(q) for q in t.variables[1:]), t.values.shape[1:],
+                t.values.reshape(t.values.shape[0], -1))
+            local.append(table.draw(local, u[j, rows]))
+            drawn[j][rows] = local[-1]
+    if impossible:
+        rows = np.sort(np.concatenate(impossible))
+        shown = [f"row {r + 1}: " + ", ".join(f"{col}={_plain(known[col].iloc[r])!r}"
+                                              for col in kept)
+                 for r in rows[:_SHOWN]]
+        more = [f"... and {len(rows) - _SHOWN} more"] if len(rows) > _SHOWN else []
+        head = (f"{len(rows)} row(s) of `known` have probability 0 under the model "
+                "(no record can have these values together)")
+        raise ModelError([head, *shown, *more])
+    drawn_by_node = dict(zip(net.nodes, drawn, strict=True))
+    return _frame(m, c, known.reset_index(drop=True), drawn_by_node, u[-2:])
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (``5``, not ``np.int64(5)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _evidence_codes(m: ClinicModel, known: pd.DataFrame
+                    ) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+    """Each known node's state codes per row, the columns kept, and every bad value."""
+    codes: dict[str, np.ndarray] = {}
+    errors: list[str] = []
+
+    def states_of(column: str, node: str, values: pd.Series) -> None:
+        states = m.states(node)
+        text = values.map(lambda v: "" if pd.isna(v) else str(v))
+        code = pd.Index(states).get_indexer(pd.Index(text)).astype(np.int64)
+        for r in np.flatnonzero(code < 0)[:_SHOWN]:
+            errors.append(f"`known` column {column!r} row {r + 1}: {_plain(values.iloc[r])!r} "
+                          f"is not a state of {node!r} {states}")
+        clash = node in codes and ((codes[node] != code) & (codes[node] >= 0) & (code >= 0))
+        if clash is not False and clash.any():
+            r = int(np.flatnonzero(clash)[0])
+            errors.append(f"`known` row {r + 1}: age {_plain(known['age'].iloc[r])!r} is not "
+                          f"in age_group {_plain(values.iloc[r])!r}")
+        codes[node] = code
+
+    if "age" in known:
+        bands = m.age_bands
+        states = m.states("age_group")
+        age = pd.to_numeric(known["age"], errors="coerce").to_numpy(float)
+        band = np.full(len(known), -1, np.int64)
+        for b, state in enumerate(states):
+            lo, hi = bands[state]
+            band[(age >= lo) & (age <= hi) & (age == np.floor(age))] = b
+        for r in np.flatnonzero(band < 0)[:_SHOWN]:
+            errors.append(f"`known` column 'age' row {r + 1}: {_plain(known['age'].iloc[r])!r} "
+                          "is not a whole number of years inside an age band")
+        codes["age_group"] = band
+    for node in ("gender", "age_group", "diagnosis", "treatment", "follow_up"):
+        if node in known:
+            states_of(node, node, known[node])
+    if "visit_date" in known:
+        dates = pd.to_datetime(known["visit_date"], errors="coerce")
+        window = m.visit_window
+        inside = (dates.notna() & (dates.dt.date >= window.start)
+                  & (dates.dt.date <= window.end)).to_numpy()
+        for r in np.flatnonzero(~inside)[:_SHOWN]:
+            errors.append(f"`known` column 'visit_date' row {r + 1}: "
+                          f"{_plain(known['visit_date'].iloc[r])!r} is not a date in the visit "
+                          f"window {window.start}..{window.end}")
+        if MONTH_NODE in m.nodes:  # the model validates its states: the twelve MONTHS
+            to_code = np.array([m.states(MONTH_NODE).index(month) for month in MONTHS])
+            month = dates.dt.month.fillna(1).to_numpy(np.int64) - 1
+            codes[MONTH_NODE] = np.where(inside, to_code[month], -1)
+    kept = [col for col in known.columns if col != "patient_id"]
+    return codes, kept, errors
+
+
+def _frame(m: ClinicModel, c: _Compiled, known: pd.DataFrame, codes: dict[str, np.ndarray],
+           u: np.ndarray) -> pd.DataFrame:
+    """The records frame: drawn node codes, known columns kept as given."""
+    n = len(known)
+    band = codes["age_group"]
+    if "age" in known:
+        age = pd.to_numeric(known["age"]).to_numpy(np.int64)
+    else:
+        age = c.age_lo[band] + (u[0] * c.age_span[band]).astype(np.int64)
+    if "visit_date" in known:
+        visit = pd.to_datetime(known["visit_date"]).to_numpy("datetime64[s]")
+    else:
+        visit = c.dates.visit(codes.get(MONTH_NODE), u[1]).astype("datetime64[s]")
+    ids = (known["patient_id"].astype("string[pyarrow]").array if "patient_id" in known
+           else _patient_ids(0, n, max(7, len(str(n)))))
+    columns = {
+        "patient_id": ids,
+        "visit_date": visit,
+        "age": age,
+        **{node: pd.Categorical.from_codes(codes[node], dtype=c.dtypes[node])
+           for node in ("gender", "diagnosis", "treatment")},
+        "follow_up": c.follow_up_true[codes["follow_up"]],
+    }
+    return pd.DataFrame({k: columns[k] for k in COLUMNS})
