@@ -7,11 +7,12 @@ import pandas as pd
 
 from .._errors import ModelError
 from .._random import SeedLike, as_seed_sequence
+from .._errors import ArgumentError
 from .._reference import MONTHS
 from ..model import ClinicModel
 from ..model._cohort import adjusted_tables
 from ..model._files import shared_default_model
-from ..model._inference import ArgumentError, factors
+from ..model._inference import factors
 from ..model._model import MONTH_NODE
 from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
 
