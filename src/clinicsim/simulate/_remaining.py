@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._errors import ModelError
+from .._errors import ArgumentError, ModelError
 from .._random import SeedLike, as_seed_sequence
-from .._errors import ArgumentError
 from .._reference import MONTHS
 from ..model import ClinicModel
 from ..model._cohort import adjusted_tables
@@ -192,7 +191,7 @@ def _frame(m: ClinicModel, c: _Compiled, known: pd.DataFrame, codes: dict[str, n
     else:
         visit = c.dates.visit(codes.get(MONTH_NODE), u[1]).astype("datetime64[s]")
     ids = (known["patient_id"].astype("string[pyarrow]").array if "patient_id" in known
-           else _patient_ids(0, n, max(7, len(str(n)))))
+           else _patient_ids(0, n))
     columns = {
         "patient_id": ids,
         "visit_date": visit,
