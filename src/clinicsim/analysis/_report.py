@@ -12,8 +12,7 @@ import pandas as pd
 
 from .._errors import ClinicSimError
 from .._io import atomic_path, output_file
-from ..model import ClinicModel, load_model
-from ..model._files import shared_default_model
+from ..model import ClinicModel, load_model, shared_default_model
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._model_info import model_info
 from ._records import code_records, read_records
