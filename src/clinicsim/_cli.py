@@ -16,18 +16,18 @@ import traceback
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import numpy as np
 import pandas as pd
 import typer
 
 from ._errors import ClinicSimError
-from .analysis import ConformanceReport, conformance_report
-from .analysis._records import MAX_RECORDS_ROWS
-from .analysis._report import check_report_path
 from .model import ClinicModel, default_model, load_model
 from .simulate import ENGINES, sample, write_sample
+
+if TYPE_CHECKING:
+    from .analysis import ConformanceReport
 
 app = typer.Typer(
     add_completion=False,
@@ -109,6 +109,11 @@ def sample_command(
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
+        # The report's modules (SciPy, matplotlib) load only when a report is asked for.
+        from .analysis import conformance_report
+        from .analysis._records import MAX_RECORDS_ROWS
+        from .analysis._report import check_report_path
+
         check_report_path(report)
         if n > MAX_RECORDS_ROWS:
             raise ClinicSimError(f"--report checks the whole table in memory: at most "
@@ -139,6 +144,9 @@ def report_command(
         "--realism", help="Add the model against its published sources (NAMCS, ILINet).")] = False,
 ) -> int:
     """Check a records table against the model's targets and CPDs; exit 1 if it fails."""
+    from .analysis import conformance_report
+    from .analysis._report import check_report_path
+
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)

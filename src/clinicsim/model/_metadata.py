@@ -55,6 +55,9 @@ class FrozenMap(Mapping[str, float]):
     def __hash__(self) -> int:
         return hash(self._items)
 
+    def __reduce__(self) -> tuple:
+        return (FrozenMap, (self._items,))
+
     def __eq__(self, other: object) -> bool:
         return dict(self._items) == dict(other) if isinstance(other, Mapping) else NotImplemented
 
