@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from clinicsim.model._calendar import calendar_span, resolve_holidays
 from clinicsim._reference import (
     DAYS_IN_MONTH,
     ILINET_ILI_PERCENT,
@@ -36,6 +35,7 @@ from clinicsim._reference import (
     NAMCS_REASON,
     NAMCS_SEX,
 )
+from clinicsim.model._calendar import calendar_span, resolve_holidays
 
 DATA = Path(__file__).resolve().parents[1] / "src/clinicsim/model/data"
 
@@ -283,7 +283,7 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "  # calendar (first visit day to last possible follow-up) and saved here, so that a",
         "  # model file plus a seed fixes every visit date whatever holidays version is installed.",
         "  holidays:",
-        f"    country: US",
+        "    country: US",
         f"    first: '{CALENDAR[0]}'",
         f"    last: '{CALENDAR[1]}'",
         "    dates: [" + ", ".join(f"'{d}'" for d in HOLIDAYS) + "]",
