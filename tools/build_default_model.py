@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,13 @@ from clinicsim._reference import (
     NAMCS_REASON,
     NAMCS_SEX,
 )
+from clinicsim.model._calendar import calendar_span, resolve_holidays
 
 DATA = Path(__file__).resolve().parents[1] / "src/clinicsim/model/data"
+
+# Visits fall in 2024; the longest follow-up (preventive) is 365 days later.
+CALENDAR = calendar_span(date(2024, 1, 1), date(2024, 12, 31), 365)
+HOLIDAYS = resolve_holidays("US", *CALENDAR)
 
 GENDERS = ["male", "female", "other"]
 BANDS = {"0_14": (0, 14), "15_24": (15, 24), "25_44": (25, 44), "45_64": (45, 64),
@@ -277,6 +283,14 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "    # (judgement: most offices close, a few walk-in clinics open).",
         "    weekday_weights: [1.0, 1.0, 1.0, 1.0, 1.0, 0.4, 0.05]",
         "    holiday_weight: 0.05",
+        "  # The public holidays themselves, resolved once from python-holidays for the whole",
+        "  # calendar (first visit day to last possible follow-up) and saved here, so that a",
+        "  # model file plus a seed fixes every visit date whatever holidays version is installed.",
+        "  holidays:",
+        "    country: US",
+        f"    first: '{CALENDAR[0]}'",
+        f"    last: '{CALENDAR[1]}'",
+        "    dates: [" + ", ".join(f"'{d}'" for d in HOLIDAYS) + "]",
         "  # Days from a visit to its follow-up, by category; the day in that range is drawn",
         "  # with the weekday and holiday weights (judgement, placed in NAMCS's return-visit",
         "  # dispositions: viral within about a week (under 1 week / 1 week-2 months), surgical,",

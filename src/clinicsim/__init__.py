@@ -6,10 +6,25 @@
 ['patient_id', 'visit_date', 'age', 'gender', 'diagnosis', 'treatment', 'follow_up']
 """
 
+from typing import Any
+
 from ._errors import ArgumentError, ClinicSimError, InvalidCPDError, ModelError, RecordsError
-from .analysis import conformance_report
 from .model import ClinicModel, default_model, load_model
 from .simulate import sample, sample_remaining
+
+
+def __getattr__(name: str) -> Any:
+    # The report (SciPy, matplotlib) loads on first use: `import clinicsim` and sampling
+    # stay near the import time of numpy, pandas and pyarrow.
+    if name == "conformance_report":
+        from .analysis import conformance_report
+
+        return conformance_report
+    if name == "analysis":
+        import importlib
+
+        return importlib.import_module(".analysis", __name__)
+    raise AttributeError(f"module 'clinicsim' has no attribute {name!r}")
 
 __all__ = [
     "ArgumentError",

@@ -18,19 +18,18 @@ import traceback
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ._errors import ArgumentError, ClinicSimError
 from ._random import as_seed_sequence
-from .analysis import ConformanceReport, conformance_report
-from .analysis._records import MAX_RECORDS_ROWS
-from .analysis._report import check_report_path
-from .model import ClinicModel, default_model, load_model
-from .model._files import PRESETS
+from .model import PRESETS, ClinicModel, default_model, load_model
 from .simulate import ENGINES, sample, write_sample
 from .simulate._stream import CHUNK_ROWS
+
+if TYPE_CHECKING:
+    from .analysis import ConformanceReport
 
 
 def _examples(*lines: str) -> str:
@@ -169,6 +168,11 @@ def sample_command(
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
+        # The report's modules (SciPy, matplotlib) load only when a report is asked for.
+        from .analysis import conformance_report
+        from .analysis._records import MAX_RECORDS_ROWS
+        from .analysis._report import check_report_path
+
         check_report_path(report)
         if n > MAX_RECORDS_ROWS:
             raise ClinicSimError(f"--report checks the whole table in memory: at most "
@@ -212,6 +216,9 @@ def report_command(
 
     The records are tested against the model's stated targets and its CPDs.
     """
+    from .analysis import conformance_report
+    from .analysis._report import check_report_path
+
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)

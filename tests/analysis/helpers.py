@@ -34,8 +34,8 @@ def follow_up_ignores_diagnosis(model: clinicsim.ClinicModel) -> clinicsim.Clini
         weights = sum(gender[g] * diagnosis[(g, age)] for g in model.states("gender"))
         rate = float((weights * table.loc["True"].xs(age, level="age_group")).sum())
         for dx in model.states("diagnosis"):
-            table.loc["True", (dx, age)] = rate
-            table.loc["False", (dx, age)] = 1.0 - rate
+            table.loc["True", (age, dx)] = rate
+            table.loc["False", (age, dx)] = 1.0 - rate
     skewed.set_cpd("follow_up", table)
     return skewed
 
@@ -48,8 +48,8 @@ def follow_up_falling_with_age(model: clinicsim.ClinicModel, category: str = "ch
     for dx, cat in model.diagnosis_categories.items():
         if cat == category:
             for i, age in enumerate(model.states("age_group")):
-                table.loc["True", (dx, age)] = 0.7 - 0.08 * i
-                table.loc["False", (dx, age)] = 0.3 + 0.08 * i
+                table.loc["True", (age, dx)] = 0.7 - 0.08 * i
+                table.loc["False", (age, dx)] = 0.3 + 0.08 * i
     skewed.set_cpd("follow_up", table)
     return skewed
 

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 import clinicsim
+from clinicsim.model import model_from_dict, model_to_dict
 from clinicsim.simulate import BLOCK_ROWS, COLUMNS, EXTENDED_COLUMNS, Sampler
 from tests.conftest import se
 
@@ -187,6 +188,8 @@ def test_compiled_tables_follow_set_cpd_and_metadata():
     assert (model.sample(2000, seed=8).gender == "other").all()
     model.set_cpd("gender", clinicsim.default_model().cpd("gender"))
     pd.testing.assert_frame_equal(model.sample(2000, seed=8), before)
-    model._metadata["age_bands"]["0_14"] = [3, 3]  # no public setter; the key still sees it
-    ages = model.sample(2000, seed=8, extended=True)
+    data = model_to_dict(model)  # metadata is parsed once: another model, another key
+    data["metadata"]["age_bands"]["0_14"] = [3, 3]
+    data["metadata"]["age_bands"]["15_24"] = [4, 24]
+    ages = model_from_dict(data).sample(2000, seed=8, extended=True)
     assert (ages.age[ages.age_group == "0_14"] == 3).all()

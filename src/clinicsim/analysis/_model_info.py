@@ -1,6 +1,6 @@
 """What the report needs from a model, as plain arrays, computed once per model state.
 
-Exact marginals (pgmpy ``VariableElimination``) cost milliseconds per node; calibration
+Exact marginals cost milliseconds per node; calibration
 runs build hundreds of reports on the same model, so the compiled form is cached under a
 fingerprint of the model's content (CPD values, states, metadata, targets). Editing a CPD
 changes the fingerprint, so a stale entry is never used.
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import ClinicModel, Targets, VisitWindow
-from ..model._model import cached_by_content
+from ..model import ClinicModel, Targets, VisitWindow, cached_by_content
 
 __all__ = ["ModelInfo", "model_info"]
 
@@ -61,18 +60,9 @@ class ModelInfo:
 
 def _model_info(model: ClinicModel) -> ModelInfo:
     """The compiled form of ``model``."""
-    cpds = {node: model.network.get_cpds(node) for node in model.nodes}
     states = {node: model.states(node) for node in model.nodes}
-    parents = {node: tuple(cpd.variables[1:]) for node, cpd in cpds.items()}
-    tables = {}
-    for node, cpd in cpds.items():
-        values = cpd.get_values().reshape(
-            [len(states[node])] + [len(cpd.state_names[p]) for p in parents[node]])
-        # The CPD may list a parent's states in another order than the parent itself.
-        for axis, p in enumerate(parents[node], start=1):
-            order = [list(cpd.state_names[p]).index(s) for s in states[p]]
-            values = np.take(values, order, axis=axis)
-        tables[node] = values.reshape(len(states[node]), -1)
+    parents = {node: model.parents(node) for node in model.nodes}
+    tables = {node: model.table(node).matrix for node in model.nodes}
     return ModelInfo(
         name=model.name,
         nodes=model.nodes,

@@ -14,11 +14,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .._pgmpy import quiet_import
-
-with quiet_import():
-    from pgmpy.inference import VariableElimination
-
 from .._reference import (
     DAYS_IN_MONTH,
     ILINET_ILI_PERCENT,
@@ -100,10 +95,8 @@ def realism_figure(table: pd.DataFrame) -> Figure:
 
 def _joint(model: ClinicModel, a: str, b: str) -> pd.DataFrame:
     """Exact P(a, b): rows a's states, columns b's states."""
-    factor = VariableElimination(model.network).query([a, b], joint=True, show_progress=False)
-    values = np.transpose(factor.values, [factor.variables.index(a), factor.variables.index(b)])
-    frame = pd.DataFrame(values, index=factor.state_names[a], columns=factor.state_names[b])
-    return frame.loc[model.states(a), model.states(b)]
+    return model.query([a, b]).unstack(b).reindex(index=model.states(a),
+                                                    columns=model.states(b))
 
 
 def _namcs_band(lo: int, hi: int) -> int | None:

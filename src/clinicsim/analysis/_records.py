@@ -19,8 +19,7 @@ import pandas as pd
 
 from .._errors import RecordsError
 from .._io import RECORD_SUFFIXES, input_file
-from ..model import MONTHS
-from ..model._model import MONTH_NODE
+from ..model import MONTH_NODE, MONTHS
 from ._model_info import ModelInfo
 
 __all__ = ["MAX_RECORDS_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS", "Coded", "code_records",

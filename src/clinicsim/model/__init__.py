@@ -1,19 +1,37 @@
-"""The clinic's Bayesian network: CPDs, metadata, stated targets, exact marginals, files."""
+"""The clinic's Bayesian network: CPDs, metadata, stated targets, exact marginals, files.
 
-# _model first: it imports pgmpy quietly (clinicsim._pgmpy) before _files imports it again.
-from ._model import CATEGORIES, MONTHS, REQUIRED_NODES, ClinicModel, Targets, VisitWindow
+``model`` imports neither ``simulate`` nor ``analysis``; what they need from it is
+exported here.
+"""
 
-from ._files import default_model, load_model, model_from_dict, model_to_dict  # isort: skip
+from .._cache import cached_by_content
+from ._calendar import MONTH_NODE, calendar_span, day_weights, visit_groups
+from ._files import PRESETS, default_model, load_model, shared_default_model
+from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, Targets, VisitWindow
+from ._model import MONTHS, REQUIRED_NODES, ClinicModel
+from ._schema import model_from_dict, model_to_dict
+from ._table import Table
 
 __all__ = [
     "CATEGORIES",
     "MONTHS",
+    "MONTH_NODE",
+    "PRESETS",
     "REQUIRED_NODES",
     "ClinicModel",
+    "Diagnosis",
+    "FrozenMap",
+    "Metadata",
+    "Table",
     "Targets",
     "VisitWindow",
+    "cached_by_content",
+    "calendar_span",
+    "day_weights",
     "default_model",
     "load_model",
     "model_from_dict",
     "model_to_dict",
+    "shared_default_model",
+    "visit_groups",
 ]

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._cache import cached_by_content
 from .._errors import ArgumentError, ModelError
-from ._model import cached_by_content
 
 if TYPE_CHECKING:
     from ._model import ClinicModel
@@ -70,17 +70,8 @@ class Network:
 def _build(model: ClinicModel) -> Network:
     states = {n: tuple(model.states(n)) for n in model.nodes}
     parents = {n: tuple(model.parents(n)) for n in model.nodes}
-    cpds = {}
-    for node in model.nodes:
-        table = model.cpd(node)
-        ps = parents[node]
-        shape = (len(states[node]), *(len(states[p]) for p in ps))
-        if ps:  # align columns by label: the product of the parents' states, last fastest
-            combos = list(itertools.product(*(states[p] for p in ps)))
-            table = table.reindex(columns=pd.MultiIndex.from_tuples(combos, names=list(ps))
-                                  if len(ps) > 1 else pd.Index([c[0] for c in combos]))
-        values = table.reindex(index=list(states[node])).to_numpy(dtype=float)
-        cpds[node] = Factor((node, *ps), values.reshape(shape))
+    # model.table: axes (node, *parents), each in its node's own state order
+    cpds = {n: Factor((n, *parents[n]), model.table(n).values) for n in model.nodes}
     return Network(tuple(model.nodes), states, parents, cpds)
 
 

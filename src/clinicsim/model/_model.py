@@ -1,128 +1,63 @@
-"""``ClinicModel``: the pgmpy network, its CPDs as labelled tables, metadata and targets."""
+"""``ClinicModel``: the network's CPDs as clinicsim's own labelled tables, metadata, targets.
+
+``ClinicModel`` never holds a pgmpy object: each CPD is a frozen :class:`Table` (see
+``_table.py`` for its axis order), and ``model.network`` builds a pgmpy network on demand
+through the one adapter module, ``clinicsim._pgmpy``.
+"""
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import math
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .._pgmpy import quiet_import
-
-with quiet_import():
-    # pgmpy.inference (and with it statsmodels, ~0.4 s) is imported only by marginal().
-    from pgmpy.factors.discrete import TabularCPD
-    from pgmpy.models import DiscreteBayesianNetwork
-
 from .._errors import InvalidCPDError
 from .._reference import MONTHS
+from ._calendar import MONTH_NODE
+from ._metadata import CATEGORIES, Metadata, Targets, VisitWindow, parse_metadata
+from ._table import Table, check_column, column_label
 
 if TYPE_CHECKING:
     import os
 
+    from pgmpy.models import DiscreteBayesianNetwork
+
     from .._random import SeedLike
 
-__all__ = ["CATEGORIES", "MONTHS", "REQUIRED_NODES", "ClinicModel", "Targets", "VisitWindow"]
+__all__ = ["CATEGORIES", "MONTHS", "MONTH_NODE", "REQUIRED_NODES", "ClinicModel",
+           "topological_order"]
 
 REQUIRED_NODES = ("gender", "age_group", "diagnosis", "treatment", "follow_up")
-MONTH_NODE = "visit_month"  # optional node: states are MONTHS, its CPD gives the seasonality
-DEFAULT_COUNTRY = "US"
-DEFAULT_HOLIDAY_WEIGHT = 0.05
-CATEGORIES = ("chronic", "surgical", "viral", "bacterial", "injury", "preventive", "other")
-SUM_TOLERANCE = 1e-9  # pgmpy's check_model accepts 0.01: too loose for hand-set tables
 
 
-@dataclass(frozen=True)
-class VisitWindow:
-    """Visits fall on days ``start..end`` (inclusive), weighted by day of the week (Mon..Sun).
+def topological_order(parents: Mapping[str, Sequence[str]]) -> tuple[list[str], list[str]]:
+    """Kahn's order of the nodes, and the nodes left on a cycle (empty for a DAG).
 
-    A public holiday of ``country`` (ISO 3166 code, as the ``holidays`` package knows it)
-    has its weekday weight multiplied by ``holiday_weight``. With a ``visit_month`` node,
-    the month comes from its CPD and these weights choose the day within the month.
+    Ties are broken by the required order, then by name, so the order is deterministic.
     """
-
-    start: date
-    end: date
-    weekday_weights: tuple[float, ...] = (1.0,) * 7
-    holiday_weight: float = DEFAULT_HOLIDAY_WEIGHT
-    country: str = DEFAULT_COUNTRY
-
-
-@dataclass(frozen=True)
-class Targets:
-    """The brief's stated targets, each with its equivalence margin.
-
-    A share "matches" when its confidence interval lies inside ``target ± margin``.
-    """
-
-    gender_shares: Mapping[str, float]
-    gender_margin: float
-    follow_up_rate: float
-    follow_up_margin: float
-    priority_categories: tuple[str, ...]
-    priority_min_difference: float
-    trend_category: str
-    age_min: int  # the ages' valid range: the target's, or the age bands' without one
-    age_max: int
-    age_margin: float | None  # None: no "ages evenly spread" target (e.g. real-world ages)
-
-    @property
-    def even_ages(self) -> bool:
-        """Whether ages should be evenly spread over ``age_min..age_max``."""
-        return self.age_margin is not None
-
-
-def column_label(parents: tuple[str, ...], combo: tuple[str, ...]) -> str:
-    """``(gender=male, age_group=0_14)``: how errors name a CPD column."""
-    return "(" + ", ".join(f"{p}={s}" for p, s in zip(parents, combo)) + ")"
-
-
-def as_probability(value: object) -> float | None:
-    """``value`` as a float if it is a real number, else None.
-
-    Strings (even ``"0.5"``), bools, None and ``pd.NA`` are not numbers: a hand-edited
-    ``"0.5"`` or ``True`` is more likely a mistake than a probability.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, float, np.integer, np.floating)):
-        return None
-    try:
-        return float(value)
-    except OverflowError:  # an int beyond float range (JSON allows 10**400): not finite
-        return math.inf
-
-
-def check_column(
-    node: str, label: str, states: Sequence[str], values: Sequence[object]
-) -> tuple[np.ndarray | None, list[str]]:
-    """One CPD column as floats, and every problem with it.
-
-    Each value must be a real number, finite and non-negative, and the column must sum
-    to 1 within ``SUM_TOLERANCE``. ``label`` names the column (empty for a root node).
-    Shared by :meth:`ClinicModel.set_cpd` and the model-file parser, so both refuse the
-    same things with the same words.
-    """
-    where = f"CPD for {node!r}" + (f" column {label}" if label else "")
-    probs = [as_probability(v) for v in values]
-    errors = [f"{where}: probability of {s!r} must be a number; got {v!r}"
-              for s, v, p in zip(states, values, probs) if p is None]
-    if errors:
-        return None, errors
-    array = np.array(probs, dtype=float)
-    errors = [f"{where} has a non-finite probability {p:g} for {s!r}"
-              for s, p in zip(states, array) if not math.isfinite(p)]
-    errors += [f"{where} has a negative probability {p:g} for {s!r}"
-               for s, p in zip(states, array) if -math.inf < p < 0]
-    if not errors and abs(array.sum() - 1.0) > SUM_TOLERANCE:
-        errors.append(f"{where} sums to {array.sum():.12g}, not 1")
-    return (None, errors) if errors else (array, [])
+    rank = {n: (REQUIRED_NODES.index(n) if n in REQUIRED_NODES else len(REQUIRED_NODES), n)
+            for n in parents}
+    children: dict[str, list[str]] = {n: [] for n in parents}
+    indegree = {n: 0 for n in parents}
+    for node, ps in parents.items():
+        for p in ps:
+            children[p].append(node)
+            indegree[node] += 1
+    order: list[str] = []
+    ready = sorted((n for n, d in indegree.items() if d == 0), key=rank.__getitem__)
+    while ready:
+        node = ready.pop(0)
+        order.append(node)
+        for child in children[node]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+        ready.sort(key=rank.__getitem__)
+    return order, [n for n in parents if indegree[n] > 0]
 
 
 class ClinicModel:
@@ -136,32 +71,44 @@ class ClinicModel:
     >>> model = clinicsim.default_model()
     >>> model.nodes
     ('gender', 'age_group', 'diagnosis', 'treatment', 'follow_up', 'visit_month')
+    >>> model.table("follow_up").parents
+    ('age_group', 'diagnosis')
     >>> round(float(model.marginal("follow_up")["True"]), 3)
     0.3
     """
 
     def __init__(
         self,
-        network: DiscreteBayesianNetwork,
+        tables: Mapping[str, Table],
         *,
         metadata: dict[str, Any],
         targets: Targets,
         name: str = "",
         description: str = "",
     ) -> None:
-        # Validated by clinicsim.model._files.model_from_dict, the only caller.
-        self._network = network
+        # Validated by clinicsim.model._schema.model_from_dict, the only caller: tables'
+        # parents already follow the topological order, metadata is normalised.
+        order, _ = topological_order({n: t.parents for n, t in tables.items()})
+        self._order = tuple(order)
+        self._tables = {n: tables[n] for n in self._order}
         self._metadata = metadata
+        states = {n: list(t.states) for n, t in self._tables.items()}
+        self._meta: Metadata = parse_metadata(metadata, states)
         self.targets = targets
         self.name = name
         self.description = description
-        self._order = tuple(_topological_order(network))
 
     # -- structure ------------------------------------------------------------------
     @property
     def network(self) -> DiscreteBayesianNetwork:
-        """The pgmpy ``DiscreteBayesianNetwork`` (edit CPDs through :meth:`set_cpd`)."""
-        return self._network
+        """A pgmpy ``DiscreteBayesianNetwork`` of this model, built on each access.
+
+        It is detached: editing it (adding or replacing CPDs) never changes the model
+        or what it samples. Edit CPDs with :meth:`set_cpd`.
+        """
+        from .._pgmpy import to_network
+
+        return to_network(self)
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -169,78 +116,81 @@ class ClinicModel:
         return self._order
 
     def parents(self, node: str) -> tuple[str, ...]:
-        """The node's parents, in the order of its CPD's columns."""
-        return tuple(self._get_cpd(node).variables[1:])
+        """The node's parents, in topological order (the order of :meth:`cpd`'s column levels)."""
+        return self.table(node).parents
 
     def states(self, node: str) -> list[str]:
         """The node's state names, in CPD row order."""
-        return list(self._get_cpd(node).state_names[node])
+        return list(self.table(node).states)
+
+    def table(self, node: str) -> Table:
+        """The CPD of ``node`` as clinicsim's frozen labelled array.
+
+        ``table.values[i, j1, j2, ...]`` is P(node = ``states[i]`` | ``parents[0]`` =
+        its ``j1``-th state, ...): parents in topological order, each parent's states in
+        its own node's order. Every reader of CPDs (samplers, report) goes through here.
+        """
+        try:
+            return self._tables[node]
+        except (KeyError, TypeError):
+            raise InvalidCPDError(
+                f"unknown node {node!r}; the model's nodes are {list(self.nodes)}") from None
 
     # -- metadata -------------------------------------------------------------------
     @property
     def metadata(self) -> dict[str, Any]:
-        """Age bands, diagnoses (code, category), visit window and any extra entries."""
+        """Age bands, diagnoses (code, category), visit window, holidays, as in the file."""
         return copy.deepcopy(self._metadata)
+
+    @property
+    def meta(self) -> Metadata:
+        """The metadata parsed into frozen objects (read-only)."""
+        return self._meta
 
     @property
     def age_bands(self) -> dict[str, tuple[int, int]]:
         """Age band state -> ``(min, max)`` years, inclusive."""
-        return {k: (int(v[0]), int(v[1])) for k, v in self._metadata["age_bands"].items()}
+        return {b: (lo, hi) for b, lo, hi in self._meta.age_bands}
 
     @property
     def diagnosis_categories(self) -> dict[str, str]:
         """Diagnosis -> category (``chronic``, ``surgical``, ``viral``, ...)."""
-        return {d: m["category"] for d, m in self._metadata["diagnoses"].items()}
+        return {d.name: d.category for d in self._meta.diagnoses}
 
     @property
     def diagnosis_codes(self) -> dict[str, str]:
         """Diagnosis -> ICD-10-CM code."""
-        return {d: str(m["code"]) for d, m in self._metadata["diagnoses"].items()}
+        return {d.name: d.code for d in self._meta.diagnoses}
 
     @property
     def visit_window(self) -> VisitWindow:
-        """The days on which visits fall."""
-        w = self._metadata["visit_window"]
-        return VisitWindow(
-            date.fromisoformat(str(w["start"])),
-            date.fromisoformat(str(w["end"])),
-            tuple(float(x) for x in w.get("weekday_weights", (1.0,) * 7)),
-            float(w.get("holiday_weight", DEFAULT_HOLIDAY_WEIGHT)),
-            str(self._metadata.get("country", DEFAULT_COUNTRY)),
-        )
+        """The days on which visits fall, with the model's public holidays."""
+        return self._meta.window
 
     @property
     def follow_up_days(self) -> dict[str, tuple[int, int]]:
         """Category -> ``(min, max)`` days from a visit to its follow-up."""
-        return {k: (int(v[0]), int(v[1])) for k, v in self._metadata["follow_up_days"].items()}
+        return {c: (lo, hi) for c, lo, hi in self._meta.follow_up_days}
 
     # -- CPDs -----------------------------------------------------------------------
-    def _get_cpd(self, node: str) -> TabularCPD:
-        if not isinstance(node, str) or node not in self._network.nodes():
-            raise InvalidCPDError(f"unknown node {node!r}; the model's nodes are {list(self.nodes)}")
-        return self._network.get_cpds(node)
-
     def _columns(self, node: str) -> pd.Index:
-        cpd = self._get_cpd(node)
-        parents = cpd.variables[1:]
-        if not parents:
+        t = self.table(node)
+        if not t.parents:
             return pd.Index(["p"])
-        if len(parents) == 1:
-            return pd.Index(cpd.state_names[parents[0]], name=parents[0])
-        return pd.MultiIndex.from_product([cpd.state_names[p] for p in parents], names=parents)
+        if len(t.parents) == 1:
+            return pd.Index(list(t.parent_states[0]), name=t.parents[0])
+        return pd.MultiIndex.from_product([list(s) for s in t.parent_states], names=list(t.parents))
 
     def cpd(self, node: str) -> pd.DataFrame:
         """The CPD of ``node`` as a labelled table.
 
         The index holds the node's states, the columns its parents' state combinations
-        (a MultiIndex when there are several parents; a single column ``p`` for a root).
-        Each column sums to 1.
+        (a MultiIndex with levels in topological order when there are several parents; a
+        single column ``p`` for a root). Each column sums to 1.
         """
-        cpd = self._get_cpd(node)
-        values = cpd.get_values()
-        frame = pd.DataFrame(values, index=pd.Index(self.states(node), name=node),
-                             columns=self._columns(node))
-        return frame
+        t = self.table(node)
+        return pd.DataFrame(t.matrix.copy(), index=pd.Index(list(t.states), name=node),
+                            columns=self._columns(node))
 
     def set_cpd(self, node: str, table: pd.DataFrame | pd.Series | Mapping[str, float]) -> None:
         """Replace the CPD of ``node``.
@@ -250,9 +200,9 @@ class ClinicModel:
         Every problem is reported in one :class:`InvalidCPDError`; on error the model is
         unchanged.
         """
-        cpd = self._get_cpd(node)
-        states = self.states(node)
-        parents = tuple(cpd.variables[1:])
+        old = self.table(node)
+        states = list(old.states)
+        parents = old.parents
         expected = self._columns(node)
         frame = _as_frame(node, table, expected)
         errors = []
@@ -280,14 +230,8 @@ class ClinicModel:
                 probs[:, j] = column
         if errors:
             raise InvalidCPDError(errors)
-        new = TabularCPD(
-            node, len(states), probs,
-            evidence=list(parents) or None,
-            evidence_card=[len(cpd.state_names[p]) for p in parents] or None,
-            state_names={v: list(cpd.state_names[v]) for v in cpd.variables},
-        )
-        self._network.remove_cpds(cpd)
-        self._network.add_cpds(new)
+        self._tables[node] = Table(node, old.states, parents, old.parent_states,
+                                   probs.reshape(old.values.shape))
 
     # -- inference, copies, files, sampling -----------------------------------------
     def marginal(self, node: str) -> pd.Series:
@@ -295,6 +239,7 @@ class ClinicModel:
 
         Computed by clinicsim's own variable elimination (:meth:`query`).
         """
+        self.table(node)  # an unknown node is an InvalidCPDError, as before
         return self.query([node])
 
     def query(self, variables: str | Sequence[str],
@@ -335,19 +280,21 @@ class ClinicModel:
 
     def content_key(self) -> str:
         """A digest of everything that defines the model: nodes, states, parents, CPD
-        values, metadata, targets and name. Equal models have equal keys; any edit
-        (``set_cpd``) changes it."""
+        values, metadata (holiday dates included), targets and name. Equal models have
+        equal keys; any edit (``set_cpd``) changes it."""
         digest = hashlib.sha256()
         for node in self.nodes:
-            cpd = self._network.get_cpds(node)
-            digest.update(repr((node, cpd.variables, cpd.state_names)).encode())
-            digest.update(np.ascontiguousarray(cpd.get_values()).tobytes())
+            digest.update(repr(self.table(node).key()).encode())
         digest.update(repr((self.name, self._metadata, self.targets)).encode())
         return digest.hexdigest()
 
     def copy(self) -> ClinicModel:
         """A deep copy: edits to it do not touch this model."""
-        return copy.deepcopy(self)
+        # Tables and parsed metadata are immutable: only the containers are copied.
+        new = copy.copy(self)
+        new._tables = dict(self._tables)
+        new._metadata = copy.deepcopy(self._metadata)
+        return new
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to ``path``; the format follows the suffix.
@@ -364,6 +311,8 @@ class ClinicModel:
         given: Mapping[str, object] | None = None,
     ) -> pd.DataFrame:
         """Draw ``n`` records (a cohort with ``given``); see :func:`clinicsim.sample`."""
+        # The one import of simulate from model: deferred, so model never needs simulate
+        # to load (the layers model <- simulate <- analysis stay without a cycle).
         from ..simulate import sample
 
         return sample(n, model=self, seed=seed, engine=engine, extended=extended, given=given)
@@ -376,24 +325,6 @@ class ClinicModel:
         from ._display import model_html
 
         return model_html(self)
-
-
-def _topological_order(network: DiscreteBayesianNetwork) -> list[str]:
-    """Kahn's order, breaking ties by the required order, then by name: deterministic."""
-    rank = {n: (REQUIRED_NODES.index(n) if n in REQUIRED_NODES else len(REQUIRED_NODES), n)
-            for n in network.nodes()}
-    indegree = {n: network.in_degree(n) for n in network.nodes()}
-    order: list[str] = []
-    ready = sorted((n for n, d in indegree.items() if d == 0), key=rank.get)
-    while ready:
-        node = ready.pop(0)
-        order.append(node)
-        for child in network.successors(node):
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                ready.append(child)
-        ready.sort(key=rank.get)
-    return order
 
 
 def _as_frame(node: str, table: object, expected: pd.Index) -> pd.DataFrame:
@@ -442,24 +373,3 @@ def _align_columns(
     if len(parents) == 1:
         return pd.Index([c[0] for c in got], name=parents[0])
     return pd.MultiIndex.from_tuples(got, names=list(parents))
-
-
-_T = TypeVar("_T")
-
-
-def cached_by_content(build: Callable[[ClinicModel], _T], size: int = 8) -> Callable[[ClinicModel], _T]:
-    """``build(model)``, computed once per model content (:meth:`ClinicModel.content_key`)
-    and kept for the ``size`` most recent models. ``build`` must only read the model."""
-    cache: OrderedDict[str, _T] = OrderedDict()
-
-    def get(model: ClinicModel) -> _T:
-        key = model.content_key()
-        if key in cache:
-            cache.move_to_end(key)
-        else:
-            cache[key] = build(model)
-            if len(cache) > size:
-                cache.popitem(last=False)
-        return cache[key]
-
-    return get

@@ -1,7 +1,8 @@
 """Visit and follow-up dates: a model's calendar, built once, applied to whole columns.
 
 Every calendar day ``d`` has a weight ``w(d)``: the visit window's weekday weight, times
-``holiday_weight`` on a public holiday of the model's country (``holidays`` package).
+``holiday_weight`` on one of the public holidays saved in the model (see
+``clinicsim/model/_calendar.py``, which also validates the calendar).
 
 - Visit dates. With a ``visit_month`` node, the network has already drawn each row's
   month ``m``; the day is drawn from the window's days in month ``m`` (of any year) with
@@ -20,32 +21,17 @@ see ``_guide.py``, giving exactly ``searchsorted``'s answers): no Python loop ov
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-import holidays
 import numpy as np
 
-from .._errors import ModelError
-from .._reference import MONTHS
+from ..model import calendar_span, day_weights, visit_groups
 from ._guide import GuideTable
 
 if TYPE_CHECKING:
-    from ..model import ClinicModel, VisitWindow
+    from ..model import ClinicModel
 
-__all__ = ["VisitDates", "day_weights"]
-
-MONTH_NODE = "visit_month"
-
-
-def day_weights(window: VisitWindow, first: date, last: date) -> tuple[np.ndarray, np.ndarray]:
-    """Days ``first..last`` (``datetime64[D]``) and their weights ``w(d)``."""
-    days = np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
-    weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
-    weights = np.asarray(window.weekday_weights, float)[weekday]
-    public = holidays.country_holidays(window.country, years=range(first.year, last.year + 1))
-    on_holiday = np.isin(days, np.array(sorted(public), dtype="datetime64[D]"))
-    return days, np.where(on_holiday, weights * window.holiday_weight, weights)
+__all__ = ["VisitDates"]
 
 
 class VisitDates:
@@ -63,31 +49,11 @@ class VisitDates:
         self._fu_lo = np.array([spans[categories[d]][0] for d in dx], np.int64)
         self._fu_hi = np.array([spans[categories[d]][1] for d in dx], np.int64)
         # One calendar from the window's first day to its last possible follow-up.
-        last = window.end + timedelta(days=int(max(hi for _, hi in spans.values())))
-        days, weights = day_weights(window, window.start, last)
+        first, last = calendar_span(window.start, window.end, max(hi for _, hi in spans.values()))
+        days, weights = day_weights(window, first, last)
         self._start = days[0]
         self._cum = np.concatenate([[0.0], np.cumsum(weights)])
-        n_window = (window.end - window.start).days + 1
-        days, weights = days[:n_window], weights[:n_window]
-
-        if MONTH_NODE in model.nodes:
-            month_of_day = days.astype("datetime64[M]").astype(np.int64) % 12
-            groups = [np.flatnonzero(month_of_day == MONTHS.index(s))
-                      for s in model.states(MONTH_NODE)]
-            reachable = model.cpd(MONTH_NODE).max(axis=1).to_numpy() > 0
-            empty = [s for s, g, r in zip(model.states(MONTH_NODE), groups, reachable, strict=True)
-                     if r and weights[g].sum() <= 0]
-            if empty:
-                raise ModelError(
-                    f"metadata.visit_window {window.start}..{window.end} has no visit day "
-                    f"(of positive weight) in {', '.join(empty)}, which the CPD for "
-                    f"{MONTH_NODE!r} can give; widen the window (whole years always work) "
-                    "or give those months probability 0")
-        else:
-            groups = [np.arange(n_window)]
-            if weights.sum() <= 0:
-                raise ModelError(f"metadata.visit_window {window.start}..{window.end} has no "
-                                 "day of positive weight")
+        days, weights, groups = visit_groups(model)
         # Group k's cumulative weights, normalised, live in (k, k + 1]: one lookup of
         # u + k finds every row's day. _last[k] guards against u + k rounding to k + 1.
         cdfs, order, last_index = [], [], []

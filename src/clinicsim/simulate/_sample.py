@@ -15,7 +15,6 @@ n rows of ``sample(m)`` for m >= n (numpy engine; pgmpy keeps whole blocks only)
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -23,14 +22,11 @@ import pandas as pd
 import pyarrow as pa
 
 from .._errors import ArgumentError
-from .._pgmpy import quiet_import
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
-from ..model import ClinicModel
+from ..model import ClinicModel, cached_by_content, shared_default_model
 from ..model._cohort import Cohort, cohort
-from ..model._files import shared_default_model
 from ..model._inference import factors
-from ..model._model import cached_by_content
 from ._dates import VisitDates
 from ._guide import GuideTable
 
@@ -147,10 +143,9 @@ class _Compiled:
         self.dx_code = pd.Categorical([m.diagnosis_codes[d] for d in dx])
 
     def _table(self, m: ClinicModel, node: str) -> _Table:
-        cpd = m.network.get_cpds(node)
-        parents = tuple(cpd.variables[1:])
-        return _Table(node, tuple(self.nodes.index(p) for p in parents),
-                      tuple(len(cpd.state_names[p]) for p in parents), cpd.get_values())
+        t = m.table(node)  # parents' states in their own node's order: codes index them
+        return _Table(node, tuple(self.nodes.index(p) for p in t.parents),
+                      tuple(map(len, t.parent_states)), t.matrix)
 
 
 # Pure in the model's content: samplers of equal models share one, an edit makes another.
@@ -284,31 +279,12 @@ class Sampler:
         same block size only, so whole blocks stay put, not a block's first rows.
         """
         if self.cohort is not None:
-            from ._rejection import rejection_codes
+            from .._pgmpy import rejection_sample
 
-            return rejection_codes(self.model, self.cohort, size, seed, self._c.dtypes)
-        with quiet_import():
-            from pgmpy import logger as pgmpy_logger
-            from pgmpy.sampling import BayesianModelSampling
+            return rejection_sample(self.model, self.cohort, size, seed, self._c.dtypes)
+        from .._pgmpy import forward_sample
 
-        # pgmpy seeds numpy's global generator; put the caller's global state back.
-        # forward_sample also logs, at WARNING, "Probability values don't exactly sum to
-        # 1. Differ by: 2.2e-16. Adjusting values." for every CPD column whose float sum
-        # is off by rounding, several times a block. clinicsim checks CPDs to 1e-9 when
-        # they are loaded or set (pgmpy raises, not logs, beyond 1e-3), so the note tells
-        # the user nothing: pgmpy's logger is raised to ERROR for this call only, then
-        # restored. (pgmpy warnings from other threads during the call are lost too;
-        # pgmpy offers no narrower switch.)
-        saved, level = np.random.get_state(), pgmpy_logger.level
-        pgmpy_logger.setLevel(logging.ERROR)
-        try:
-            frame = BayesianModelSampling(self.model.network).forward_sample(
-                size=size, seed=seed, show_progress=False)
-        finally:
-            pgmpy_logger.setLevel(level)
-            np.random.set_state(saved)
-        return [pd.Categorical(frame[n].astype(str), dtype=self._c.dtypes[n]).codes.astype(np.int64)
-                for n in self.nodes]
+        return forward_sample(self.model, size, seed)
 
     def _records(self, codes: list[np.ndarray], seed: np.random.SeedSequence
                  ) -> dict[str, np.ndarray]:

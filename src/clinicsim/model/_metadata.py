@@ -1,0 +1,393 @@
+"""A model's metadata and stated targets, parsed once into small frozen objects.
+
+The model file's ``metadata`` mapping (age bands, diagnoses with code and category, visit
+window, follow-up days, country, public holidays) is validated here with every problem
+named by its path, then parsed into :class:`Metadata`; ``targets`` into :class:`Targets`.
+Both are frozen and hashable: what the sampler and the report read can never drift from
+what was validated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .._errors import ModelError
+from ._calendar import calendar_span, resolve_holidays
+from ._table import SUM_TOLERANCE, as_probability
+
+__all__ = ["CATEGORIES", "DEFAULT_COUNTRY", "Diagnosis", "FrozenMap", "Metadata", "Targets",
+           "VisitWindow", "check_metadata", "parse_metadata", "parse_targets"]
+
+DEFAULT_COUNTRY = "US"
+DEFAULT_HOLIDAY_WEIGHT = 0.05
+CATEGORIES = ("chronic", "surgical", "viral", "bacterial", "injury", "preventive", "other")
+
+
+class FrozenMap(Mapping[str, float]):
+    """A read-only, hashable mapping kept as a tuple of ``(key, value)`` pairs in order."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, float] | tuple[tuple[str, float], ...] = ()) -> None:
+        pairs = tuple(items.items()) if isinstance(items, Mapping) else tuple(items)
+        object.__setattr__(self, "_items", pairs)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("FrozenMap is immutable")
+
+    def __getitem__(self, key: str) -> float:
+        for k, v in self._items:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __reduce__(self) -> tuple:
+        return (FrozenMap, (self._items,))
+
+    def __eq__(self, other: object) -> bool:
+        return dict(self._items) == dict(other) if isinstance(other, Mapping) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({dict(self._items)!r})"
+
+
+@dataclass(frozen=True)
+class VisitWindow:
+    """Visits fall on days ``start..end`` (inclusive), weighted by day of the week (Mon..Sun).
+
+    A public holiday (one of ``holidays``, the dates saved in the model file for
+    ``country``) has its weekday weight multiplied by ``holiday_weight``. With a
+    ``visit_month`` node, the month comes from its CPD and these weights choose the day
+    within the month.
+    """
+
+    start: date
+    end: date
+    weekday_weights: tuple[float, ...] = (1.0,) * 7
+    holiday_weight: float = DEFAULT_HOLIDAY_WEIGHT
+    country: str = DEFAULT_COUNTRY
+    holidays: tuple[date, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A diagnosis state's ICD-10-CM ``code`` and ``category`` (one of ``CATEGORIES``)."""
+
+    name: str
+    code: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The model file's ``metadata``, validated and parsed once.
+
+    ``age_bands`` and ``follow_up_days`` are ``(name, min, max)`` triples (inclusive), in
+    the age_group node's state order and in ``CATEGORIES`` order respectively;
+    ``diagnoses`` follows the diagnosis node's state order.
+    """
+
+    age_bands: tuple[tuple[str, int, int], ...]
+    diagnoses: tuple[Diagnosis, ...]
+    window: VisitWindow
+    follow_up_days: tuple[tuple[str, int, int], ...]
+
+    @property
+    def country(self) -> str:
+        return self.window.country
+
+    @property
+    def holidays(self) -> tuple[date, ...]:
+        return self.window.holidays
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The brief's stated targets, each with its equivalence margin.
+
+    A share "matches" when its confidence interval lies inside ``target ± margin``.
+    Immutable and hashable (``gender_shares`` is a read-only :class:`FrozenMap`).
+    """
+
+    gender_shares: FrozenMap
+    gender_margin: float
+    follow_up_rate: float
+    follow_up_margin: float
+    priority_categories: tuple[str, ...]
+    priority_min_difference: float
+    trend_category: str
+    age_min: int  # the ages' valid range: the target's, or the age bands' without one
+    age_max: int
+    age_margin: float | None  # None: no "ages evenly spread" target (e.g. real-world ages)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.gender_shares, FrozenMap):
+            object.__setattr__(self, "gender_shares", FrozenMap(self.gender_shares))
+        object.__setattr__(self, "priority_categories", tuple(self.priority_categories))
+
+    @property
+    def even_ages(self) -> bool:
+        """Whether ages should be evenly spread over ``age_min..age_max``."""
+        return self.age_margin is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Validation of the file's plain data: gather every problem, the caller raises once.
+
+
+def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) -> dict:
+    """``meta`` (a private copy) normalised: dates as strings, holidays filled in.
+
+    Problems are appended to ``errors``; the returned mapping is only meaningful when
+    none were found.
+    """
+    n_before = len(errors)
+    bands = meta.get("age_bands")
+    ages = states.get("age_group", [])
+    if not isinstance(bands, dict) or set(bands) != set(ages):
+        errors.append(f"metadata.age_bands must give [min, max] for each age_group state {ages}; "
+                      f"got {list(bands) if isinstance(bands, dict) else bands!r}")
+    else:
+        spans = []
+        for band in ages:
+            span = bands[band]
+            if not _int_pair(span):
+                errors.append(f"metadata.age_bands[{band!r}] must be [min, max] integers; got {span!r}")
+            elif not 0 <= span[0] <= span[1] <= 130:
+                errors.append(f"metadata.age_bands[{band!r}] = {span} is reversed or outside 0-130")
+            else:
+                spans.append((span[0], span[1], band))
+        spans.sort()
+        for (lo1, hi1, b1), (lo2, _, b2) in zip(spans, spans[1:]):
+            if lo2 <= hi1:
+                errors.append(f"metadata.age_bands {b1!r} and {b2!r} overlap")
+            elif lo2 > hi1 + 1:
+                errors.append(f"metadata.age_bands leave a gap between {b1!r} and {b2!r} "
+                              f"(ages {hi1 + 1}-{lo2 - 1})")
+    dx = meta.get("diagnoses")
+    dx_states = states.get("diagnosis", [])
+    if not isinstance(dx, dict) or set(dx) != set(dx_states):
+        given = list(dx) if isinstance(dx, dict) else []
+        errors.append("metadata.diagnoses must give {code, category} for each diagnosis state; "
+                      f"missing {[d for d in dx_states if d not in given]}, "
+                      f"unknown {[d for d in given if d not in dx_states]}")
+    else:
+        for d in dx_states:
+            m = dx[d]
+            if not isinstance(m, dict) or m.get("category") not in CATEGORIES \
+                    or not isinstance(m.get("code"), str) or not m["code"]:
+                errors.append(f"metadata.diagnoses[{d!r}] needs a code and a category in "
+                              f"{list(CATEGORIES)}; got {m!r}")
+    window = meta.get("visit_window")
+    start = end = None
+    if not isinstance(window, dict):
+        errors.append("metadata.visit_window must be a mapping {start, end, weekday_weights}; "
+                      f"got {window!r}")
+    else:
+        start, end = (_iso_date(window.get(k), f"metadata.visit_window.{k}", errors)
+                      for k in ("start", "end"))
+        if start and end:
+            if end < start:
+                errors.append(f"metadata.visit_window ends ({end}) before it starts ({start})")
+            # YAML reads an unquoted 2024-01-01 as a date; keep the file's form, a string.
+            window.update(start=start.isoformat(), end=end.isoformat())
+        weights = window.get("weekday_weights", [1.0] * 7)
+        floats = [as_probability(w) for w in weights] if isinstance(weights, list) else []
+        if len(floats) != 7 or None in floats or not all(map(math.isfinite, floats)) \
+                or min(floats) < 0 or sum(floats) <= 0:
+            errors.append(f"metadata.visit_window.weekday_weights must be 7 non-negative numbers "
+                          f"(Mon..Sun), not all zero; got {weights!r}")
+        holiday = window.get("holiday_weight", 0.0)
+        if isinstance(holiday, bool) or not isinstance(holiday, (int, float)) \
+                or not 0 <= holiday < math.inf:
+            errors.append(f"metadata.visit_window.holiday_weight must be a non-negative number "
+                          f"(it multiplies a public holiday's weekday weight); got {holiday!r}")
+    country = meta.get("country", DEFAULT_COUNTRY)
+    if not isinstance(country, str) or not country:
+        errors.append(f"metadata.country must be a country code that the holidays package "
+                      f"knows (ISO 3166-1 alpha-2, e.g. US, GB, DE); got {country!r}")
+    days = meta.get("follow_up_days")
+    for cat in CATEGORIES:
+        span = days.get(cat) if isinstance(days, dict) else None
+        if not (_int_pair(span) and 1 <= span[0] <= span[1]):
+            errors.append(f"metadata.follow_up_days[{cat!r}] must be [min, max] days >= 1; got {span!r}")
+    if len(errors) == n_before:
+        assert start is not None and end is not None
+        longest = max(days[c][1] for c in CATEGORIES)
+        meta["holidays"] = _holidays(meta.get("holidays"), country,
+                                     calendar_span(start, end, longest), errors)
+    return meta
+
+
+def _holidays(saved: Any, country: str, span: tuple[date, date], errors: list[str]) -> dict:
+    """``metadata.holidays``: the saved dates if they are for ``country`` and cover ``span``.
+
+    Otherwise (a file without them, or one whose country or visit window was edited since
+    they were saved) they are resolved again from the ``holidays`` package.
+    """
+    first, last = span
+    if saved is not None:
+        where = "metadata.holidays"
+        if not isinstance(saved, dict) or set(saved) != {"country", "first", "last", "dates"} \
+                or not isinstance(saved["dates"], list):
+            errors.append(f"{where} must be a mapping {{country, first, last, dates: [YYYY-MM-DD, "
+                          f"...]}} (delete it to have it filled in); got {saved!r}")
+            return {}
+        n_before = len(errors)
+        dates = [_iso_date(d, f"{where}.dates[{k}]", errors) for k, d in enumerate(saved["dates"])]
+        bounds = [_iso_date(saved[k], f"{where}.{k}", errors) for k in ("first", "last")]
+        if len(errors) > n_before:
+            return {}
+        if saved["country"] == country and bounds[0] <= first and last <= bounds[1]:
+            return _holiday_entry(country, first, last,
+                                  [d for d in dates if d is not None and first <= d <= last])
+    try:
+        return _holiday_entry(country, first, last, resolve_holidays(country, first, last))
+    except ModelError as exc:
+        errors += exc.errors
+        return {}
+
+
+def _holiday_entry(country: str, first: date, last: date, dates: Any) -> dict:
+    return {"country": country, "first": first.isoformat(), "last": last.isoformat(),
+            "dates": [d.isoformat() for d in sorted(set(dates))]}
+
+
+def parse_metadata(meta: dict, states: dict[str, list[str]]) -> Metadata:
+    """The :class:`Metadata` of a mapping that :func:`check_metadata` accepted."""
+    w = meta["visit_window"]
+    window = VisitWindow(
+        date.fromisoformat(w["start"]), date.fromisoformat(w["end"]),
+        tuple(float(x) for x in w.get("weekday_weights", (1.0,) * 7)),
+        float(w.get("holiday_weight", DEFAULT_HOLIDAY_WEIGHT)),
+        str(meta.get("country", DEFAULT_COUNTRY)),
+        tuple(date.fromisoformat(d) for d in meta["holidays"]["dates"]),
+    )
+    dx = meta["diagnoses"]
+    return Metadata(
+        age_bands=tuple((b, int(meta["age_bands"][b][0]), int(meta["age_bands"][b][1]))
+                        for b in states["age_group"]),
+        diagnoses=tuple(Diagnosis(d, str(dx[d]["code"]), dx[d]["category"])
+                        for d in states["diagnosis"]),
+        window=window,
+        follow_up_days=tuple((c, int(meta["follow_up_days"][c][0]),
+                              int(meta["follow_up_days"][c][1])) for c in CATEGORIES),
+    )
+
+
+def _int_pair(span: Any) -> bool:
+    """``[min, max]``: a list of two ints (not bools: YAML reads ``yes`` as True)."""
+    return isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any, where: str, errors: list[str]) -> date | None:
+    """A ``YYYY-MM-DD`` string (or a YAML date) as a date, or None with an error added."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass  # 2024-02-30
+    errors.append(f"{where} must be a date YYYY-MM-DD; got {value!r}")
+    return None
+
+
+def parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) -> Targets | None:
+    """The stated targets; each malformed entry is named by its path, e.g. targets.age.min."""
+    if not isinstance(spec, dict):
+        errors.append(f"'targets' must be a mapping (see the default model's targets); got {spec!r}")
+        return None
+    n_before = len(errors)
+
+    def entry(path: str) -> Any:
+        value = spec
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    def number(path: str, lo: float, hi: float, *, open_: bool = False, integer: bool = False):
+        value = entry(path)
+        x = as_probability(value)
+        if x is None or not (lo < x < hi if open_ else lo <= x <= hi) \
+                or (integer and type(value) is not int):
+            kind = "an integer" if integer else "a number"
+            span = f"({lo}, {hi})" if open_ else f"[{lo}, {hi}]"
+            errors.append(f"targets.{path} must be {kind} in {span}; got {value!r}")
+        return value
+
+    shares = entry("gender.shares")
+    if not isinstance(shares, dict) or not shares:
+        errors.append(f"targets.gender.shares must map each gender state to its share; got {shares!r}")
+        shares = {}
+    for k in shares:
+        number(f"gender.shares.{k}", 0, 1)
+    gender = states.get("gender", list(shares))
+    if shares and set(shares) != set(gender):
+        errors.append(f"targets.gender.shares must name the gender states {gender}; "
+                      f"missing {[g for g in gender if g not in shares]}, "
+                      f"unknown {[g for g in shares if g not in gender]}")
+    elif len(errors) == n_before and abs(sum(shares.values()) - 1) > SUM_TOLERANCE:
+        errors.append(f"targets.gender.shares sum to {sum(shares.values()):.12g}, not 1")
+    categories = entry("follow_up_priority.categories")
+    if not isinstance(categories, list) or not categories \
+            or not all(isinstance(c, str) and c in CATEGORIES for c in categories):
+        errors.append(f"targets.follow_up_priority.categories must be a list of categories "
+                      f"from {list(CATEGORIES)}; got {categories!r}")
+    trend = entry("follow_up_age_trend.category")
+    if not isinstance(trend, str) or trend not in CATEGORIES:
+        errors.append(f"targets.follow_up_age_trend.category must be one of {list(CATEGORIES)}; "
+                      f"got {trend!r}")
+    values = {
+        "gender_margin": number("gender.margin", 0, 1, open_=True),
+        "follow_up_rate": number("follow_up.rate", 0, 1),
+        "follow_up_margin": number("follow_up.margin", 0, 1, open_=True),
+        "priority_min_difference": number("follow_up_priority.min_difference", 0, 1),
+    }
+    if "age" in spec:  # optional: a model with real-world ages states no even spread
+        values |= {"age_min": number("age.min", 0, 130, integer=True),
+                   "age_max": number("age.max", 0, 130, integer=True),
+                   "age_margin": number("age.margin", 0, 1, open_=True)}
+    else:  # model_from_dict puts in the age bands' range
+        values |= {"age_min": 0, "age_max": 0, "age_margin": None}
+    if len(errors) > n_before:
+        return None
+    if values["age_min"] > values["age_max"]:
+        errors.append(f"targets.age: min {values['age_min']} is above max {values['age_max']}")
+        return None
+    return Targets(
+        gender_shares=FrozenMap({k: float(v) for k, v in shares.items()}),
+        priority_categories=tuple(categories), trend_category=trend,
+        age_min=values.pop("age_min"), age_max=values.pop("age_max"),
+        **{k: None if v is None else float(v) for k, v in values.items()},
+    )
+
+
+def targets_to_dict(t: Targets) -> dict[str, Any]:
+    """The ``targets`` entry of a model file."""
+    return {
+        "gender": {"shares": dict(t.gender_shares), "margin": t.gender_margin},
+        "follow_up": {"rate": t.follow_up_rate, "margin": t.follow_up_margin},
+        "follow_up_priority": {"categories": list(t.priority_categories),
+                               "min_difference": t.priority_min_difference},
+        "follow_up_age_trend": {"category": t.trend_category},
+        **({"age": {"min": t.age_min, "max": t.age_max, "margin": t.age_margin}}
+           if t.even_ages else {}),
+    }

@@ -1,0 +1,119 @@
+"""A CPD as clinicsim holds it: a small frozen labelled array, checked by clinicsim itself.
+
+Axis order, the one every reader relies on: ``values[i, j1, j2, ...]`` is
+P(node = ``states[i]`` | ``parents[0]`` = ``parent_states[0][j1]``, ...). Parents are in
+the model's topological order (whatever order a file lists them in) and each parent's
+states are in that parent node's own state order, so a table is read by label, never by
+the position of another library's state list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._errors import InvalidCPDError
+
+__all__ = ["SUM_TOLERANCE", "Table", "as_probability", "check_column", "column_label"]
+
+SUM_TOLERANCE = 1e-9  # pgmpy's check_model accepts 0.01: too loose for hand-set tables
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """The CPD of ``node``: ``values`` of shape ``(len(states), *parent cardinalities)``.
+
+    Built only from validated numbers (the model-file parser and ``set_cpd`` check every
+    column first); the constructor re-checks the shape and the column sums, and makes
+    ``values`` a read-only float array, so a table can be shared and never changes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = Table("coin", ("heads", "tails"), (), (), np.array([0.5, 0.5]))
+    >>> t.values.shape, t.column(())
+    ((2,), array([0.5, 0.5]))
+    """
+
+    node: str
+    states: tuple[str, ...]
+    parents: tuple[str, ...]
+    parent_states: tuple[tuple[str, ...], ...]
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        values = np.array(self.values, dtype=float)  # a private copy
+        shape = (len(self.states), *map(len, self.parent_states))
+        if len(self.parent_states) != len(self.parents) or values.shape != shape:
+            raise InvalidCPDError(f"CPD for {self.node!r} has shape {values.shape}; "
+                                  f"its states and parents need {shape}")
+        sums = values.sum(axis=0)
+        if not (np.all(values >= 0) and np.all(np.abs(sums - 1.0) <= SUM_TOLERANCE)):
+            raise InvalidCPDError(f"CPD for {self.node!r}: every column must be non-negative "
+                                  "and sum to 1")
+        values.flags.writeable = False
+        object.__setattr__(self, "values", values)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """``values`` as ``(states, parent combinations)``, the last parent varying fastest."""
+        return self.values.reshape(len(self.states), -1)
+
+    def column(self, combo: Sequence[str]) -> np.ndarray:
+        """P(node | parents = ``combo``), ``combo`` given as state names in parent order."""
+        index = tuple(s.index(c) for s, c in zip(self.parent_states, combo))
+        return self.values[(slice(None), *index)]
+
+    def key(self) -> tuple:
+        """Everything that defines the table, for digests: labels and the exact bytes."""
+        return (self.node, self.states, self.parents, self.parent_states,
+                np.ascontiguousarray(self.values).tobytes())
+
+
+def column_label(parents: tuple[str, ...], combo: tuple[str, ...]) -> str:
+    """``(gender=male, age_group=0_14)``: how errors name a CPD column."""
+    return "(" + ", ".join(f"{p}={s}" for p, s in zip(parents, combo)) + ")"
+
+
+def as_probability(value: object) -> float | None:
+    """``value`` as a float if it is a real number, else None.
+
+    Strings (even ``"0.5"``), bools, None and ``pd.NA`` are not numbers: a hand-edited
+    ``"0.5"`` or ``True`` is more likely a mistake than a probability.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float range (JSON allows 10**400): not finite
+        return math.inf
+
+
+def check_column(
+    node: str, label: str, states: Sequence[str], values: Sequence[object]
+) -> tuple[np.ndarray | None, list[str]]:
+    """One CPD column as floats, and every problem with it.
+
+    Each value must be a real number, finite and non-negative, and the column must sum
+    to 1 within ``SUM_TOLERANCE``. ``label`` names the column (empty for a root node).
+    Shared by :meth:`ClinicModel.set_cpd` and the model-file parser, so both refuse the
+    same things with the same words.
+    """
+    where = f"CPD for {node!r}" + (f" column {label}" if label else "")
+    probs = [as_probability(v) for v in values]
+    errors = [f"{where}: probability of {s!r} must be a number; got {v!r}"
+              for s, v, p in zip(states, values, probs) if p is None]
+    if errors:
+        return None, errors
+    array = np.array(probs, dtype=float)
+    errors = [f"{where} has a non-finite probability {p:g} for {s!r}"
+              for s, p in zip(states, array) if not math.isfinite(p)]
+    errors += [f"{where} has a negative probability {p:g} for {s!r}"
+               for s, p in zip(states, array) if -math.inf < p < 0]
+    if not errors and abs(array.sum() - 1.0) > SUM_TOLERANCE:
+        errors.append(f"{where} sums to {array.sum():.12g}, not 1")
+    return (None, errors) if errors else (array, [])
