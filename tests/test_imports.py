@@ -58,8 +58,6 @@ LIGHT = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="until model core lands (issue 9): "
-                   "clinicsim.model imports pgmpy at module level")
 @pytest.mark.parametrize("case", LIGHT)
 def test_numpy_paths_load_no_heavy_library(tmp_path, case):
     for suffix in (".yaml", ".json"):

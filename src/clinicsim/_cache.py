@@ -14,7 +14,9 @@ __all__ = ["cached_by_content"]
 _T = TypeVar("_T")
 
 
-def cached_by_content(build: Callable[[ClinicModel], _T], size: int = 8) -> Callable[[ClinicModel], _T]:
+def cached_by_content(
+    build: Callable[[ClinicModel], _T], size: int = 8
+) -> Callable[[ClinicModel], _T]:
     """``build(model)``, computed once per model content (:meth:`ClinicModel.content_key`)
     and kept for the ``size`` most recent models. ``build`` must only read the model."""
     cache: OrderedDict[str, _T] = OrderedDict()

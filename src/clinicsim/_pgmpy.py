@@ -75,7 +75,7 @@ def to_network(model: ClinicModel) -> DiscreteBayesianNetwork:
             evidence=list(t.parents) or None,
             evidence_card=[len(s) for s in t.parent_states] or None,
             state_names={node: list(t.states),
-                         **{p: list(s) for p, s in zip(t.parents, t.parent_states)}},
+                         **{p: list(s) for p, s in zip(t.parents, t.parent_states, strict=True)}},
         ))
     return network
 
@@ -123,10 +123,11 @@ def read_nodes(path: Path, suffix: str) -> dict[str, Any]:
         if parents:
             matrix = values.reshape(len(st), -1)
             combos = itertools.product(*(states[p] for p in parents))
-            spec: Any = [{"given": dict(zip(parents, c)), "p": dict(zip(st, map(float, matrix[:, j])))}
+            spec: Any = [{"given": dict(zip(parents, c, strict=True)),
+                          "p": dict(zip(st, map(float, matrix[:, j]), strict=True))}
                          for j, c in enumerate(combos)]
         else:
-            spec = dict(zip(st, map(float, values)))
+            spec = dict(zip(st, map(float, values), strict=True))
         nodes[str(node)] = {"states": st, "parents": parents, "cpd": spec}
     return nodes
 

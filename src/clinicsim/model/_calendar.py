@@ -78,7 +78,8 @@ def visit_groups(model: ClinicModel) -> tuple[np.ndarray, np.ndarray, list[np.nd
     month_of_day = days.astype("datetime64[M]").astype(np.int64) % 12
     groups = [np.flatnonzero(month_of_day == MONTHS.index(s)) for s in month.states]
     reachable = month.matrix.max(axis=1) > 0
-    empty = [s for s, g, r in zip(month.states, groups, reachable) if r and weights[g].sum() <= 0]
+    empty = [s for s, g, r in zip(month.states, groups, reachable, strict=True)
+             if r and weights[g].sum() <= 0]
     if empty:
         raise ModelError(
             f"metadata.visit_window {window.start}..{window.end} has no visit day "

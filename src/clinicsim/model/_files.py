@@ -57,7 +57,8 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
     path = Path(source)
     if str(source) in PRESETS and not path.exists():
         text = resources.files(__package__).joinpath("data", PRESETS[str(source)]).read_text()
-        return model_from_dict(yaml.load(text, Loader=_YamlLoader), source=f"preset {str(source)!r}")
+        data = yaml.load(text, Loader=_YamlLoader)
+        return model_from_dict(data, source=f"preset {str(source)!r}")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "
@@ -174,7 +175,8 @@ def _load_pgmpy(path: Path, suffix: str) -> ClinicModel:
                          for d in nodes.get("diagnosis", {}).get("states", [])}
     try:
         return model_from_dict(
-            {**defaults, "name": path.stem, "description": f"read from {path.name}", "nodes": nodes},
+            {**defaults, "name": path.stem, "description": f"read from {path.name}",
+             "nodes": nodes},
             source=str(path),
         )
     except ModelError as exc:

@@ -9,6 +9,7 @@ what was validated.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -166,13 +167,14 @@ def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) 
         for band in ages:
             span = bands[band]
             if not _int_pair(span):
-                errors.append(f"metadata.age_bands[{band!r}] must be [min, max] integers; got {span!r}")
+                errors.append(f"metadata.age_bands[{band!r}] must be [min, max] integers; "
+                              f"got {span!r}")
             elif not 0 <= span[0] <= span[1] <= 130:
                 errors.append(f"metadata.age_bands[{band!r}] = {span} is reversed or outside 0-130")
             else:
                 spans.append((span[0], span[1], band))
         spans.sort()
-        for (lo1, hi1, b1), (lo2, _, b2) in zip(spans, spans[1:]):
+        for (_, hi1, b1), (lo2, _, b2) in itertools.pairwise(spans):
             if lo2 <= hi1:
                 errors.append(f"metadata.age_bands {b1!r} and {b2!r} overlap")
             elif lo2 > hi1 + 1:
@@ -224,7 +226,8 @@ def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) 
     for cat in CATEGORIES:
         span = days.get(cat) if isinstance(days, dict) else None
         if not (_int_pair(span) and 1 <= span[0] <= span[1]):
-            errors.append(f"metadata.follow_up_days[{cat!r}] must be [min, max] days >= 1; got {span!r}")
+            errors.append(f"metadata.follow_up_days[{cat!r}] must be [min, max] days >= 1; "
+                          f"got {span!r}")
     if len(errors) == n_before:
         assert start is not None and end is not None
         longest = max(days[c][1] for c in CATEGORIES)
@@ -313,7 +316,8 @@ def _iso_date(value: Any, where: str, errors: list[str]) -> date | None:
 def parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) -> Targets | None:
     """The stated targets; each malformed entry is named by its path, e.g. targets.age.min."""
     if not isinstance(spec, dict):
-        errors.append(f"'targets' must be a mapping (see the default model's targets); got {spec!r}")
+        errors.append("'targets' must be a mapping (see the default model's targets); "
+                      f"got {spec!r}")
         return None
     n_before = len(errors)
 
@@ -335,7 +339,8 @@ def parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) ->
 
     shares = entry("gender.shares")
     if not isinstance(shares, dict) or not shares:
-        errors.append(f"targets.gender.shares must map each gender state to its share; got {shares!r}")
+        errors.append("targets.gender.shares must map each gender state to its share; "
+                      f"got {shares!r}")
         shares = {}
     for k in shares:
         number(f"gender.shares.{k}", 0, 1)

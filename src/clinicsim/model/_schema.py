@@ -35,12 +35,12 @@ def model_to_dict(model: ClinicModel) -> dict[str, Any]:
         t = model.table(node)
         entry: dict[str, Any] = {"states": list(t.states), "parents": list(t.parents)}
         if not t.parents:
-            entry["cpd"] = {s: float(p) for s, p in zip(t.states, t.values)}
+            entry["cpd"] = {s: float(p) for s, p in zip(t.states, t.values, strict=True)}
         else:
             matrix = t.matrix
             entry["cpd"] = [
-                {"given": dict(zip(t.parents, combo)),
-                 "p": {s: float(p) for s, p in zip(t.states, matrix[:, j])}}
+                {"given": dict(zip(t.parents, combo, strict=True)),
+                 "p": {s: float(p) for s, p in zip(t.states, matrix[:, j], strict=True)}}
                 for j, combo in enumerate(itertools.product(*t.parent_states))
             ]
         nodes[node] = entry
@@ -58,7 +58,8 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     """Validate plain data (the file schema) and build a :class:`ClinicModel`."""
     errors: list[str] = []
     if not isinstance(data, dict):
-        raise ModelError(f"{source}: expected a mapping at the top level; got {type(data).__name__}")
+        raise ModelError(f"{source}: expected a mapping at the top level; "
+                         f"got {type(data).__name__}")
     version = data.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:  # not 1.0, True or "1"
         raise ModelError(f"{source}: unsupported schema_version {version!r}; "
@@ -81,7 +82,8 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
         if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents) \
                 or any(p not in nodes for p in parents) \
                 or len(set(parents)) != len(parents) or node in parents:
-            errors.append(f"node {node!r}: 'parents' must list other nodes once each; got {parents!r}")
+            errors.append(f"node {node!r}: 'parents' must list other nodes once each; "
+                          f"got {parents!r}")
             continue
         graph[node] = parents
     order, cyclic = topological_order(graph)
@@ -114,7 +116,8 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
         targets = dataclasses.replace(targets, age_min=min(lo for lo, _ in spans),
                                       age_max=max(hi for _, hi in spans))
     model = ClinicModel(tables, metadata=metadata, targets=targets,
-                        name=str(data.get("name", "")), description=str(data.get("description", "")))
+                        name=str(data.get("name", "")),
+                        description=str(data.get("description", "")))
     try:  # the calendar needs the whole valid model: window, holidays, month CPD
         visit_groups(model)
     except ModelError as exc:
@@ -185,7 +188,8 @@ def _parse_cpd(node, spec, st, parents, states, errors) -> np.ndarray | None:
         label = column_label(tuple(parents), tuple(map(str, combo)))
         if not all(isinstance(c, str) for c in combo) or combo not in index:
             unknown = [f"{p}={given[p]!r}" for p in parents if given[p] not in states[p]]
-            errors.append(f"CPD for {node!r} column {label}: unknown parent state {', '.join(unknown)}")
+            errors.append(f"CPD for {node!r} column {label}: "
+                          f"unknown parent state {', '.join(unknown)}")
             continue
         if combo in seen:
             errors.append(f"CPD for {node!r} column {label} appears twice")

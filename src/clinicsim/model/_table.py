@@ -64,7 +64,7 @@ class Table:
 
     def column(self, combo: Sequence[str]) -> np.ndarray:
         """P(node | parents = ``combo``), ``combo`` given as state names in parent order."""
-        index = tuple(s.index(c) for s, c in zip(self.parent_states, combo))
+        index = tuple(s.index(c) for s, c in zip(self.parent_states, combo, strict=True))
         return self.values[(slice(None), *index)]
 
     def key(self) -> tuple:
@@ -75,7 +75,7 @@ class Table:
 
 def column_label(parents: tuple[str, ...], combo: tuple[str, ...]) -> str:
     """``(gender=male, age_group=0_14)``: how errors name a CPD column."""
-    return "(" + ", ".join(f"{p}={s}" for p, s in zip(parents, combo)) + ")"
+    return "(" + ", ".join(f"{p}={s}" for p, s in zip(parents, combo, strict=True)) + ")"
 
 
 def as_probability(value: object) -> float | None:
@@ -106,14 +106,14 @@ def check_column(
     where = f"CPD for {node!r}" + (f" column {label}" if label else "")
     probs = [as_probability(v) for v in values]
     errors = [f"{where}: probability of {s!r} must be a number; got {v!r}"
-              for s, v, p in zip(states, values, probs) if p is None]
+              for s, v, p in zip(states, values, probs, strict=True) if p is None]
     if errors:
         return None, errors
     array = np.array(probs, dtype=float)
     errors = [f"{where} has a non-finite probability {p:g} for {s!r}"
-              for s, p in zip(states, array) if not math.isfinite(p)]
+              for s, p in zip(states, array, strict=True) if not math.isfinite(p)]
     errors += [f"{where} has a negative probability {p:g} for {s!r}"
-               for s, p in zip(states, array) if -math.inf < p < 0]
+               for s, p in zip(states, array, strict=True) if -math.inf < p < 0]
     if not errors and abs(array.sum() - 1.0) > SUM_TOLERANCE:
         errors.append(f"{where} sums to {array.sum():.12g}, not 1")
     return (None, errors) if errors else (array, [])
