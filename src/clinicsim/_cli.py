@@ -222,14 +222,13 @@ def main(argv: list[str] | None = None) -> None:
     with _signals(), _checked_stdout():
         try:
             code = app(args=argv, standalone_mode=False, prog_name="clinicsim")
-            if sys.stdout is not None:
-                sys.stdout.flush()  # here, so that a failure is reported, not ignored at exit
+            sys.stdout.flush()  # here, so that a failure is reported, not ignored at exit
         except typer.TyperException as exc:  # usage errors from Typer's bundled click
             _fail([exc.format_message()])
         except ClinicSimError as exc:
             _fail(exc.errors)
         except _Stopped as exc:
-            if exc.signum == signal.SIGPIPE:  # `clinicsim sample | head`: the reader left
+            if exc.signum == _SIGPIPE:  # `clinicsim sample | head`: the reader left
                 sys.exit(128 + exc.signum)
             what = "interrupted" if exc.signum == signal.SIGINT else "terminated"
             _fail([f"{what}; no output file was left behind"], code=128 + exc.signum)
@@ -252,6 +251,9 @@ class _Stopped(BaseException):
 
 def _stop(signum: int, frame: object) -> None:
     raise _Stopped(signum)
+
+
+_SIGPIPE = getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE, but pipes that close
 
 
 class _Stdout(io.RawIOBase):
@@ -286,7 +288,7 @@ class _Stdout(io.RawIOBase):
             return os.write(self.fileno(), data)
         except BrokenPipeError:
             self._failed = True
-            raise _Stopped(signal.SIGPIPE) from None
+            raise _Stopped(_SIGPIPE) from None
         except OSError as exc:
             self._failed = True
             raise ClinicSimError(f"cannot write standard output: {exc.strerror}") from None
@@ -299,7 +301,7 @@ def _checked_stdout() -> Iterator[None]:
     Only the interpreter's own standard output is replaced (a test's capture is kept).
     """
     before = sys.stdout
-    if before is not None and (before is not sys.__stdout__ or not _has_fd(before)):
+    if not (before is None or (before is sys.__stdout__ and _has_fd(before))):
         yield
         return
     checked = io.TextIOWrapper(
