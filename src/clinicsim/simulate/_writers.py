@@ -4,12 +4,15 @@ CSV and JSON Lines are encoded column by column, ``PIECE_ROWS`` rows at a time, 
 Arrow kernels: each column becomes an Arrow string array of its text (a value of a
 small set -- a category, a flag, an age, a date -- is formatted once and then gathered
 with ``take``), and one ``binary_join_element_wise`` lays the fields of every row side
-by side. The joined array's character buffer *is* the text, written as it is. Memory is
-one piece of text (about 16 MB of JSON), whatever the size of the chunks.
+by side. The joined array's character buffer *is* the text, written as it is. Beyond the
+chunk itself, memory is one piece of text (10 to 17 MB of JSON), whatever the chunk size.
+About ten times faster than pandas' writers, and within twice Parquet's time.
 
 Why not ``pyarrow.csv.write_csv``: its "needed" quoting puts quotes around every string
 (``"male"``), it writes ``true``/``false`` and it has no JSON counterpart; the text
-must stay what pandas wrote before (below), so the fields are formatted here.
+must stay what pandas wrote before (below), so the fields are formatted here. Why not a
+JSON library (orjson, say): it would need a Python object per row, which is most of the
+cost; no new dependency is needed.
 
 The text is pandas' (``to_csv`` / ``to_json(orient="records", lines=True)``), byte for
 byte: a header, quotes only around a value that holds a quote, a comma or a line break
