@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 import pandas as pd
@@ -147,7 +147,8 @@ _JSONL = _Text(
 
 
 def _write_text(chunks: Iterable[pd.DataFrame], out: BinaryIO, text: _Text) -> int:
-    rows, header = 0, text.header
+    rows = 0
+    header: Callable[[list[str]], str] | None = text.header
     for chunk in chunks:
         table = pa.Table.from_pandas(chunk, preserve_index=False)
         if header is not None:
@@ -200,8 +201,8 @@ def _encode(piece: pa.Table, text: _Text) -> pa.Buffer:
     for i, literal in enumerate(literals):
         if i < len(columns) and isinstance(columns[i], _Lookup):
             columns[i] = columns[i].around(literal, "")
-        elif i > 0 and isinstance(columns[i - 1], _Lookup):
-            parts[-1] = parts[-1].around("", literal)
+        elif i > 0 and isinstance(columns[i - 1], _Lookup):  # parts[-1] holds it
+            parts[-1] = cast(_Lookup, parts[-1]).around("", literal)
         elif literal:
             parts.append(literal)
         if i < len(columns):
@@ -321,7 +322,7 @@ def _write_parquet(chunks: Iterable[pd.DataFrame], path: Path | io.BytesIO) -> i
 def date_columns(dtypes: pd.Series) -> dict[str, pa.DataType]:
     """Arrow types for the datetime columns among ``dtypes``: ``date32``, as records
     hold days."""
-    return {name: pa.date32() for name, dtype in dtypes.items() if dtype.kind == "M"}
+    return {str(name): pa.date32() for name, dtype in dtypes.items() if dtype.kind == "M"}
 
 
 def _with_dates(schema: pa.Schema) -> pa.Schema:
