@@ -1,13 +1,18 @@
 """The ``clinicsim`` command: parses arguments and calls the public API, nothing more.
 
 Exit status: 0 success (conformance passed), 1 conformance failed, 2 bad input, 130 Ctrl-C,
-143 SIGTERM. Bad input prints one line ``error: <what and where>`` to standard error, without
-a traceback (``clinicsim --debug ...`` shows it); no partial output file is left behind.
+143 SIGTERM, 141 when the reader of standard output has gone (``clinicsim sample | head``,
+quietly, as a program ended by SIGPIPE). Bad input prints one line ``error: <what and
+where>`` to standard error, without a traceback (``clinicsim --debug ...`` shows it); no
+partial output file is left behind. Standard output is an output like any other: a full
+disk or a closed standard output is an error (exit 2), never a silent success.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import shutil
 import signal
@@ -324,26 +329,27 @@ def main(argv: list[str] | None = None) -> None:
     """
     global _debug
     _debug = False
-    with _signals():
+    with _signals(), _checked_stdout():
         try:
             code = app(args=argv, standalone_mode=False, prog_name="clinicsim")
+            sys.stdout.flush()  # here, so that a failure is reported, not ignored at exit
         except typer.TyperException as exc:  # usage errors from Typer's bundled click
             _fail([exc.format_message()])
         except ClinicSimError as exc:
             _fail(exc.errors)
         except _Stopped as exc:
+            if exc.signum == _SIGPIPE:  # `clinicsim sample | head`: the reader left
+                sys.exit(128 + exc.signum)
             what = "interrupted" if exc.signum == signal.SIGINT else "terminated"
             _fail([f"{what}; no output file was left behind"], code=128 + exc.signum)
         except (KeyboardInterrupt, typer.Abort):  # Abort: end of input (EOFError)
             _fail(["interrupted; no output file was left behind"], code=130)
-        except BrokenPipeError:
-            sys.stderr.close()  # `clinicsim sample | head`: the reader left, nothing to report
-            sys.exit(0)
     sys.exit(code if isinstance(code, int) else 0)
 
 
 class _Stopped(BaseException):
-    """Ctrl-C or SIGTERM, raised wherever the program is, so that partial output is removed.
+    """Ctrl-C, SIGTERM or a closed pipe on standard output, raised wherever the program
+    is, so that partial output is removed.
 
     Not a KeyboardInterrupt: Typer turns that into a silent exit 130.
     """
@@ -355,6 +361,80 @@ class _Stopped(BaseException):
 
 def _stop(signum: int, frame: object) -> None:
     raise _Stopped(signum)
+
+
+_SIGPIPE = getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE, but pipes that close
+
+
+class _Stdout(io.RawIOBase):
+    """File descriptor 1 (None: closed at start), whose failures end the run.
+
+    A closed pipe raises :class:`_Stopped` (click would otherwise turn it into a silent
+    exit 1); any other failure, or a standard output closed from the start, raises
+    ``ClinicSimError``. After a failure, writes are dropped: the buffers above this one
+    are flushed again when they are closed, and there is nothing more to report.
+    """
+
+    def __init__(self, fd: int | None) -> None:
+        super().__init__()
+        self._fd = fd
+        self._failed = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        if self._fd is None:
+            raise OSError(errno.EBADF, "it is closed")
+        return self._fd
+
+    def isatty(self) -> bool:
+        return self._fd is not None and os.isatty(self._fd)
+
+    def write(self, data) -> int:
+        if self._failed:
+            return len(memoryview(data))
+        try:
+            return os.write(self.fileno(), data)
+        except BrokenPipeError:
+            self._failed = True
+            raise _Stopped(_SIGPIPE) from None
+        except OSError as exc:
+            self._failed = True
+            raise ClinicSimError(f"cannot write standard output: {exc.strerror}") from None
+
+
+@contextlib.contextmanager
+def _checked_stdout() -> Iterator[None]:
+    """``sys.stdout`` writing through :class:`_Stdout` while the command runs.
+
+    Only the interpreter's own standard output is replaced (a test's capture is kept).
+    """
+    before = sys.stdout
+    if not (before is None or (before is sys.__stdout__ and _has_fd(before))):
+        yield
+        return
+    checked = io.TextIOWrapper(
+        io.BufferedWriter(_Stdout(None if before is None else before.fileno())),
+        encoding=getattr(before, "encoding", None) or "utf-8",
+        errors=getattr(before, "errors", None))
+    sys.stdout = checked
+    try:
+        yield
+    finally:
+        sys.stdout = before
+        # Flushed by main() on success; on the way out of a failure, whatever is left
+        # goes now or never (not as "Exception ignored" when the wrapper is collected).
+        with contextlib.suppress(Exception, _Stopped):
+            checked.flush()
+
+
+def _has_fd(stream) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return True
 
 
 @contextlib.contextmanager
