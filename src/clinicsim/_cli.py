@@ -111,8 +111,9 @@ def _model(path: Path | None) -> ClinicModel:
 
 GivenOption = Annotated[
     list[str] | None,
-    typer.Option("--given", metavar="NODE=STATE[,STATE...]",
-                 help="A cohort: only records with these values (repeatable), e.g. "
+    typer.Option("--given", metavar="NODE=STATES",
+                 help="A cohort: only records with these values, STATES one state or several "
+                       "separated by commas (repeatable), e.g. "
                       "diagnosis=type2_diabetes, follow_up=True, age=65-89, "
                       "diagnosis_category=chronic,viral."),
 ]
