@@ -29,6 +29,7 @@ from pgmpy.models import DiscreteBayesianNetwork
 
 from .._errors import ModelError
 from .._io import atomic_path, input_file
+from ._treatments import UNCODED, check_treatments
 from ._model import (
     CATEGORIES,
     DEFAULT_COUNTRY,
@@ -451,6 +452,7 @@ def _check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str])
     if not isinstance(country, str) or country not in holidays.list_supported_countries():
         errors.append(f"metadata.country must be a country code that the holidays package "
                       f"knows (ISO 3166-1 alpha-2, e.g. US, GB, DE); got {country!r}")
+    check_treatments(meta.get("treatments"), states.get("treatment", []), errors)
     days = meta.get("follow_up_days")
     for cat in CATEGORIES:
         span = days.get(cat) if isinstance(days, dict) else None
@@ -594,6 +596,8 @@ def _load_pgmpy(path: Path, suffix: str) -> ClinicModel:
     other = {"code": "R69", "category": "other"}  # R69: illness, unspecified
     meta["diagnoses"] = {d: meta["diagnoses"].get(d, other)
                          for d in nodes.get("diagnosis", {}).get("states", [])}
+    meta["treatments"] = {t: meta["treatments"].get(t, UNCODED)
+                          for t in nodes.get("treatment", {}).get("states", [])}
     try:
         return model_from_dict(
             {**defaults, "name": path.stem, "description": f"read from {path.name}", "nodes": nodes},
