@@ -6,8 +6,8 @@ type (``MedicationRequest``, ``Procedure`` or ``ServiceRequest``), the code syst
 (SNOMED CT ``http://snomed.info/sct``, WHO ATC ``http://www.whocc.no/atc``, RxNorm
 ``http://www.nlm.nih.gov/research/umls/rxnorm``, or any other absolute URI), the code and
 its display. They live in the model file, so a user who edits the treatments edits their
-codes too; a FHIR export reads each treatment back by its ``(resource, system, code)``,
-so no two treatments may share one.
+codes too. Two treatments may share a code (a FHIR export names the state in ``code.text``
+and reads it back from there).
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ def check_treatments(spec: Any, treatments: list[str], errors: list[str]) -> Non
                       f"each treatment state; missing {[t for t in treatments if t not in given]}, "
                       f"unknown {[t for t in given if t not in treatments]}")
         return
-    seen: dict[tuple[str, str, str], str] = {}
     for t in treatments:
         entry = spec[t]
         where = f"metadata.treatments[{t!r}]"
@@ -68,13 +67,9 @@ def check_treatments(spec: Any, treatments: list[str], errors: list[str]) -> Non
         if not _CODE.match(entry["code"]):
             errors.append(f"{where}.code must have no leading, trailing or repeated spaces; "
                           f"got {entry['code']!r}")
-        key = (entry["resource"], entry["system"], entry["code"])
-        if key == FOLLOW_UP_CODE:
-            errors.append(f"{where}: {key[0]} {key[2]} is the follow-up visit's code")
-        elif key in seen:
-            errors.append(f"{where} has the same resource, system and code as {seen[key]!r}; "
-                          "a FHIR export could not tell them apart")
-        seen.setdefault(key, t)
+        if (entry["resource"], entry["system"], entry["code"]) == FOLLOW_UP_CODE:
+            errors.append(f"{where}: {entry['resource']} {entry['code']} is the follow-up "
+                          "visit's code")
 
 
 def treatment_codes(metadata: dict[str, Any]) -> dict[str, TreatmentCode]:
