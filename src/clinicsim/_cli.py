@@ -37,6 +37,8 @@ app = typer.Typer(
 )
 model_app = typer.Typer(no_args_is_help=True, help="Inspect, export and validate models.")
 app.add_typer(model_app, name="model")
+export_app = typer.Typer(no_args_is_help=True, help="Write records in other formats.")
+app.add_typer(export_app, name="export")
 
 _SHOWN_ERRORS = 10  # error lines printed; the rest are counted
 _SHOWN_CHARS = 500  # of each error line
@@ -106,6 +108,9 @@ def sample_command(
     report: Annotated[Optional[Path], typer.Option(
         help="Also check the records and write a conformance report (.html, .md, .json); "
              "exit 1 if it fails.")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a transaction Bundle "
+        "(-o FILE.json).")] = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
@@ -117,8 +122,18 @@ def sample_command(
     _not_an_input(report, model=model)  # both may be .json
     m = _model(model)
     root = np.random.SeedSequence(seed)  # one stream for the file and for the report
-    rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
-                        chunk_size=chunk_size, workers=workers, scheduler=scheduler)
+    if format is not None:
+        if format != "fhir" or output is None:
+            raise ClinicSimError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "
+                                 f"got --format {format!r}" + (" without -o" if output is None
+                                                               else ""))
+        from .fhir._export import sample_fhir
+
+        rows = sample_fhir(output, n, model=m, seed=root, engine=engine, chunk_size=chunk_size,
+                           workers=workers, scheduler=scheduler)
+    else:
+        rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
+                            chunk_size=chunk_size, workers=workers, scheduler=scheduler)
     if output is not None:
         typer.echo(f"wrote {rows:,} records to {output}", err=True)
     if report is None:
@@ -130,7 +145,8 @@ def sample_command(
 
 @app.command("report")
 def report_command(
-    records: Annotated[Path, typer.Argument(help="Records file: .csv, .parquet or .jsonl.")],
+    records: Annotated[Path, typer.Argument(
+        help="Records file (.csv, .parquet or .jsonl) or a FHIR NDJSON folder.")],
     model: ModelOption = None,
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", help="Report file: .html, .md or .json.")] = None,
@@ -142,7 +158,14 @@ def report_command(
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
-    report = conformance_report(records, _model(model), alpha=alpha, realism=realism)
+    m = _model(model)
+    if records.is_dir():
+        from .fhir import read_records
+
+        table = read_records(records, m)
+        report = conformance_report(table, m, alpha=alpha, realism=realism)
+    else:
+        report = conformance_report(records, m, alpha=alpha, realism=realism)
     return _report(report, output)
 
 
@@ -163,6 +186,26 @@ def _report(report: ConformanceReport, output: Path | None, err: bool = False) -
         report.save(output)
         typer.echo(f"wrote report to {output}", err=True)
     return 0 if report.passed else 1
+
+
+@export_app.command("fhir")
+def export_fhir(
+    records: Annotated[Path, typer.Argument(help="Records file: .csv, .parquet or .jsonl.")],
+    output: Annotated[str, typer.Option(
+        "-o", "--output", help="DIR/ for FHIR Bulk Data NDJSON, FILE.json for a transaction "
+        "Bundle.")],
+    model: ModelOption = None,
+    seed: Annotated[Optional[int], typer.Option(
+        parser=_whole_number(minimum=0), metavar="S",
+        help="Seed of the birth dates; the records' own seed gives sample --format fhir's "
+             "bytes.")] = None,
+) -> None:
+    """Write a records file as FHIR R4 resources."""
+    from .fhir import write
+
+    _not_an_input(output, records=records, model=model)
+    rows = write(output, records, _model(model), seed=np.random.SeedSequence(seed))
+    typer.echo(f"wrote {rows:,} records as FHIR to {output}", err=True)
 
 
 @model_app.command("show")

@@ -41,14 +41,19 @@ def checked_records(records: pd.DataFrame | str | os.PathLike[str],
     """``records`` (a DataFrame or a records file) if every value is valid, else the records
     check's own messages as a :class:`RecordsError`."""
     from ..analysis._model_info import model_info
-    from ..analysis._records import code_records, read_records as read_table
+    from ..analysis._records import _BOOL_SPELLINGS, code_records
+    from ..analysis._records import read_records as read_table
 
     frame = read_table(records)
     coded = code_records(frame, model_info(model))
     problems = [f"records: {column}: {p}" for column, ps in coded.problems.items() for p in ps]
     if problems:
         raise RecordsError(problems + ["nothing was exported: FHIR needs every value valid"])
-    return frame
+    # A CSV or JSON Lines file holds text: the checks above accepted it, now type it.
+    follow_up = frame["follow_up"]
+    if follow_up.dtype != bool:
+        follow_up = follow_up.astype(str).str.lower().map(_BOOL_SPELLINGS) == "True"
+    return frame.assign(age=pd.to_numeric(frame["age"]).astype(np.int64), follow_up=follow_up)
 
 
 def _lines(chunks: Iterable[pd.DataFrame], mapper: Mapper,
