@@ -109,7 +109,8 @@ def write(path: str | os.PathLike[str], records: pd.DataFrame | str | os.PathLik
           model: ClinicModel | None = None, seed: SeedLike = None) -> int:
     """Write the FHIR resources of ``records`` to ``path``; return the number of records.
 
-    ``path`` ending in ``/`` (or an existing empty folder) gets FHIR Bulk Data NDJSON, one
+    ``path`` ending in ``/`` or without a suffix (or an existing empty folder) gets FHIR
+    Bulk Data NDJSON, one
     ``TYPE.ndjson`` file per resource type; ``FILE.json`` gets one ``transaction`` Bundle
     (at most :data:`BUNDLE_MAX_RECORDS` records). Nothing appears unless all is written.
     """
@@ -130,7 +131,7 @@ def check_fhir_path(path: str | os.PathLike[str]) -> tuple[Path, bool]:
     """``(path, is_bundle)`` for a FHIR output, or an error before any work starts."""
     text = str(path)
     target = Path(path)
-    if text.endswith(("/", os.sep)) or target.is_dir():
+    if text.endswith(("/", os.sep)) or target.is_dir() or not target.suffix:
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise ClinicSimError(f"output {text!r}: directory is not empty")
         bundle = False

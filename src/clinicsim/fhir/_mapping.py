@@ -132,29 +132,32 @@ class Mapper:
         patient_ref = ',"subject":{"reference":"Patient/'
         encounter_ref = '"},"encounter":{"reference":"Encounter/'
         condition_ref = '-enc"},"reasonReference":[{"reference":"Condition/'
-        out: dict[str, list[pa.Array]] = {t: [] for t in self.types}
-        out["Patient"].append(join(
+        # per type: (row of each line, lines); a file is in row order, a treatment before
+        # its row's follow-up, so its bytes never depend on how rows are sliced
+        out: dict[str, list[tuple[np.ndarray, pa.Array]]] = {t: [] for t in self.types}
+        everyone = np.arange(len(rows))
+        out["Patient"].append((everyone, join(
             '{"resourceType":"Patient","id":"', pid,
             f'","identifier":[{{"system":"{ID_SYSTEM}","value":"', r.value,
             '"}],"gender":"', self.gender.take(self.codes(rows["gender"], "gender")),
-            '","birthDate":"', _day_strings(birth), '"}', ""))
-        out["Encounter"].append(join(
+            '","birthDate":"', _day_strings(birth), '"}', "")))
+        out["Encounter"].append((everyone, join(
             '{"resourceType":"Encounter","id":"', pid, '-enc","status":"finished",'
             '"class":' + _coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB",
                                  "ambulatory"),
             patient_ref, pid, '"},"period":{"start":"', visit, '","end":"', visit,
-            '"},"reasonReference":[{"reference":"Condition/', pid, '-dx"}]}', ""))
+            '"},"reasonReference":[{"reference":"Condition/', pid, '-dx"}]}', "")))
         dx = self.codes(rows["diagnosis"], "diagnosis")
-        out["Condition"].append(join(
+        out["Condition"].append((everyone, join(
             '{"resourceType":"Condition","id":"', pid, '-dx",', self.condition.take(dx),
-            patient_ref, pid, encounter_ref, pid, '-enc"},"recordedDate":"', visit, '"}', ""))
+            patient_ref, pid, encounter_ref, pid, '-enc"},"recordedDate":"', visit, '"}', "")))
         tx = self.codes(rows["treatment"], "treatment")
         lines = join(self.tx_head.take(tx), pid, '-tx",', self.tx_body.take(tx), patient_ref,
                      pid, encounter_ref, pid, condition_ref, pid, '-dx"}]',
                      self.tx_date.take(tx), visit, '"}', "")
         kind = self.tx_type[tx]
         for k in np.unique(kind):
-            out[self.types[k]].append(lines.filter(pa.array(kind == k)))
+            out[self.types[k]].append((everyone[kind == k], lines.filter(pa.array(kind == k))))
         follow = rows["follow_up"].to_numpy(bool)
         if follow.any():
             mask = pa.array(follow)
@@ -164,14 +167,22 @@ class Mapper:
                 due = join('"occurrenceDateTime":"', _day_strings(days), '",', "")
             resource, system, code = FOLLOW_UP_CODE
             pid_f = pid.filter(mask)
-            out[resource].append(join(
+            out[resource].append((everyone[follow], join(
                 f'{{"resourceType":"{resource}","id":"', pid_f, '-fu",'
                 '"status":"active","intent":"order","code":{"coding":['
                 + _coding(system, code, _FOLLOW_UP_DISPLAY) + '],"text":"follow-up visit"}',
                 patient_ref, pid_f, encounter_ref, pid_f, condition_ref, pid_f, '-dx"}],',
-                due, '"authoredOn":"', visit.filter(mask), '"}', ""))
-        return {t: pa.concat_arrays(v) if len(v) > 1 else v[0]
-                for t, v in out.items() if v and sum(map(len, v))}
+                due, '"authoredOn":"', visit.filter(mask), '"}', "")))
+        result = {}
+        for kind, parts in out.items():
+            if not parts or not sum(len(p[0]) for p in parts):
+                continue
+            if len(parts) == 1:
+                result[kind] = parts[0][1]
+                continue
+            order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
+            result[kind] = pa.concat_arrays([p[1] for p in parts]).take(pa.array(order))
+        return result
 
 
 def _ids(patient_id: pd.Series) -> tuple[pa.Array, pa.Array]:
