@@ -12,15 +12,14 @@ import pandas as pd
 import pytest
 
 import clinicsim
-import clinicsim.fhir as fhir
-from clinicsim import ClinicSimError, ModelError, RecordsError
+from clinicsim import ClinicSimError, ModelError, RecordsError, fhir
 from clinicsim._cli import main
 from clinicsim.fhir._export import sample_fhir
 from clinicsim.fhir._mapping import age_on, birth_dates
 from clinicsim.model import model_from_dict, model_to_dict
 
 pytest.importorskip("fhir.resources")
-from fhir.resources.R4B import get_fhir_model_class  # noqa: E402
+from fhir.resources.R4B import get_fhir_model_class
 
 N = 3000  # enough rows for every treatment state and the follow-up
 

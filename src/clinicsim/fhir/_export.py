@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -95,7 +96,7 @@ def resources(records: pd.DataFrame | str | os.PathLike[str], model: ClinicModel
     >>> import clinicsim, clinicsim.fhir
     >>> records = clinicsim.sample(1, seed=1)
     >>> [r["resourceType"] for r in clinicsim.fhir.resources(records, seed=1)]
-    ['Patient', 'Encounter', 'Condition', 'Procedure']
+    ['Patient', 'Encounter', 'Condition', 'MedicationRequest']
     """
     model = _model(model)
     frame = checked_records(records, model)
@@ -172,17 +173,13 @@ def write_chunks(target: Path, chunks: Iterable[pd.DataFrame], model: ClinicMode
                         first = False
             out.write("\n]}\n")
         return rows
-    with atomic_dir(target) as tmp:
-        files: dict[str, Any] = {}
-        try:
-            for block in _lines(counted(), mapper, root):
-                for kind, lines in block.items():
-                    if kind not in files:
-                        files[kind] = open(tmp / f"{kind}.ndjson", "wb")
-                    _append(files[kind], lines)
-        finally:
-            for f in files.values():
-                f.close()
+    with atomic_dir(target) as tmp, contextlib.ExitStack() as stack:
+        files: dict[str, Any] = {}  # opened on their first line: no empty files
+        for block in _lines(counted(), mapper, root):
+            for kind, lines in block.items():
+                if kind not in files:
+                    files[kind] = stack.enter_context(open(tmp / f"{kind}.ndjson", "wb"))
+                _append(files[kind], lines)
     return rows
 
 
