@@ -252,3 +252,11 @@ def test_cli_sample_export_and_report(tmp_path, capsys):
     assert run("report", f"{tmp_path}/a/") == 0
     assert run("sample", "-n", "5", "--format", "csv", "-o", f"{tmp_path}/c/") == 2
     assert "--format must be 'fhir'" in capsys.readouterr().err
+
+
+def test_dask_workers_write_the_same_bytes(tmp_path):
+    pytest.importorskip("distributed")
+    sample_fhir(tmp_path / "w/", 70_000, seed=8, chunk_size=1 << 16, workers=1)
+    sample_fhir(tmp_path / "s/", 70_000, seed=8)
+    for p in (tmp_path / "s").iterdir():
+        assert p.read_bytes() == (tmp_path / "w" / p.name).read_bytes()

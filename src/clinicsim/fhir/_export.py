@@ -345,7 +345,7 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
                                            np.where(known, days_v, days_b)), 0), "Int64")
     age[~known] = pd.NA
     identifier = patients["identifier"].combine_chunks()
-    values = pc_first_value(identifier)
+    values = _identifier_values(identifier)
     frame = pd.DataFrame({
         "patient_id": pd.array(values, dtype=pd.StringDtype("pyarrow")),
         "visit_date": visit_day.to_numpy("datetime64[s]"),
@@ -358,7 +358,7 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     return frame
 
 
-def pc_first_value(identifier: pa.Array) -> pa.Array:
+def _identifier_values(identifier: pa.Array) -> pa.Array:
     """The ``value`` of each Patient's clinicsim identifier."""
     import pyarrow.compute as pc
 

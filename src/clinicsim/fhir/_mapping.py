@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -71,15 +70,6 @@ def file_order(model: ClinicModel) -> list[str]:
     return ["Patient", "Encounter", "Condition", *sorted(types)]
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """Per-row string columns shared by the templates."""
-
-    fid: pa.Array  # FHIR id
-    value: pa.Array  # patient_id, JSON-escaped
-    visit: pa.Array  # YYYY-MM-DD
-
-
 class Mapper:
     """A model's states compiled into JSON fragments; :meth:`lines` maps a chunk of rows."""
 
@@ -126,9 +116,9 @@ class Mapper:
 
         ``rows`` are checked records; ``birth`` their birth dates (datetime64[D]).
         """
-        r = _Rows(*_ids(rows["patient_id"]), _day_strings(_days(rows["visit_date"])))
+        pid, value = _ids(rows["patient_id"])
+        visit = _day_strings(_days(rows["visit_date"]))
         join = pc.binary_join_element_wise
-        pid, visit = r.fid, r.visit
         patient_ref = ',"subject":{"reference":"Patient/'
         encounter_ref = '"},"encounter":{"reference":"Encounter/'
         condition_ref = '-enc"},"reasonReference":[{"reference":"Condition/'
@@ -138,7 +128,7 @@ class Mapper:
         everyone = np.arange(len(rows))
         out["Patient"].append((everyone, join(
             '{"resourceType":"Patient","id":"', pid,
-            f'","identifier":[{{"system":"{ID_SYSTEM}","value":"', r.value,
+            f'","identifier":[{{"system":"{ID_SYSTEM}","value":"', value,
             '"}],"gender":"', self.gender.take(self.codes(rows["gender"], "gender")),
             '","birthDate":"', _day_strings(birth), '"}', "")))
         out["Encounter"].append((everyone, join(
