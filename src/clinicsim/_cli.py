@@ -110,7 +110,7 @@ def sample_command(
              "exit 1 if it fails.")] = None,
     format: Annotated[Optional[str], typer.Option(
         "--format", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a transaction Bundle "
-        "(-o FILE.json).")] = None,
+        "(-o FILE.json); follow-up dates included, as with --extended.")] = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:

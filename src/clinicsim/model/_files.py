@@ -29,7 +29,6 @@ from pgmpy.models import DiscreteBayesianNetwork
 
 from .._errors import ModelError
 from .._io import atomic_path, input_file
-from ._treatments import UNCODED, check_treatments
 from ._model import (
     CATEGORIES,
     DEFAULT_COUNTRY,
@@ -43,6 +42,7 @@ from ._model import (
     check_column,
     column_label,
 )
+from ._treatments import UNCODED, check_treatments
 
 __all__ = ["PRESETS", "default_model", "load_model", "model_from_dict", "model_to_dict", "save_model"]
 
