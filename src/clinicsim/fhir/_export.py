@@ -285,6 +285,7 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     if not path.is_dir() or not (path / "Patient.ndjson").is_file():
         raise RecordsError(f"{str(path)!r} is not a FHIR export folder (no Patient.ndjson)")
     patients = _read(path, "Patient")
+    assert patients is not None  # the file exists: checked above
     ids = pd.Index(patients["id"].to_pandas())
     if not ids.is_unique:
         raise RecordsError(f"{str(path / 'Patient.ndjson')!r}: Patient ids repeat")
