@@ -159,7 +159,7 @@ def report_command(
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
     m = _model(model)
-    if records.is_dir():
+    if (records / "Patient.ndjson").is_file():  # a FHIR export folder
         from .fhir import read_records
 
         table = read_records(records, m)
