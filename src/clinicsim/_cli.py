@@ -63,6 +63,9 @@ model_app = typer.Typer(
                      "clinicsim model export -o my_clinic.yaml --model us-office-visits",
                      "clinicsim model validate my_clinic.yaml"))
 app.add_typer(model_app, name="model")
+export_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Write records in other formats.")
+app.add_typer(export_app, name="export")
 
 _SHOWN_ERRORS = 10  # error lines printed; the rest are counted
 _SHOWN_CHARS = 500  # of each error line
@@ -171,6 +174,10 @@ def sample_command(
         metavar="FILE", help="Also check the records and write a conformance report (.html, "
         ".md, .json); exit 1 if it fails.")] = None,
     given: GivenOption = None,
+    format: Annotated[str | None, typer.Option(
+        "--format", metavar="fhir", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
+        "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended.")
+    ] = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
@@ -188,9 +195,22 @@ def sample_command(
     m = _model(model)
     cohort = _given(given)
     root = as_seed_sequence(seed)  # one stream for the file and for the report
-    rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
-                        chunk_size=chunk_size, workers=workers, scheduler=scheduler,
-                        given=cohort)
+    if format is not None:
+        if format != "fhir" or output is None:
+            raise ArgumentError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "
+                                f"got --format {format!r}" + (" without -o" if output is None
+                                                              else ""))
+        if cohort is not None:
+            raise ArgumentError("--format fhir does not take --given; sample the cohort to a "
+                                "records file, then `clinicsim export fhir` it")
+        from .fhir._export import sample_fhir
+
+        rows = sample_fhir(output, n, model=m, seed=root, engine=engine, chunk_size=chunk_size,
+                           workers=workers, scheduler=scheduler)
+    else:
+        rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
+                            chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+                            given=cohort)
     if output is not None:
         typer.echo(f"wrote {rows:,} records to {output}", err=True)
     if report is None:
@@ -207,7 +227,8 @@ def sample_command(
     "clinicsim report clinic_records.csv --alpha 0.05 --realism -o conformance.md"))
 def report_command(
     records: Annotated[Path, typer.Argument(
-        metavar="RECORDS", help="Records file: .csv, .parquet or .jsonl.")],
+        metavar="RECORDS",
+        help="Records file (.csv, .parquet or .jsonl) or a FHIR NDJSON folder.")],
     model: ModelOption = None,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", metavar="FILE", help="Report file: .html, .md or .json. Default: the "
@@ -228,8 +249,12 @@ def report_command(
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
-    report = conformance_report(records, _model(model), alpha=alpha, realism=realism,
-                                given=_given(given))
+    m = _model(model)
+    if (records / "Patient.ndjson").is_file():  # a FHIR export folder
+        from .fhir import read_records
+
+        records = read_records(records, m)
+    report = conformance_report(records, m, alpha=alpha, realism=realism, given=_given(given))
     return _report(report, output)
 
 
@@ -250,6 +275,26 @@ def _report(report: ConformanceReport, output: Path | None, err: bool = False) -
         report.save(output)
         typer.echo(f"wrote report to {output}", err=True)
     return 0 if report.passed else 1
+
+
+@export_app.command("fhir")
+def export_fhir(
+    records: Annotated[Path, typer.Argument(help="Records file: .csv, .parquet or .jsonl.")],
+    output: Annotated[str, typer.Option(
+        "-o", "--output", help="DIR/ for FHIR Bulk Data NDJSON, FILE.json for a transaction "
+        "Bundle.")],
+    model: ModelOption = None,
+    seed: Annotated[int | None, typer.Option(
+        parser=_whole_number(), metavar="S",
+        help="Seed of the birth dates; the records' own seed gives sample --format fhir's "
+             "bytes.")] = None,
+) -> None:
+    """Write a records file as FHIR R4 resources."""
+    from .fhir import write
+
+    _not_an_input(output, records=records, model=model)
+    rows = write(output, records, _model(model), seed=as_seed_sequence(seed))
+    typer.echo(f"wrote {rows:,} records as FHIR to {output}", err=True)
 
 
 @model_app.command("show")
