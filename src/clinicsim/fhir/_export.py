@@ -17,9 +17,7 @@ import pyarrow as pa
 from .._errors import ClinicSimError, RecordsError
 from .._io import atomic_dir, atomic_path
 from .._random import SeedLike, as_seed_sequence
-from ..model import ClinicModel
-from ..model._files import shared_default_model
-from ..model._treatments import FOLLOW_UP_CODE
+from ..model import FOLLOW_UP_CODE, ClinicModel, shared_default_model
 from ._mapping import ID_SYSTEM, Mapper, age_on, birth_dates
 
 __all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "read_records", "resources", "sample_fhir",

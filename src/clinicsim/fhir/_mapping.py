@@ -25,8 +25,7 @@ import pyarrow.compute as pc
 
 from .._errors import ClinicSimError
 from .._random import block_seed
-from ..model import ClinicModel
-from ..model._treatments import FOLLOW_UP_CODE, treatment_codes
+from ..model import FOLLOW_UP_CODE, ClinicModel, treatment_codes
 
 __all__ = ["BIRTH_BLOCK_ROWS", "CLINICAL_STATUS", "GENDERS", "ICD10CM", "ID_SYSTEM", "Mapper",
            "age_on", "birth_dates", "file_order"]
