@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from .._errors import ModelError
 from ._calendar import calendar_span, resolve_holidays
@@ -34,6 +34,7 @@ class FrozenMap(Mapping[str, float]):
     """A read-only, hashable mapping kept as a tuple of ``(key, value)`` pairs in order."""
 
     __slots__ = ("_items",)
+    _items: tuple[tuple[str, float], ...]
 
     def __init__(self, items: Mapping[str, float] | tuple[tuple[str, float], ...] = ()) -> None:
         pairs = tuple(items.items()) if isinstance(items, Mapping) else tuple(items)
@@ -210,8 +211,9 @@ def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) 
             window.update(start=start.isoformat(), end=end.isoformat())
         weights = window.get("weekday_weights", [1.0] * 7)
         floats = [as_probability(w) for w in weights] if isinstance(weights, list) else []
-        if len(floats) != 7 or None in floats or not all(map(math.isfinite, floats)) \
-                or min(floats) < 0 or sum(floats) <= 0:
+        nums = [f for f in floats if f is not None]
+        if len(floats) != 7 or len(nums) != 7 or not all(map(math.isfinite, nums)) \
+                or min(nums) < 0 or sum(nums) <= 0:
             errors.append(f"metadata.visit_window.weekday_weights must be 7 non-negative numbers "
                           f"(Mon..Sun), not all zero; got {weights!r}")
         holiday = window.get("holiday_weight", 0.0)
@@ -231,7 +233,7 @@ def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) 
             errors.append(f"metadata.follow_up_days[{cat!r}] must be [min, max] days >= 1; "
                           f"got {span!r}")
     if len(errors) == n_before:
-        assert start is not None and end is not None
+        assert start is not None and end is not None and isinstance(days, dict)
         longest = max(days[c][1] for c in CATEGORIES)
         meta["holidays"] = _holidays(meta.get("holidays"), country,
                                      calendar_span(start, end, longest), errors)
@@ -254,10 +256,11 @@ def _holidays(saved: Any, country: str, span: tuple[date, date], errors: list[st
             return {}
         n_before = len(errors)
         dates = [_iso_date(d, f"{where}.dates[{k}]", errors) for k, d in enumerate(saved["dates"])]
-        bounds = [_iso_date(saved[k], f"{where}.{k}", errors) for k in ("first", "last")]
+        lo, hi = (_iso_date(saved[k], f"{where}.{k}", errors) for k in ("first", "last"))
         if len(errors) > n_before:
             return {}
-        if saved["country"] == country and bounds[0] <= first and last <= bounds[1]:
+        assert lo is not None and hi is not None  # _iso_date added an error for None
+        if saved["country"] == country and lo <= first and last <= hi:
             return _holiday_entry(country, first, last,
                                   [d for d in dates if d is not None and first <= d <= last])
     try:
@@ -294,7 +297,7 @@ def parse_metadata(meta: dict, states: dict[str, list[str]]) -> Metadata:
     )
 
 
-def _int_pair(span: Any) -> bool:
+def _int_pair(span: Any) -> TypeGuard[list[int]]:
     """``[min, max]``: a list of two ints (not bools: YAML reads ``yes`` as True)."""
     return isinstance(span, list) and len(span) == 2 and all(type(x) is int for x in span)
 
@@ -324,7 +327,7 @@ def parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) ->
     n_before = len(errors)
 
     def entry(path: str) -> Any:
-        value = spec
+        value: Any = spec
         for key in path.split("."):
             value = value.get(key) if isinstance(value, dict) else None
         return value
@@ -379,11 +382,14 @@ def parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) ->
     if values["age_min"] > values["age_max"]:
         errors.append(f"targets.age: min {values['age_min']} is above max {values['age_max']}")
         return None
+    # the margins as floats; age_margin may be None (no "ages evenly spread" target)
+    age_min, age_max = values.pop("age_min"), values.pop("age_max")
+    rest: dict[str, Any] = {k: None if v is None else float(v) for k, v in values.items()}
     return Targets(
         gender_shares=FrozenMap({k: float(v) for k, v in shares.items()}),
         priority_categories=tuple(categories), trend_category=trend,
-        age_min=values.pop("age_min"), age_max=values.pop("age_max"),
-        **{k: None if v is None else float(v) for k, v in values.items()},
+        age_min=age_min, age_max=age_max,
+        **rest,
     )
 
 

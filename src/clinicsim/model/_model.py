@@ -348,7 +348,7 @@ def _align_columns(
         return expected
     columns = frame.columns
     names = [n for n in columns.names if n is not None]
-    if names and sorted(names) != sorted(parents):
+    if names and sorted(names, key=str) != sorted(parents):
         errors.append(f"CPD for {node!r}: column levels must be its parents {list(parents)}; "
                       f"got {list(columns.names)}")
         return expected

@@ -65,7 +65,8 @@ class Table:
     def column(self, combo: Sequence[str]) -> np.ndarray:
         """P(node | parents = ``combo``), ``combo`` given as state names in parent order."""
         index = tuple(s.index(c) for s, c in zip(self.parent_states, combo, strict=True))
-        return self.values[(slice(None), *index)]
+        key: tuple[slice | int, ...] = (slice(None), *index)
+        return self.values[key]
 
     def key(self) -> tuple:
         """Everything that defines the table, for digests: labels and the exact bytes."""
@@ -94,7 +95,7 @@ def as_probability(value: object) -> float | None:
 
 
 def check_column(
-    node: str, label: str, states: Sequence[str], values: Sequence[object]
+    node: str, label: str, states: Sequence[str], values: Sequence[object] | np.ndarray
 ) -> tuple[np.ndarray | None, list[str]]:
     """One CPD column as floats, and every problem with it.
 
