@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ._errors import ArgumentError, ClinicSimError
+from ._io import Stopped, stop
 from ._random import as_seed_sequence
 from .model import PRESETS, ClinicModel, default_model, load_model
 from .simulate import ENGINES, sample, write_sample
@@ -383,7 +384,7 @@ def main(argv: list[str] | None = None) -> None:
             _fail([exc.format_message()])
         except ClinicSimError as exc:
             _fail(exc.errors)
-        except _Stopped as exc:
+        except Stopped as exc:
             if exc.signum == _SIGPIPE:  # `clinicsim sample | head`: the reader left
                 sys.exit(128 + exc.signum)
             what = "interrupted" if exc.signum == signal.SIGINT else "terminated"
@@ -393,29 +394,13 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-class _Stopped(BaseException):
-    """Ctrl-C, SIGTERM or a closed pipe on standard output, raised wherever the program
-    is, so that partial output is removed.
-
-    Not a KeyboardInterrupt: Typer turns that into a silent exit 130.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop(signum: int, frame: object) -> None:
-    raise _Stopped(signum)
-
-
 _SIGPIPE = getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE, but pipes that close
 
 
 class _Stdout(io.RawIOBase):
     """File descriptor 1 (None: closed at start), whose failures end the run.
 
-    A closed pipe raises :class:`_Stopped` (click would otherwise turn it into a silent
+    A closed pipe raises :class:`Stopped` (click would otherwise turn it into a silent
     exit 1); any other failure, or a standard output closed from the start, raises
     ``ClinicSimError``. After a failure, writes are dropped: the buffers above this one
     are flushed again when they are closed, and there is nothing more to report.
@@ -444,7 +429,7 @@ class _Stdout(io.RawIOBase):
             return os.write(self.fileno(), data)
         except BrokenPipeError:
             self._failed = True
-            raise _Stopped(_SIGPIPE) from None
+            raise Stopped(_SIGPIPE) from None
         except OSError as exc:
             self._failed = True
             raise ClinicSimError(f"cannot write standard output: {exc.strerror}") from None
@@ -471,7 +456,7 @@ def _checked_stdout() -> Iterator[None]:
         sys.stdout = before
         # Flushed by main() on success; on the way out of a failure, whatever is left
         # goes now or never (not as "Exception ignored" when the wrapper is collected).
-        with contextlib.suppress(Exception, _Stopped):
+        with contextlib.suppress(Exception, Stopped):
             checked.flush()
 
 
@@ -485,12 +470,12 @@ def _has_fd(stream) -> bool:
 
 @contextlib.contextmanager
 def _signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`_Stopped`; SIGXFSZ (``ulimit -f`` reached) is
+    """SIGINT and SIGTERM raise :class:`Stopped`; SIGXFSZ (``ulimit -f`` reached) is
     ignored, so the write fails with "File too large" instead of the process dying."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set in the main thread
         return
-    wanted = {signal.SIGINT: _stop, signal.SIGTERM: _stop}
+    wanted = {signal.SIGINT: stop, signal.SIGTERM: stop}
     if hasattr(signal, "SIGXFSZ"):
         wanted[signal.SIGXFSZ] = signal.SIG_IGN
     before = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}

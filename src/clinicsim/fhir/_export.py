@@ -94,7 +94,7 @@ def resources(records: pd.DataFrame | str | os.PathLike[str], model: ClinicModel
     >>> import clinicsim, clinicsim.fhir
     >>> records = clinicsim.sample(1, seed=1)
     >>> [r["resourceType"] for r in clinicsim.fhir.resources(records, seed=1)]
-    ['Patient', 'Encounter', 'Condition', 'MedicationRequest']
+    ['Patient', 'Encounter', 'Condition', 'Procedure']
     """
     model = _model(model)
     frame = checked_records(records, model)
