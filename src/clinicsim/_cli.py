@@ -20,7 +20,7 @@ import sys
 import textwrap
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,6 +35,8 @@ from .simulate import ENGINES, sample, write_sample
 from .simulate._stream import CHUNK_ROWS
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .analysis import ConformanceReport
 
 
@@ -251,11 +253,12 @@ def report_command(
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
     m = _model(model)
+    data: Path | pd.DataFrame = records
     if (records / "Patient.ndjson").is_file():  # a FHIR export folder
         from .fhir import read_records
 
-        records = read_records(records, m)
-    report = conformance_report(records, m, alpha=alpha, realism=realism, given=_given(given))
+        data = read_records(records, m)
+    report = conformance_report(data, m, alpha=alpha, realism=realism, given=_given(given))
     return _report(report, output)
 
 
@@ -475,7 +478,8 @@ def _signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set in the main thread
         return
-    wanted = {signal.SIGINT: stop, signal.SIGTERM: stop}
+    wanted: dict[signal.Signals, Callable[[int, object], None] | signal.Handlers] = {
+        signal.SIGINT: stop, signal.SIGTERM: stop}
     if hasattr(signal, "SIGXFSZ"):
         wanted[signal.SIGXFSZ] = signal.SIG_IGN
     before = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}

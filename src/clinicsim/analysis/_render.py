@@ -6,9 +6,12 @@ import html as _html
 import json
 import math
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ._report import ConformanceReport
     from ._result import CheckResult
 
@@ -92,6 +95,12 @@ def summary(report: ConformanceReport) -> str:
     return "\n".join(lines)
 
 
+def _rows(table: pd.DataFrame) -> list[dict[Hashable, Any]]:
+    """A table's rows by column name (cells as Python values, typed Any: a column's type
+    is not known statically)."""
+    return table.to_dict("records")
+
+
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -130,9 +139,9 @@ def markdown(report: ConformanceReport) -> str:
         out += ["", "## Realism: the model against its sources", "", REALISM, "",
                 "| quantity | group | model | reference | difference | source |",
                 "|---|---|---:|---:|---:|---|"]
-        out += [f"| {r.quantity} | {r.group} | {_num(r.model)} | {_num(r.reference)} "
-                f"| {_num(r.difference)} | {_md_escape(r.source)} |"
-                for r in report.realism.itertuples()]
+        out += [f"| {r['quantity']} | {r['group']} | {_num(r['model'])} "
+                f"| {_num(r['reference'])} | {_num(r['difference'])} | {_md_escape(r['source'])} |"
+                for r in _rows(report.realism)]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
     out += ["", "## How to read this report", "", READING, ""]
@@ -274,9 +283,10 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
             parts.append(_img(plots[f"cpd:{node}"], f"cpd:{node}"))
         parts.append(_residual_table(node, table))
     if report.realism is not None:
-        rows = [f"<tr>{_td(r.quantity)}{_td(str(r.group))}{_td(_num(r.model), True)}"
-                f"{_td(_num(r.reference), True)}{_td(_num(r.difference), True)}{_td(r.source)}</tr>"
-                for r in report.realism.itertuples()]
+        rows = [f"<tr>{_td(r['quantity'])}{_td(str(r['group']))}{_td(_num(r['model']), True)}"
+                f"{_td(_num(r['reference']), True)}{_td(_num(r['difference']), True)}"
+                f"{_td(r['source'])}</tr>"
+                for r in _rows(report.realism)]
         parts.append(f"<h2>Realism: the model against its sources</h2><p>{e(REALISM)}</p>")
         parts.append(_table(["quantity", "group", "model", "reference", "difference", "source"],
                             rows))

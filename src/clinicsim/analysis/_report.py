@@ -125,7 +125,8 @@ def conformance_report(
     evidence = cohort(model, given)
     coded = code_records(read_records(records), info)
     targets, figures = target_checks(coded, info, alpha)
-    cohort_checks, cohort_notes = [], []
+    cohort_checks: list[CheckResult] = []
+    cohort_notes: list[str] = []
     if evidence is not None:
         targets, cohort_notes = skip_inapplicable(targets, model, evidence)
         cohort_checks = [evidence_check(coded, evidence)]

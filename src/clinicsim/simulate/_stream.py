@@ -69,6 +69,7 @@ def write_sample(
 
     directory = output is not None and is_directory(output)
     if directory:
+        assert output is not None  # for mypy: a directory is only asked of an output
         _check_directory(Path(output))
     elif output is not None:
         check_records_path(output)
@@ -94,7 +95,9 @@ def write_sample(
                     given=given)
     with dask_client(workers, scheduler) if on_cluster else contextlib.nullcontext() as client:
         if directory:
+            assert output is not None
             return _write_directory(frame, Path(output))
+        assert client is not None  # for mypy: not a directory here means on a cluster
         chunks = (part.reset_index(drop=True) for part in in_order(frame, client))
         return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
 
