@@ -340,7 +340,8 @@ class Sampler:
 
 
 # "0000" .. "9999" as 4-byte words: a patient id's digits are laid down 4 at a time.
-_DIGITS4 = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), np.uint32)
+_DIGITS4 = (np.arange(10_000)[:, None] // np.array([1000, 100, 10, 1]) % 10
+            + ord("0")).astype(np.uint8).view(np.uint32).ravel()
 ID_DIGITS = 7  # P0000001; row numbers of more digits keep them all
 
 
