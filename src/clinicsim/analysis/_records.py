@@ -22,8 +22,8 @@ from .._io import RECORD_SUFFIXES, input_file
 from ..model import MONTH_NODE, MONTHS
 from ._model_info import ModelInfo
 
-__all__ = ["MAX_RECORDS_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS", "Coded", "code_records",
-           "read_records"]
+__all__ = ["MAX_RECORDS_COLUMNS", "MAX_RECORDS_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS",
+           "Coded", "code_records", "read_records"]
 
 REQUIRED_COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment",
                     "follow_up")
@@ -34,6 +34,9 @@ REQUIRED_COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "t
 # refused up front, not streamed.
 MAX_TEXT_BYTES = 256 * 2**20
 MAX_RECORDS_ROWS = 4_000_000
+# clinicsim writes 7 columns; a table of thousands is not records (pandas renames repeated
+# CSV names in time quadratic in their number: 300,000 took minutes).
+MAX_RECORDS_COLUMNS = 1_000
 _TOO_BIG = ("; check a random sample of its rows instead (a million rows give the tests "
             "ample power)")
 _JSON_CHUNK_ROWS = 1 << 16
@@ -102,6 +105,7 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
         raise RecordsError(f"records file {name!r} is empty (0 bytes)")
     try:
         if suffix == ".csv":
+            _check_header(path)
             # Everything as text: parsing is done (and reported) column by column below.
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                 encoding="utf-8-sig")
@@ -119,10 +123,37 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
     return frame
 
 
+def _check_columns(names: list[str], where: str) -> None:
+    """Refuse more than MAX_RECORDS_COLUMNS columns, or a name given twice (which pandas
+    would silently rename ``gender.1`` when reading a CSV)."""
+    if len(names) > MAX_RECORDS_COLUMNS:
+        raise RecordsError(f"{where} has {len(names):,} columns; the limit is "
+                           f"MAX_RECORDS_COLUMNS = {MAX_RECORDS_COLUMNS:,}")
+    seen: set[str] = set()
+    twice = sorted({c for c in names if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
+    if twice:
+        raise RecordsError(f"{where} has column(s) {', '.join(map(repr, twice))} more than once")
+
+
+def _check_header(path: Path) -> None:
+    """The CSV header's columns, read before pandas reads (and renames) them."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        try:
+            header = next(csv.reader(file), [])
+        except csv.Error as exc:
+            raise RecordsError(f"cannot read records file {str(path)!r}: header: {exc}") from None
+    _check_columns(header, f"records file {str(path)!r}")
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    rows = pq.ParquetFile(path).metadata.num_rows
+    meta = pq.ParquetFile(path).metadata
+    rows = meta.num_rows
+    if meta.num_columns > MAX_RECORDS_COLUMNS:
+        _check_columns([""] * meta.num_columns, f"records file {str(path)!r}")
     if rows > MAX_RECORDS_ROWS:
         raise RecordsError(f"records file {str(path)!r} has {rows:,} rows; the limit is "
                            f"{MAX_RECORDS_ROWS:,}{_TOO_BIG}")
@@ -182,6 +213,8 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
     RecordsError
         When required columns are missing, the table has no rows, or no row is usable.
     """
+    if frame.columns.size > MAX_RECORDS_COLUMNS:
+        _check_columns(list(frame.columns), "records table")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise RecordsError(f"records are missing column(s) {', '.join(map(repr, missing))}; "
