@@ -20,7 +20,7 @@ import numpy as np
 
 from ._errors import ArgumentError
 
-__all__ = ["check_alpha", "check_choice", "check_int", "check_suffix", "shown"]
+__all__ = ["check_alpha", "check_choice", "check_int", "check_path", "check_suffix", "shown"]
 
 _SHOWN_CHARS = 60  # of a value quoted in a message
 
@@ -99,6 +99,22 @@ def check_alpha(value: object, name: str = "alpha") -> float:
             and isinstance(value, (int, float, np.integer, np.floating)) and 0 < value < 0.5:
         return float(value)
     raise ArgumentError(f"`{name}` must be a number in (0, 0.5); got {shown(value)}")
+
+
+def check_path(value: object, name: str) -> Path:
+    """``value`` as a Path if it is a str or os.PathLike without a NUL byte.
+
+    >>> check_path(5, "p")
+    Traceback (most recent call last):
+    ...
+    clinicsim._errors.ArgumentError: `p` must be a path (a str or os.PathLike, no NUL byte); got 5
+    """
+    if isinstance(value, (str, os.PathLike)):
+        text = os.fspath(value)
+        if isinstance(text, str) and "\x00" not in text:
+            return Path(text)
+    raise ArgumentError(f"`{name}` must be a path (a str or os.PathLike, no NUL byte); "
+                        f"got {shown(value)}")
 
 
 def check_suffix(path: str | os.PathLike[str], what: str, kind: str,

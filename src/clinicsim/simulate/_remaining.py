@@ -10,7 +10,7 @@ from .._random import SeedLike, as_seed_sequence
 from .._reference import MONTHS
 from ..model import ClinicModel
 from ..model._cohort import adjusted_tables
-from ..model._files import shared_default_model
+from ..model._files import as_model
 from ..model._inference import factors
 from ..model._model import MONTH_NODE
 from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
@@ -70,7 +70,7 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     if other or known.empty:
         raise ArgumentError(f"`known` must hold rows and only the columns {list(KNOWN_COLUMNS)}"
                             + (f"; got also {other}" if other else "; it has no rows"))
-    m = (shared_default_model() if model is None else model)
+    m = as_model(model)
     net = factors(m)
     n = len(known)
     codes, kept, errors = _evidence_codes(m, known.reset_index(drop=True))

@@ -15,6 +15,7 @@ n rows of ``sample(m)`` for m >= n (numpy engine; pgmpy keeps whole blocks only)
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -24,8 +25,9 @@ import pyarrow as pa
 from .._errors import ArgumentError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
-from ..model import ClinicModel, cached_by_content, shared_default_model
+from ..model import ClinicModel, cached_by_content
 from ..model._cohort import Cohort, cohort
+from ..model._files import as_model
 from ..model._inference import factors
 from ._dates import VisitDates
 from ._guide import GuideTable
@@ -41,7 +43,7 @@ EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category
 def sample(
     n: int,
     *,
-    model: ClinicModel | None = None,
+    model: ClinicModel | str | os.PathLike[str] | None = None,
     seed: SeedLike = None,
     engine: str = "numpy",
     extended: bool = False,
@@ -53,8 +55,9 @@ def sample(
     ----------
     n : int
         Number of records, at least 1.
-    model : ClinicModel, optional
-        The model to sample; :func:`clinicsim.default_model` if None.
+    model : ClinicModel, str or path, optional
+        The model to sample: a model, a preset name or a model file;
+        :func:`clinicsim.default_model` if None.
     seed : int, SeedSequence, Generator or None
         Same seed, model and engine give an identical DataFrame.
     engine : {"numpy", "pgmpy"}
@@ -185,7 +188,7 @@ class Sampler:
         check_choice(engine, "engine", ENGINES)
         # A snapshot: later edits to the caller's model never change this sampler's rows,
         # here or on a Dask worker that unpickles it.
-        self.model = (shared_default_model() if model is None else model).copy()
+        self.model = as_model(model).copy()
         self.root = as_seed_sequence(seed)
         self.engine = engine
         self.extended = bool(extended)
