@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import sys
@@ -16,7 +17,6 @@ import textwrap
 import threading
 import traceback
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -71,24 +71,31 @@ def _options(debug: Annotated[bool, typer.Option(
     _debug = debug
 
 
+# A whole number on the command line is what Python's ``int`` accepts (``5000``,
+# ``1_000_000``, ``-3``) plus an exponent (``1e6``): never a decimal point, so ``-n 5.0``
+# is refused here as ``sample(5.0)`` is in Python. Exponents stop at 4,000 digits
+# (Python will not print a larger int) with a message naming that limit.
+_WHOLE = re.compile(r"[+-]?\d(?:_?\d)*(?:[eE]\+?\d+)?")
+MAX_DIGITS = 4_000
+
+
 def _whole_number():
     """A parser of whole numbers that names the bad value: ``5000``, ``1_000_000``, ``1e6``.
 
     Signs and ranges are left to the API's argument checks, so ``-n -5`` and ``n=-5``
     give the same message."""
-    def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                number = Decimal(text.replace("_", ""))
-            except InvalidOperation:
-                number = Decimal("NaN")
-            # 1e999999999 is whole, but would take minutes to turn into an int
-            if not number.is_finite() or abs(number.adjusted()) > 100 \
-                    or number != number.to_integral_value():
-                raise typer.BadParameter(f"{text!r} is not a whole number") from None
-            return int(number)
+    def parse(text: str | int) -> int:
+        if isinstance(text, int):  # a default, or a value already parsed
+            return text
+        if not _WHOLE.fullmatch(text.strip()):
+            raise typer.BadParameter(f"{text!r} is not a whole number (no decimal point: "
+                                     "5000, 5_000 or 5e3)")
+        mantissa, _, exponent = text.strip().lower().partition("e")
+        digits = len(mantissa.lstrip("+-").replace("_", "")) + int(exponent or 0)
+        if digits > MAX_DIGITS:
+            raise typer.BadParameter(f"{text!r} is not a whole number clinicsim takes: more "
+                                     f"than {MAX_DIGITS:,} digits")
+        return int(mantissa) * 10 ** int(exponent or 0)
     return parse
 
 

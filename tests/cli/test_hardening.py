@@ -184,3 +184,21 @@ def test_a_file_size_limit_is_a_clean_error(tmp_path, suffix):
     assert err.startswith(f"error: cannot write 'r{suffix}': ") and "File too large" in err
     assert len(err.splitlines()) == 1
     assert files(tmp_path) == []
+
+
+@pytest.mark.parametrize("text", ["5.0", "1.0", "1.5e3", "5.", "0x10", "1e-3", " ", "1__0"])
+def test_the_cli_refuses_what_python_refuses(capsys, text):
+    # one rule: no decimal point on the command line, as no float in Python
+    code, _, err = run(capsys, "sample", "-n", text)
+    assert code == 2
+    assert "is not a whole number" in err
+
+
+@pytest.mark.parametrize("text", ["1e100", "1e101", "1e3999"])
+def test_big_seeds_written_with_an_exponent_are_one_rule(capsys, text):
+    code, out, err = run(capsys, "sample", "-n", "2", "--seed", text)
+    assert code == 0, err
+    assert out.startswith("patient_id,")
+    code, _, err = run(capsys, "sample", "-n", "2", "--seed", "1e4000")
+    assert code == 2
+    assert "more than 4,000 digits" in err
