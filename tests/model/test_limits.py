@@ -101,3 +101,13 @@ def test_deep_metadata_is_refused_at_the_limit(depth, where):
 def test_a_model_within_the_limits_still_loads():
     data = _base()
     assert model_from_dict(data).nodes == default_model().nodes
+
+
+@pytest.mark.parametrize("name", ["age", "visit_date", "patient_id", "follow_up_date"])
+def test_a_node_named_like_a_records_column_is_refused_when_loaded(tmp_path, name):
+    # it used to validate, then `sample --report` failed with 'no usable rows'
+    data = _base()
+    data["nodes"][name] = {"states": ["a", "b"], "parents": [], "cpd": {"a": 0.5, "b": 0.5}}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data))
+    _refused(path, f"node {name!r}: the name is a records column")

@@ -13,13 +13,28 @@ from typing import Any
 from .._errors import ModelError
 
 __all__ = ["MAX_CPD_CELLS", "MAX_DEPTH", "MAX_ITEMS", "MAX_NODES", "MAX_STATES",
-           "check_cells", "check_counts", "check_shape"]
+           "RECORD_ONLY_COLUMNS", "check_cells", "check_counts", "check_shape", "column_clashes"]
 
 MAX_NODES = 1_000
 MAX_STATES = 1_000  # of one node
 MAX_CPD_CELLS = 1_000_000  # of one node: its states times its parent combinations
 MAX_DEPTH = 64  # nesting of mappings and lists
 MAX_ITEMS = 2_000_000  # values in the file, a YAML alias counted each time it is used
+# Record columns that are made, not sampled as nodes: a node of that name would write a
+# second column of the name, which no records reader can tell apart.
+RECORD_ONLY_COLUMNS = ("patient_id", "visit_date", "age", "diagnosis_code",
+                       "diagnosis_category", "follow_up_date")
+
+
+def column_clashes(nodes: dict) -> list[str]:
+    """Errors for node names that are record columns made by the sampler.
+
+    >>> print(*column_clashes({"age": {}, "smoker": {}}))  # doctest: +NORMALIZE_WHITESPACE
+    node 'age': the name is a records column (patient_id, visit_date, age, diagnosis_code,
+    diagnosis_category, follow_up_date); rename the node
+    """
+    return [f"node {name!r}: the name is a records column ({', '.join(RECORD_ONLY_COLUMNS)}); "
+            "rename the node" for name in nodes if name in RECORD_ONLY_COLUMNS]
 
 
 def check_shape(data: Any, source: str) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 from .._errors import ModelError
 from .._reference import MONTHS
 from ._calendar import MONTH_NODE, visit_groups
-from ._limits import check_cells, check_counts, check_shape
+from ._limits import check_cells, check_counts, check_shape, column_clashes
 from ._metadata import check_metadata, parse_targets, targets_to_dict
 from ._model import REQUIRED_NODES, ClinicModel, topological_order
 from ._table import Table, check_column, column_label
@@ -71,6 +71,7 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     if not isinstance(nodes, dict) or not nodes:
         raise ModelError(f"{source}: 'nodes' must be a mapping of node name -> definition")
     check_counts(nodes, source)
+    errors += column_clashes(nodes)
     unknown = [k for k in data if k not in TOP_KEYS]
     if unknown:
         errors.append(f"unknown top-level entries {unknown}; a model file has {list(TOP_KEYS)}")
