@@ -25,10 +25,7 @@ import pyarrow as pa
 from .._errors import ArgumentError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
-from ..model import ClinicModel, cached_by_content
-from ..model._cohort import Cohort, cohort
-from ..model._files import as_model
-from ..model._inference import factors
+from ..model import ClinicModel, Cohort, as_model, cached_by_content, cohort, factors
 from ._dates import VisitDates
 from ._guide import GuideTable
 
