@@ -23,10 +23,12 @@ def test_presets_are_not_shadowed_by_the_working_directory(tmp_path, monkeypatch
     assert load_model("us-office-visits").name == "us-office-visits"
     assert clinicsim.default_model().nodes == load_model("default").nodes
     assert clinicsim.sample(3, seed=1, model="default").equals(clinicsim.sample(3, seed=1))
-    done = subprocess.run([sys.executable, "-m", "clinicsim", "sample", "-n", "2"],
-                          capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == 3
+    for argv in (["sample", "-n", "2"], ["sample", "-n", "2", "--model", "us-office-visits"],
+                 ["model", "validate", "default"]):
+        done = subprocess.run([sys.executable, "-m", "clinicsim", *argv],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert len(done.stdout.splitlines()) == (1 if argv[0] == "model" else 3)
 
 
 def test_a_model_argument_may_be_a_preset_or_a_path(tmp_path):

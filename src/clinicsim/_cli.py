@@ -108,16 +108,18 @@ def _whole_number():
     return parse
 
 
+# Text, not a Path: a preset name is the preset whatever the working directory holds
+# (load_model tells the two apart by type, and a model file always has a suffix).
 ModelOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option("--model", "-m", metavar="FILE|PRESET", help=(
         "Model file (.yaml, .yml, .json, .bif, .xmlbif) or a preset: "
         f"{', '.join(PRESETS)}. Default: the default preset.")),
 ]
 
 
-def _model(path: Path | None) -> ClinicModel:
-    return default_model() if path is None else load_model(path)
+def _model(source: str | None) -> ClinicModel:
+    return default_model() if source is None else load_model(source)
 
 
 GivenOption = Annotated[
@@ -266,7 +268,7 @@ def report_command(
     return _report(report, output)
 
 
-def _not_an_input(output: str | Path | None, **inputs: Path | None) -> None:
+def _not_an_input(output: str | Path | None, **inputs: str | Path | None) -> None:
     """Refuse an output that would overwrite one of the inputs (same file, by any path)."""
     for what, source in inputs.items():
         if output is None or source is None:
@@ -368,8 +370,8 @@ def model_export(
 
 
 @model_app.command("validate")
-def model_validate(file: Annotated[Path, typer.Argument(
-        metavar="FILE", help="Model file to check.")]) -> None:
+def model_validate(file: Annotated[str, typer.Argument(
+        metavar="FILE|PRESET", help="Model file (or preset) to check.")]) -> None:
     """Check a model file; list every problem found."""
     m = load_model(file)
     typer.echo(f"ok: {file} is a valid model ({len(m.nodes)} nodes: {', '.join(m.nodes)})")
