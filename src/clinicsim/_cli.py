@@ -197,6 +197,9 @@ def sample_command(
         from .analysis._report import check_report_path
 
         check_report_path(report)
+        if output is not None and Path(output).resolve() == report.resolve():
+            raise ArgumentError(f"--report {str(report)!r} is the output file; write the "
+                                "report to another file")
         if n > MAX_RECORDS_ROWS:
             raise ClinicSimError(f"--report checks the whole table in memory: at most "
                                  f"{MAX_RECORDS_ROWS:,} records; got -n {n:,} (sample fewer "
@@ -380,7 +383,8 @@ def model_validate(file: Annotated[str, typer.Argument(
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning bad input into ``error: ...`` and exit 2.
 
-    Ctrl-C (exit 130) and SIGTERM (exit 143) end the run with one line too, through an
+    Ctrl-C (exit 130), SIGTERM (143), SIGHUP (129) and every other catchable signal that
+    would end the process (exit 128 + its number) end the run with one line too, through an
     exception that removes any half-written output file on its way up.
     """
     global _debug
@@ -396,8 +400,8 @@ def main(argv: list[str] | None = None) -> None:
         except Stopped as exc:
             if exc.signum == _SIGPIPE:  # `clinicsim sample | head`: the reader left
                 sys.exit(128 + exc.signum)
-            what = "interrupted" if exc.signum == signal.SIGINT else "terminated"
-            _fail([f"{what}; no output file was left behind"], code=128 + exc.signum)
+            _fail([f"{_ended(exc.signum)}; no output file was left behind"],
+                  code=128 + exc.signum)
         except (KeyboardInterrupt, typer.Abort):  # Abort: end of input (EOFError)
             _fail(["interrupted; no output file was left behind"], code=130)
     sys.exit(code if isinstance(code, int) else 0)
@@ -477,14 +481,26 @@ def _has_fd(stream) -> bool:
     return True
 
 
+# Signals whose default action ends the process. Each raises Stopped instead, so that a
+# half-written output is removed on the way out. SIGKILL cannot be caught; SIGSEGV, SIGBUS,
+# SIGFPE and SIGILL are faults of the process, not requests to stop.
+_ENDING = [getattr(signal, name) for name in (
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
+    "SIGPROF", "SIGXCPU", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name)]
+if hasattr(signal, "SIGRTMIN"):
+    _ENDING += range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
+
+
 @contextlib.contextmanager
 def _signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`Stopped`; SIGXFSZ (``ulimit -f`` reached) is
-    ignored, so the write fails with "File too large" instead of the process dying."""
+    """Every catchable signal that would end the process raises :class:`Stopped`, except
+    one ignored when clinicsim started (``nohup`` ignores SIGHUP, a shell's background job
+    SIGINT: they stay ignored); SIGXFSZ (``ulimit -f`` reached) is ignored, so the write
+    fails with "File too large" instead of the process dying."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set in the main thread
         return
-    wanted = {signal.SIGINT: stop, signal.SIGTERM: stop}
+    wanted = {sig: stop for sig in _ENDING if signal.getsignal(sig) != signal.SIG_IGN}
     if hasattr(signal, "SIGXFSZ"):
         wanted[signal.SIGXFSZ] = signal.SIG_IGN
     before = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}
@@ -493,6 +509,16 @@ def _signals() -> Iterator[None]:
     finally:
         for sig, handler in before.items():
             signal.signal(sig, handler)
+
+
+def _ended(signum: int) -> str:
+    """How a signal ended the run: "interrupted" (Ctrl-C), or "terminated by SIGHUP"."""
+    if signum == signal.SIGINT:
+        return "interrupted"
+    try:
+        return f"terminated by {signal.Signals(signum).name}"
+    except ValueError:  # a real-time signal has no name of its own
+        return f"terminated by signal {signum}"
 
 
 def _fail(lines: list[str], code: int = 2) -> None:

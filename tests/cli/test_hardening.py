@@ -151,8 +151,11 @@ def clinicsim_process(tmp_path, *argv, **kwargs) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize(("sig", "code", "message"), [
-    (signal.SIGTERM, 143, "error: terminated; no output file was left behind\n"),
+    (signal.SIGTERM, 143, "error: terminated by SIGTERM; no output file was left behind\n"),
     (signal.SIGINT, 130, "error: interrupted; no output file was left behind\n"),
+    (signal.SIGHUP, 129, "error: terminated by SIGHUP; no output file was left behind\n"),
+    (signal.SIGQUIT, 131, "error: terminated by SIGQUIT; no output file was left behind\n"),
+    (signal.SIGUSR1, 138, "error: terminated by SIGUSR1; no output file was left behind\n"),
 ])
 def test_a_signal_in_the_middle_of_a_write_leaves_nothing(tmp_path, sig, code, message):
     process = clinicsim_process(tmp_path, "sample", "-n", "20000000", "--seed", "1",
@@ -168,6 +171,55 @@ def test_a_signal_in_the_middle_of_a_write_leaves_nothing(tmp_path, sig, code, m
         process.kill()
     assert (process.returncode, err) == (code, message)
     assert files(tmp_path) == []
+
+
+def test_a_signal_ignored_at_start_stays_ignored(tmp_path):
+    """``nohup clinicsim ...``: SIGHUP was ignored when clinicsim started, so it runs on."""
+    def ignore_hangups():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    process = clinicsim_process(tmp_path, "sample", "-n", "3000000", "--seed", "1",
+                                "-o", "big.csv", preexec_fn=ignore_hangups)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(tmp_path.glob(".big.csv.*.part")):
+            assert process.poll() is None and time.monotonic() < deadline, "no write started"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGHUP)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert files(tmp_path) == ["big.csv"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["-o", "r.csv", "--report", "dir.md"], "cannot write report 'dir.md': it is a folder"),
+    (["-o", "r.csv", "--report", "ro/r.md"], "cannot write report 'ro/r.md': folder 'ro' is "
+                                             "not writable"),
+    (["-o", "dir.csv", "--report", "r.md"], "output 'dir.csv': directory is not empty"),
+    (["-o", "ro/r.csv", "--report", "r.md"], "cannot write output 'ro/r.csv': folder 'ro' "
+                                             "is not writable"),
+    (["--format", "fhir", "-o", "b.json", "--report", "./b.json"],
+     "--report 'b.json' is the output file"),
+])
+def test_every_output_is_checked_before_any_is_written(capsys, tmp_path, monkeypatch, argv,
+                                                       message):
+    """Two outputs: a bad second one leaves the first as it was, not replaced."""
+    if os.geteuid() == 0 and "ro/" in " ".join(argv):
+        pytest.skip("root can write into a read-only folder")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.csv").write_text("old records\n")
+    (tmp_path / "b.json").write_text("{}")
+    (tmp_path / "dir.md").mkdir()
+    (tmp_path / "dir.csv").mkdir()
+    (tmp_path / "dir.csv" / "x").touch()
+    (tmp_path / "ro").mkdir(mode=0o555)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    code, _, err = run(capsys, "sample", "-n", "20", "--seed", "1", *argv)
+    assert code == 2 and err.startswith(f"error: {message}") and err.count("\n") == 1
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+    assert (tmp_path / "r.csv").read_text() == "old records\n"
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
