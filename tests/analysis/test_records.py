@@ -233,3 +233,17 @@ def test_too_many_columns_are_refused_by_count(tmp_path, same):
     wide = pd.DataFrame(np.zeros((1, 2000)))
     with pytest.raises(clinicsim.RecordsError, match="2,000 columns"):
         clinicsim.conformance_report(wide)
+
+
+def test_a_multiindex_of_columns_is_refused(records):
+    nested = records.copy()
+    nested.columns = pd.MultiIndex.from_tuples([(c, "") for c in records.columns])
+    with pytest.raises(clinicsim.RecordsError, match="2 levels of column names .a MultiIndex."):
+        clinicsim.conformance_report(nested)
+
+
+def test_a_date_column_in_a_time_zone_keeps_its_local_dates(default, records):
+    # every row in one zone: the day is the day there; one row in a zone is refused (above)
+    tokyo = records.visit_date.dt.tz_localize("Asia/Tokyo")
+    report = clinicsim.conformance_report(records.assign(visit_date=tokyo), default)
+    assert report.to_frame().equals(clinicsim.conformance_report(records, default).to_frame())
