@@ -7,6 +7,7 @@ guard against a quadratic check coming back (bounds far above the ~1 s they take
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -111,3 +112,31 @@ def test_a_node_named_like_a_records_column_is_refused_when_loaded(tmp_path, nam
     path = tmp_path / "m.json"
     path.write_text(json.dumps(data))
     _refused(path, f"node {name!r}: the name is a records column")
+
+
+@pytest.mark.parametrize(("window", "days", "message"), [
+    (("9999-01-01", "9999-12-31"), None, "after 9999-12-31 (the last date clinicsim can write)"),
+    (None, 10**9, "a follow-up may come 1,000,000,000 days later, after 9999-12-31"),
+    (None, 10**6, "spans 1,000,366 days; the limit is MAX_CALENDAR_DAYS = 36,525"),
+    (("1000-01-01", "9000-12-31"), None, "the limit is MAX_CALENDAR_DAYS"),
+])
+def test_a_calendar_past_the_limits_is_a_model_error(window, days, message):
+    # they were OverflowError tracebacks (a date past 9999, a timedelta of 10**9 days)
+    data = _base()
+    meta = data["metadata"]
+    meta.pop("holidays")
+    if window:
+        meta["visit_window"].update(start=window[0], end=window[1])
+    if days:
+        meta["follow_up_days"]["chronic"] = [1, days]
+    with pytest.raises(ModelError, match=re.escape(message)):
+        model_from_dict(data)
+
+
+def test_a_century_of_calendar_is_accepted():
+    data = _base()
+    meta = data["metadata"]
+    meta.pop("holidays")
+    meta["visit_window"].update(start="1925-01-01", end="2023-12-31")  # + 365 follow-up days
+    model = model_from_dict(data)
+    assert model.meta.window.holidays[0].year == 1925 and model.meta.holidays[-1].year == 2024

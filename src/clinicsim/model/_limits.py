@@ -12,7 +12,8 @@ from typing import Any
 
 from .._errors import ModelError
 
-__all__ = ["MAX_CPD_CELLS", "MAX_DEPTH", "MAX_ITEMS", "MAX_NODES", "MAX_STATES",
+__all__ = ["MAX_CALENDAR_DAYS", "MAX_CPD_CELLS", "MAX_DEPTH", "MAX_ITEMS", "MAX_NODES",
+           "MAX_STATES",
            "RECORD_ONLY_COLUMNS", "check_cells", "check_counts", "check_shape", "column_clashes"]
 
 MAX_NODES = 1_000
@@ -20,6 +21,9 @@ MAX_STATES = 1_000  # of one node
 MAX_CPD_CELLS = 1_000_000  # of one node: its states times its parent combinations
 MAX_DEPTH = 64  # nesting of mappings and lists
 MAX_ITEMS = 2_000_000  # values in the file, a YAML alias counted each time it is used
+# Days from the first visit to the last possible follow-up: a century. Sampling and the
+# holidays are per day of this calendar, and it must end by 9999-12-31 (Python's last date).
+MAX_CALENDAR_DAYS = 36_525
 # Record columns that are made, not sampled as nodes: a node of that name would write a
 # second column of the name, which no records reader can tell apart.
 RECORD_ONLY_COLUMNS = ("patient_id", "visit_date", "age", "diagnosis_code",
