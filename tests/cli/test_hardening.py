@@ -254,3 +254,12 @@ def test_big_seeds_written_with_an_exponent_are_one_rule(capsys, text):
     code, _, err = run(capsys, "sample", "-n", "2", "--seed", "1e4000")
     assert code == 2
     assert "more than 4,000 digits" in err
+
+
+def test_the_smallest_sample_passes_its_report(capsys, tmp_path, monkeypatch):
+    # a difference-of-rates test divided by a zero standard error and failed it (issue 15)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "sample", "-n", "2", "--seed", "1", "--report", "r.md")
+    assert code == 0, err
+    assert err.startswith("PASSED: 2 records") and "not tested" in err
+    assert "| not tested |" in (tmp_path / "r.md").read_text()
