@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import clinicsim
+from clinicsim import fhir
 from clinicsim._errors import ArgumentError
 from clinicsim.model import PRESETS, load_model
 from clinicsim.model._files import save_model
@@ -47,8 +48,18 @@ def test_a_model_argument_may_be_a_preset_or_a_path(tmp_path):
     (lambda tmp: write_sample("r\x00.csv", 10), "output"),
     (lambda tmp: load_model("a\x00b.yaml"), "source"),
     (lambda tmp: save_model(clinicsim.default_model(), "a\x00b.yaml"), "path"),
+    (lambda tmp: fhir.write(clinicsim.sample(3, seed=1), tmp / "out"), "path"),  # swapped
+    (lambda tmp: fhir.read_records(5), "folder"),
 ])
 def test_wrong_argument_types_are_argument_errors(tmp_path, call, name):
     with pytest.raises(ArgumentError, match=f"`{name}` must be"):
         call(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_report_path_with_a_nul_byte_is_an_argument_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    report = clinicsim.conformance_report(clinicsim.sample(50, seed=1))
+    with pytest.raises(ArgumentError, match=r"report must be a path .*; got 'a\\x00.md'"):
+        report.save("a\x00.md")
     assert list(tmp_path.iterdir()) == []

@@ -28,14 +28,16 @@ _SHOWN_CHARS = 60  # of a value quoted in a message
 def shown(value: object) -> str:
     """``value`` as quoted in a message: its repr, numpy scalars as Python ones, cut short.
 
-    >>> shown(np.int64(-3)), shown("pgmp"), shown(10**5000)
-    ('-3', "'pgmp'", 'an integer of 5,001 digits')
+    >>> shown(np.int64(-3)), shown("pgmp"), shown(10**5000), shown(np.zeros((2, 3)))
+    ('-3', "'pgmp'", 'an integer of 5,001 digits', 'a ndarray of shape (2, 3)')
     """
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
         # repr of an int over 4,300 digits raises ValueError (sys.int_info)
         return f"an integer of {_digits(value):,} digits"
+    if hasattr(value, "shape") and not np.isscalar(value):  # a table or an array: its kind
+        return f"a {type(value).__name__} of shape {value.shape}"
     text = repr(value)
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 3] + "..."
 
@@ -127,7 +129,7 @@ def check_suffix(path: str | os.PathLike[str], what: str, kind: str,
     ...
     clinicsim._errors.ArgumentError: output 'r.txt': unknown records format '.txt'; use .csv, .jsonl
     """
-    if not isinstance(path, (str, os.PathLike)):
+    if not isinstance(path, (str, os.PathLike)) or "\x00" in str(os.fspath(path)):
         raise ArgumentError(f"{what} must be a path to a {', '.join(suffixes)} file; "
                             f"got {shown(path)}")
     path = Path(path)

@@ -17,6 +17,7 @@ import pyarrow as pa
 from .._errors import ClinicSimError, RecordsError
 from .._io import atomic_dir, atomic_path
 from .._random import SeedLike, as_seed_sequence
+from .._validate import check_path
 from ..model import FOLLOW_UP_CODE, ClinicModel, as_model
 from ._mapping import ID_SYSTEM, Mapper, age_on, birth_dates
 
@@ -125,7 +126,7 @@ def _too_many(target: Path, n: int) -> str:
 def check_fhir_path(path: str | os.PathLike[str]) -> tuple[Path, bool]:
     """``(path, is_bundle)`` for a FHIR output, or an error before any work starts."""
     text = str(path)
-    target = Path(path)
+    target = check_path(path, "path")
     if text.endswith(("/", os.sep)) or target.is_dir() or not target.suffix:
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise ClinicSimError(f"output {text!r}: directory is not empty")
@@ -275,7 +276,7 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     the report names.
     """
     model = as_model(model)
-    path = Path(folder)
+    path = check_path(folder, "folder")
     if not path.is_dir() or not (path / "Patient.ndjson").is_file():
         raise RecordsError(f"{str(path)!r} is not a FHIR export folder (no Patient.ndjson)")
     patients = _read(path, "Patient")
