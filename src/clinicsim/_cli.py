@@ -493,14 +493,16 @@ if hasattr(signal, "SIGRTMIN"):
 
 @contextlib.contextmanager
 def _signals() -> Iterator[None]:
-    """Every catchable signal that would end the process raises :class:`Stopped`, except
-    one ignored when clinicsim started (``nohup`` ignores SIGHUP, a shell's background job
-    SIGINT: they stay ignored); SIGXFSZ (``ulimit -f`` reached) is ignored, so the write
-    fails with "File too large" instead of the process dying."""
+    """Every catchable signal that would end the process raises :class:`Stopped`. One
+    that is ignored or handled when clinicsim starts keeps its handling (``nohup`` ignores
+    SIGHUP, a shell's background job SIGINT; a profiler handles SIGPROF). SIGXFSZ
+    (``ulimit -f`` reached) is ignored, so the write fails with "File too large" instead
+    of the process dying."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set in the main thread
         return
-    wanted = {sig: stop for sig in _ENDING if signal.getsignal(sig) != signal.SIG_IGN}
+    wanted = {sig: stop for sig in _ENDING
+              if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler)}
     if hasattr(signal, "SIGXFSZ"):
         wanted[signal.SIGXFSZ] = signal.SIG_IGN
     before = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}
