@@ -154,9 +154,15 @@ def test_cells_that_are_not_values_are_named(faults, form, data):
         report = clinicsim.conformance_report(write(frame, form, Path(folder)), MODEL)
     failed = {c.name: c.detail for c in report.failed if c.kind == "records"}
     assert set(failed) == {f"records: {column}" for column, *_ in faults}
+    groups: dict = {}  # (column, what) -> [(row, value)]
     for (column, value, what), row in zip(faults, rows, strict=True):
+        groups.setdefault((column, what), []).append((row, value))
+    for (column, what), found in groups.items():
         detail = failed[f"records: {column}"]
-        assert f"{what}" in detail and f"row {row + 1} {shown(value)}" in detail, (value, detail)
+        plural = "row" if len(found) == 1 else "rows"
+        assert f"{len(found)} {plural} {what}" in detail, (found, detail)
+        for row, value in sorted(found, key=lambda f: f[0])[:3]:  # the first three are quoted
+            assert f"row {row + 1} {shown(value)}" in detail, (value, detail)
     assert report.n_used == n - len(rows)
 
 
