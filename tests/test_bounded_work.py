@@ -78,6 +78,14 @@ def _csv_columns(path):
     path.write_text(",".join(["gender"] * 300_000) + "\n" + ",".join(["x"] * 300_000) + "\n")
 
 
+def _jsonl_keys_on_one_line(path):
+    path.write_text(json.dumps({f"k{i}": 1 for i in range(300_000)}) + "\n")
+
+
+def _jsonl_a_key_a_line(path):
+    path.write_text("".join(f'{{"k{i}": 1}}\n' for i in range(300_000)))
+
+
 def _jsonl_cells(path):
     rows = clinicsim.sample(200_000, seed=1).astype({"gender": object})
     rows["gender"] = [[g] for g in rows["gender"]]  # every cell a list
@@ -94,6 +102,9 @@ CASES = {
     "metadata nested 900 deep": ("m.json", _deep_metadata, "MAX_DEPTH"),
     "a billion days of follow-up": ("m.json", _calendar, "after 9999-12-31"),
     "300,000 CSV columns of one name": ("r.csv", _csv_columns, "MAX_RECORDS_COLUMNS"),
+    "300,000 JSON keys on one line": ("r.jsonl", _jsonl_keys_on_one_line, "MAX_RECORDS_COLUMNS"),
+    "300,000 JSON Lines of one new key each": ("r.jsonl", _jsonl_a_key_a_line,
+                                               "MAX_RECORDS_COLUMNS"),
     "200,000 JSON Lines cells that are lists": ("r.jsonl", _jsonl_cells,
                                                 "200,000 rows not a plain value"),
 }
