@@ -205,7 +205,7 @@ def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
 
     A line that is not an object raises TypeError; bad JSON, ValueError.
     """
-    from pandas.io.json import ujson_loads
+    from pandas.io.json import ujson_loads  # type: ignore[attr-defined]  # public, not in stubs
 
     keys: set[str] = set()
     read = 0

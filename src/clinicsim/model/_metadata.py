@@ -235,9 +235,9 @@ def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) 
         assert start is not None and end is not None
         longest = max(days[c][1] for c in CATEGORIES)
         _check_calendar(start, end, longest, errors)
-    if len(errors) == n_before:
-        meta["holidays"] = _holidays(meta.get("holidays"), country,
-                                     calendar_span(start, end, longest), errors)
+        if len(errors) == n_before:
+            meta["holidays"] = _holidays(meta.get("holidays"), country,
+                                         calendar_span(start, end, longest), errors)
     return meta
 
 

@@ -179,8 +179,9 @@ class Sampler:
     ``sample(n, ...)`` returns, drawing only the blocks that cover them.
     """
 
-    def __init__(self, model: ClinicModel | None, *, seed: SeedLike, engine: str,
-                 extended: bool, n: int, given: Mapping[str, object] | None = None) -> None:
+    def __init__(self, model: ClinicModel | str | os.PathLike[str] | None, *, seed: SeedLike,
+                 engine: str, extended: bool, n: int,
+                 given: Mapping[str, object] | None = None) -> None:
         self.n = check_int(n, "n")
         check_choice(engine, "engine", ENGINES)
         # A snapshot: later edits to the caller's model never change this sampler's rows,
