@@ -14,6 +14,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import shutil
 import signal
 import sys
@@ -21,7 +22,6 @@ import textwrap
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -82,37 +82,46 @@ def _options(debug: Annotated[bool, typer.Option(
     _debug = debug
 
 
+# A whole number on the command line is what Python's ``int`` accepts (``5000``,
+# ``1_000_000``, ``-3``) plus an exponent (``1e6``): never a decimal point, so ``-n 5.0``
+# is refused here as ``sample(5.0)`` is in Python. Exponents stop at 4,000 digits
+# (Python will not print a larger int) with a message naming that limit.
+_WHOLE = re.compile(r"[+-]?\d(?:_?\d)*(?:[eE]\+?\d+)?")
+MAX_DIGITS = 4_000
+
+
 def _whole_number():
     """A parser of whole numbers that names the bad value: ``5000``, ``1_000_000``, ``1e6``.
 
     Signs and ranges are left to the API's argument checks, so ``-n -5`` and ``n=-5``
     give the same message."""
-    def parse(text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                number = Decimal(text.replace("_", ""))
-            except InvalidOperation:
-                number = Decimal("NaN")
-            # 1e999999999 is whole, but would take minutes to turn into an int
-            if not number.is_finite() or abs(number.adjusted()) > 100 \
-                    or number != number.to_integral_value():
-                raise typer.BadParameter(f"{text!r} is not a whole number") from None
-            return int(number)
+    def parse(text: str | int) -> int:
+        if isinstance(text, int):  # a default, or a value already parsed
+            return text
+        if not _WHOLE.fullmatch(text.strip()):
+            raise typer.BadParameter(f"{text!r} is not a whole number (no decimal point: "
+                                     "5000, 5_000 or 5e3)")
+        mantissa, _, exponent = text.strip().lower().partition("e")
+        digits = len(mantissa.lstrip("+-").replace("_", "")) + int(exponent or 0)
+        if digits > MAX_DIGITS:
+            raise typer.BadParameter(f"{text!r} is not a whole number clinicsim takes: more "
+                                     f"than {MAX_DIGITS:,} digits")
+        return int(mantissa) * 10 ** int(exponent or 0)
     return parse
 
 
+# Text, not a Path: a preset name is the preset whatever the working directory holds
+# (load_model tells the two apart by type, and a model file always has a suffix).
 ModelOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option("--model", "-m", metavar="FILE|PRESET", help=(
         "Model file (.yaml, .yml, .json, .bif, .xmlbif) or a preset: "
         f"{', '.join(PRESETS)}. Default: the default preset.")),
 ]
 
 
-def _model(path: Path | None) -> ClinicModel:
-    return default_model() if path is None else load_model(path)
+def _model(source: str | None) -> ClinicModel:
+    return default_model() if source is None else load_model(source)
 
 
 GivenOption = Annotated[
@@ -190,6 +199,9 @@ def sample_command(
         from .analysis._report import check_report_path
 
         check_report_path(report)
+        if output is not None and Path(output).resolve() == report.resolve():
+            raise ArgumentError(f"--report {str(report)!r} is the output file; write the "
+                                "report to another file")
         if n > MAX_RECORDS_ROWS:
             raise ClinicSimError(f"--report checks the whole table in memory: at most "
                                  f"{MAX_RECORDS_ROWS:,} records; got -n {n:,} (sample fewer "
@@ -262,7 +274,7 @@ def report_command(
     return _report(report, output)
 
 
-def _not_an_input(output: str | Path | None, **inputs: Path | None) -> None:
+def _not_an_input(output: str | Path | None, **inputs: str | Path | None) -> None:
     """Refuse an output that would overwrite one of the inputs (same file, by any path)."""
     for what, source in inputs.items():
         if output is None or source is None:
@@ -364,8 +376,8 @@ def model_export(
 
 
 @model_app.command("validate")
-def model_validate(file: Annotated[Path, typer.Argument(
-        metavar="FILE", help="Model file to check.")]) -> None:
+def model_validate(file: Annotated[str, typer.Argument(
+        metavar="FILE|PRESET", help="Model file (or preset) to check.")]) -> None:
     """Check a model file; list every problem found."""
     m = load_model(file)
     typer.echo(f"ok: {file} is a valid model ({len(m.nodes)} nodes: {', '.join(m.nodes)})")
@@ -374,7 +386,8 @@ def model_validate(file: Annotated[Path, typer.Argument(
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning bad input into ``error: ...`` and exit 2.
 
-    Ctrl-C (exit 130) and SIGTERM (exit 143) end the run with one line too, through an
+    Ctrl-C (exit 130), SIGTERM (143), SIGHUP (129) and every other catchable signal that
+    would end the process (exit 128 + its number) end the run with one line too, through an
     exception that removes any half-written output file on its way up.
     """
     global _debug
@@ -390,8 +403,8 @@ def main(argv: list[str] | None = None) -> None:
         except Stopped as exc:
             if exc.signum == _SIGPIPE:  # `clinicsim sample | head`: the reader left
                 sys.exit(128 + exc.signum)
-            what = "interrupted" if exc.signum == signal.SIGINT else "terminated"
-            _fail([f"{what}; no output file was left behind"], code=128 + exc.signum)
+            _fail([f"{_ended(exc.signum)}; no output file was left behind"],
+                  code=128 + exc.signum)
         except (KeyboardInterrupt, typer.Abort):  # Abort: end of input (EOFError)
             _fail(["interrupted; no output file was left behind"], code=130)
     sys.exit(code if isinstance(code, int) else 0)
@@ -471,15 +484,29 @@ def _has_fd(stream) -> bool:
     return True
 
 
+# Signals whose default action ends the process. Each raises Stopped instead, so that a
+# half-written output is removed on the way out. SIGKILL cannot be caught; SIGSEGV, SIGBUS,
+# SIGFPE and SIGILL are faults of the process, not requests to stop.
+_ENDING = [getattr(signal, name) for name in (
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
+    "SIGPROF", "SIGXCPU", "SIGIO", "SIGPWR", "SIGSTKFLT") if hasattr(signal, name)]
+if hasattr(signal, "SIGRTMIN"):
+    _ENDING += range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
+
+
 @contextlib.contextmanager
 def _signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`Stopped`; SIGXFSZ (``ulimit -f`` reached) is
-    ignored, so the write fails with "File too large" instead of the process dying."""
+    """Every catchable signal that would end the process raises :class:`Stopped`. One
+    that is ignored or handled when clinicsim starts keeps its handling (``nohup`` ignores
+    SIGHUP, a shell's background job SIGINT; a profiler handles SIGPROF). SIGXFSZ
+    (``ulimit -f`` reached) is ignored, so the write fails with "File too large" instead
+    of the process dying."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set in the main thread
         return
     wanted: dict[signal.Signals, Callable[[int, object], None] | signal.Handlers] = {
-        signal.SIGINT: stop, signal.SIGTERM: stop}
+        sig: stop for sig in _ENDING
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler)}
     if hasattr(signal, "SIGXFSZ"):
         wanted[signal.SIGXFSZ] = signal.SIG_IGN
     before = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}
@@ -488,6 +515,16 @@ def _signals() -> Iterator[None]:
     finally:
         for sig, handler in before.items():
             signal.signal(sig, handler)
+
+
+def _ended(signum: int) -> str:
+    """How a signal ended the run: "interrupted" (Ctrl-C), or "terminated by SIGHUP"."""
+    if signum == signal.SIGINT:
+        return "interrupted"
+    try:
+        return f"terminated by {signal.Signals(signum).name}"
+    except ValueError:  # a real-time signal has no name of its own
+        return f"terminated by signal {signum}"
 
 
 def _fail(lines: list[str], code: int = 2) -> None:

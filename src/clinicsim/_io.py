@@ -122,14 +122,24 @@ def _beside(target: Path, create: Callable[[Path], None]) -> Path:
 
 def output_file(path: str | os.PathLike[str], what: str, kind: str,
                 suffixes: tuple[str, ...]) -> Path:
-    """``path`` if its suffix is one of ``suffixes`` (a ``kind`` format) and its folder
-    exists, else an error naming it as ``what``.
+    """``path`` if its suffix is one of ``suffixes`` (a ``kind`` format), it is not a
+    folder or device, and its folder exists and is writable; else an error naming it as
+    ``what``.
 
-    Checked before any work starts, so a typo costs nothing.
+    Checked before any work starts, so a typo costs nothing, and before any output is
+    written, so that a command with two outputs never replaces one and fails on the other.
     """
     path = check_suffix(path, what, kind, suffixes)
     if not path.parent.is_dir():
         raise ClinicSimError(f"{what} {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    # What would only fail at the final rename, after other outputs were written
+    if path.is_dir():
+        raise ClinicSimError(f"cannot write {what} {str(path)!r}: it is a folder")
+    if path.exists() and not path.is_file():  # a device or pipe is never replaced by a file
+        raise ClinicSimError(f"cannot write {what} {str(path)!r}: it is not a regular file")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise ClinicSimError(f"cannot write {what} {str(path)!r}: folder "
+                             f"{str(path.parent)!r} is not writable")
     return path
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._errors import ArgumentError
 
-__all__ = ["check_alpha", "check_choice", "check_int", "check_suffix", "shown"]
+__all__ = ["check_alpha", "check_choice", "check_int", "check_path", "check_suffix", "shown"]
 
 _SHOWN_CHARS = 60  # of a value quoted in a message
 
@@ -28,14 +28,16 @@ _SHOWN_CHARS = 60  # of a value quoted in a message
 def shown(value: object) -> str:
     """``value`` as quoted in a message: its repr, numpy scalars as Python ones, cut short.
 
-    >>> shown(np.int64(-3)), shown("pgmp"), shown(10**5000)
-    ('-3', "'pgmp'", 'an integer of 5,001 digits')
+    >>> shown(np.int64(-3)), shown("pgmp"), shown(10**5000), shown(np.zeros((2, 3)))
+    ('-3', "'pgmp'", 'an integer of 5,001 digits', 'a ndarray of shape (2, 3)')
     """
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 10_000:
         # repr of an int over 4,300 digits raises ValueError (sys.int_info)
         return f"an integer of {_digits(value):,} digits"
+    if hasattr(value, "shape") and not np.isscalar(value):  # a table or an array: its kind
+        return f"a {type(value).__name__} of shape {value.shape}"
     text = repr(value)
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 3] + "..."
 
@@ -101,6 +103,22 @@ def check_alpha(value: object, name: str = "alpha") -> float:
     raise ArgumentError(f"`{name}` must be a number in (0, 0.5); got {shown(value)}")
 
 
+def check_path(value: object, name: str) -> Path:
+    """``value`` as a Path if it is a str or os.PathLike without a NUL byte.
+
+    >>> check_path(5, "p")
+    Traceback (most recent call last):
+    ...
+    clinicsim._errors.ArgumentError: `p` must be a path (a str or os.PathLike, no NUL byte); got 5
+    """
+    if isinstance(value, (str, os.PathLike)):
+        text = os.fspath(value)
+        if isinstance(text, str) and "\x00" not in text:
+            return Path(text)
+    raise ArgumentError(f"`{name}` must be a path (a str or os.PathLike, no NUL byte); "
+                        f"got {shown(value)}")
+
+
 def check_suffix(path: str | os.PathLike[str], what: str, kind: str,
                  suffixes: Sequence[str]) -> Path:
     """``path`` as a Path if its suffix (any case) is one of ``suffixes``, a ``kind`` format;
@@ -111,7 +129,7 @@ def check_suffix(path: str | os.PathLike[str], what: str, kind: str,
     ...
     clinicsim._errors.ArgumentError: output 'r.txt': unknown records format '.txt'; use .csv, .jsonl
     """
-    if not isinstance(path, (str, os.PathLike)):
+    if not isinstance(path, (str, os.PathLike)) or "\x00" in str(os.fspath(path)):
         raise ArgumentError(f"{what} must be a path to a {', '.join(suffixes)} file; "
                             f"got {shown(path)}")
     path = Path(path)

@@ -50,6 +50,16 @@ def test_type_one_error_at_most_alpha(default, n, alpha, seeds):
     assert failed <= bound(seeds, alpha), f"{failed} of {len(seeds)} correct samples failed"
 
 
+@pytest.mark.parametrize("alpha", [0.01, 0.1])
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_type_one_error_of_the_smallest_tables(default, n, alpha):
+    """Two, three or five rows: what a check cannot test reads "not tested", and the rest
+    fail a correct sample at most at alpha (before: 33%, 24% and 16% at alpha 0.01)."""
+    seeds = range(5000 + 100 * n, 5100 + 100 * n)
+    failed = failures(default, default, n, seeds, alpha)
+    assert failed <= bound(seeds, alpha), f"{failed} of {len(seeds)} correct samples failed"
+
+
 @pytest.mark.parametrize(("rate", "n", "seeds"),
                          [(0.318, 20_000, range(4000, 4100)), (0.318, 50_000, range(4100, 4150)),
                           (0.32, 20_000, range(4200, 4300))],

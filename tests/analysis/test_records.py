@@ -1,6 +1,7 @@
 """Records files as other tools write them: each checked correctly, or refused naming the fault."""
 
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -208,3 +209,41 @@ def test_extra_columns_are_ignored_with_a_note(tmp_path, default, records, expec
     report = clinicsim.conformance_report(path, default)
     assert report.to_frame().equals(expected)
     assert "columns not checked: clinic, notes." in report.notes
+
+
+def test_a_column_given_twice_in_a_csv_is_refused(tmp_path, records):
+    # pandas would read the second one as 'gender.1' and it would be ignored
+    path = tmp_path / "r.csv"
+    path.write_text(csv_text(records.assign(extra=records.gender).rename(
+        columns={"extra": "gender"})))
+    with pytest.raises(clinicsim.RecordsError, match="column.s. 'gender' more than once"):
+        clinicsim.conformance_report(path)
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_too_many_columns_are_refused_by_count(tmp_path, same):
+    # 300,000 columns of one name took minutes (pandas renames them one by one)
+    path = tmp_path / "r.csv"
+    names = ["x"] * 300_000 if same else [f"c{i}" for i in range(300_000)]
+    path.write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(clinicsim.RecordsError, match="300,000 columns.*MAX_RECORDS_COLUMNS"):
+        clinicsim.conformance_report(path)
+    assert time.perf_counter() - start < 5  # a guard against a quadratic check only
+    wide = pd.DataFrame(np.zeros((1, 2000)))
+    with pytest.raises(clinicsim.RecordsError, match="2,000 columns"):
+        clinicsim.conformance_report(wide)
+
+
+def test_a_multiindex_of_columns_is_refused(records):
+    nested = records.copy()
+    nested.columns = pd.MultiIndex.from_tuples([(c, "") for c in records.columns])
+    with pytest.raises(clinicsim.RecordsError, match="2 levels of column names .a MultiIndex."):
+        clinicsim.conformance_report(nested)
+
+
+def test_a_date_column_in_a_time_zone_keeps_its_local_dates(default, records):
+    # every row in one zone: the day is the day there; one row in a zone is refused (above)
+    tokyo = records.visit_date.dt.tz_localize("Asia/Tokyo")
+    report = clinicsim.conformance_report(records.assign(visit_date=tokyo), default)
+    assert report.to_frame().equals(clinicsim.conformance_report(records, default).to_frame())

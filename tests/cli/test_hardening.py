@@ -151,8 +151,11 @@ def clinicsim_process(tmp_path, *argv, **kwargs) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize(("sig", "code", "message"), [
-    (signal.SIGTERM, 143, "error: terminated; no output file was left behind\n"),
+    (signal.SIGTERM, 143, "error: terminated by SIGTERM; no output file was left behind\n"),
     (signal.SIGINT, 130, "error: interrupted; no output file was left behind\n"),
+    (signal.SIGHUP, 129, "error: terminated by SIGHUP; no output file was left behind\n"),
+    (signal.SIGQUIT, 131, "error: terminated by SIGQUIT; no output file was left behind\n"),
+    (signal.SIGUSR1, 138, "error: terminated by SIGUSR1; no output file was left behind\n"),
 ])
 def test_a_signal_in_the_middle_of_a_write_leaves_nothing(tmp_path, sig, code, message):
     process = clinicsim_process(tmp_path, "sample", "-n", "20000000", "--seed", "1",
@@ -170,6 +173,55 @@ def test_a_signal_in_the_middle_of_a_write_leaves_nothing(tmp_path, sig, code, m
     assert files(tmp_path) == []
 
 
+def test_a_signal_ignored_at_start_stays_ignored(tmp_path):
+    """``nohup clinicsim ...``: SIGHUP was ignored when clinicsim started, so it runs on."""
+    def ignore_hangups():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    process = clinicsim_process(tmp_path, "sample", "-n", "3000000", "--seed", "1",
+                                "-o", "big.csv", preexec_fn=ignore_hangups)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(tmp_path.glob(".big.csv.*.part")):
+            assert process.poll() is None and time.monotonic() < deadline, "no write started"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGHUP)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert files(tmp_path) == ["big.csv"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["-o", "r.csv", "--report", "dir.md"], "cannot write report 'dir.md': it is a folder"),
+    (["-o", "r.csv", "--report", "ro/r.md"], "cannot write report 'ro/r.md': folder 'ro' is "
+                                             "not writable"),
+    (["-o", "dir.csv", "--report", "r.md"], "output 'dir.csv': directory is not empty"),
+    (["-o", "ro/r.csv", "--report", "r.md"], "cannot write output 'ro/r.csv': folder 'ro' "
+                                             "is not writable"),
+    (["--format", "fhir", "-o", "b.json", "--report", "./b.json"],
+     "--report 'b.json' is the output file"),
+])
+def test_every_output_is_checked_before_any_is_written(capsys, tmp_path, monkeypatch, argv,
+                                                       message):
+    """Two outputs: a bad second one leaves the first as it was, not replaced."""
+    if os.geteuid() == 0 and "ro/" in " ".join(argv):
+        pytest.skip("root can write into a read-only folder")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.csv").write_text("old records\n")
+    (tmp_path / "b.json").write_text("{}")
+    (tmp_path / "dir.md").mkdir()
+    (tmp_path / "dir.csv").mkdir()
+    (tmp_path / "dir.csv" / "x").touch()
+    (tmp_path / "ro").mkdir(mode=0o555)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    code, _, err = run(capsys, "sample", "-n", "20", "--seed", "1", *argv)
+    assert code == 2 and err.startswith(f"error: {message}") and err.count("\n") == 1
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+    assert (tmp_path / "r.csv").read_text() == "old records\n"
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
 def test_a_file_size_limit_is_a_clean_error(tmp_path, suffix):
     """``ulimit -f``: the kernel would kill the process with SIGXFSZ; clinicsim ignores the
@@ -184,3 +236,30 @@ def test_a_file_size_limit_is_a_clean_error(tmp_path, suffix):
     assert err.startswith(f"error: cannot write 'r{suffix}': ") and "File too large" in err
     assert len(err.splitlines()) == 1
     assert files(tmp_path) == []
+
+
+@pytest.mark.parametrize("text", ["5.0", "1.0", "1.5e3", "5.", "0x10", "1e-3", " ", "1__0"])
+def test_the_cli_refuses_what_python_refuses(capsys, text):
+    # one rule: no decimal point on the command line, as no float in Python
+    code, _, err = run(capsys, "sample", "-n", text)
+    assert code == 2
+    assert "is not a whole number" in err
+
+
+@pytest.mark.parametrize("text", ["1e100", "1e101", "1e3999"])
+def test_big_seeds_written_with_an_exponent_are_one_rule(capsys, text):
+    code, out, err = run(capsys, "sample", "-n", "2", "--seed", text)
+    assert code == 0, err
+    assert out.startswith("patient_id,")
+    code, _, err = run(capsys, "sample", "-n", "2", "--seed", "1e4000")
+    assert code == 2
+    assert "more than 4,000 digits" in err
+
+
+def test_the_smallest_sample_passes_its_report(capsys, tmp_path, monkeypatch):
+    # a difference-of-rates test divided by a zero standard error and failed it (issue 15)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "sample", "-n", "2", "--seed", "1", "--report", "r.md")
+    assert code == 0, err
+    assert err.startswith("PASSED: 2 records") and "not tested" in err
+    assert "| not tested |" in (tmp_path / "r.md").read_text()

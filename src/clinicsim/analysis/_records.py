@@ -9,8 +9,10 @@ rows are left out of the statistical checks.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +24,8 @@ from .._io import RECORD_SUFFIXES, input_file
 from ..model import MONTH_NODE, MONTHS
 from ._model_info import ModelInfo
 
-__all__ = ["MAX_RECORDS_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS", "Coded", "code_records",
-           "read_records"]
+__all__ = ["MAX_RECORDS_COLUMNS", "MAX_RECORDS_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS",
+           "Coded", "code_records", "read_records"]
 
 REQUIRED_COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment",
                     "follow_up")
@@ -34,11 +36,22 @@ REQUIRED_COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "t
 # refused up front, not streamed.
 MAX_TEXT_BYTES = 256 * 2**20
 MAX_RECORDS_ROWS = 4_000_000
+# clinicsim writes 7 columns; a table of thousands is not records (pandas renames repeated
+# CSV names in time quadratic in their number: 300,000 took minutes).
+MAX_RECORDS_COLUMNS = 1_000
 _TOO_BIG = ("; check a random sample of its rows instead (a million rows give the tests "
             "ample power)")
 _JSON_CHUNK_ROWS = 1 << 16
 _SHOWN_ROWS = 3  # offending rows quoted per problem
 _SHOWN_CHARS = 40  # of each quoted value: a stray 1 MB cell must not flood the report
+# A visit date as text: a calendar date, perhaps with a time of day (which is dropped);
+# never a time zone (one row in another zone is not the same day) nor a relative word
+# ("today", "now"), which pandas would read as the day the report is made.
+_DATE_TEXT = r"\s*\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*"
+# What pandas infers for an object column whose cells are all plain values
+_PLAIN_KINDS = {"string", "bytes", "floating", "integer", "mixed-integer-float", "decimal",
+                "boolean", "datetime64", "datetime", "date", "timedelta64", "timedelta",
+                "time", "period", "empty", "categorical"}
 _BOOL_SPELLINGS = {"true": "True", "t": "True", "1": "True", "yes": "True",
                    "false": "False", "f": "False", "0": "False", "no": "False"}
 
@@ -102,6 +115,7 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
         raise RecordsError(f"records file {name!r} is empty (0 bytes)")
     try:
         if suffix == ".csv":
+            _check_header(path)
             # Everything as text: parsing is done (and reported) column by column below.
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                                 encoding="utf-8-sig")
@@ -119,10 +133,37 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
     return frame
 
 
+def _check_columns(names: list[str], where: str) -> None:
+    """Refuse more than MAX_RECORDS_COLUMNS columns, or a name given twice (which pandas
+    would silently rename ``gender.1`` when reading a CSV)."""
+    if len(names) > MAX_RECORDS_COLUMNS:
+        raise RecordsError(f"{where} has {len(names):,} columns; the limit is "
+                           f"MAX_RECORDS_COLUMNS = {MAX_RECORDS_COLUMNS:,}")
+    seen: set[str] = set()
+    twice = sorted({c for c in names if c in seen or seen.add(c)})  # type: ignore[func-returns-value]
+    if twice:
+        raise RecordsError(f"{where} has column(s) {', '.join(map(repr, twice))} more than once")
+
+
+def _check_header(path: Path) -> None:
+    """The CSV header's columns, read before pandas reads (and renames) them."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        try:
+            header = next(csv.reader(file), [])
+        except csv.Error as exc:
+            raise RecordsError(f"cannot read records file {str(path)!r}: header: {exc}") from None
+    _check_columns(header, f"records file {str(path)!r}")
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    rows = pq.ParquetFile(path).metadata.num_rows
+    meta = pq.ParquetFile(path).metadata
+    rows = meta.num_rows
+    if meta.num_columns > MAX_RECORDS_COLUMNS:
+        _check_columns([""] * meta.num_columns, f"records file {str(path)!r}")
     if rows > MAX_RECORDS_ROWS:
         raise RecordsError(f"records file {str(path)!r} has {rows:,} rows; the limit is "
                            f"{MAX_RECORDS_ROWS:,}{_TOO_BIG}")
@@ -134,9 +175,7 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
     a line that is not a JSON object, or holds an integer pandas cannot read, is named by
     its number."""
     try:
-        with pd.read_json(path, lines=True, dtype=False, encoding="utf-8-sig",
-                          chunksize=_JSON_CHUNK_ROWS) as reader:
-            return pd.concat(reader, ignore_index=True)
+        return pd.concat(_jsonl_chunks(path), ignore_index=True)
     except (ValueError, TypeError):  # TypeError: a line holding a number, not an object
         with open(path, encoding="utf-8-sig") as lines:
             for number, line in enumerate(lines, 1):
@@ -155,6 +194,34 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
                 if not isinstance(value, dict):
                     raise RecordsError(f"{where} is not a JSON object: {_show(value)}") from None
         raise
+
+
+def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
+    """The file as DataFrames of _JSON_CHUNK_ROWS lines, parsed as ``pd.read_json(...,
+    lines=True, dtype=False)`` parses them (its parser, then ``DataFrame`` of the rows: the
+    same frames, as fast), but with the keys counted before the frame is made: pandas
+    takes about 0.25 ms a column, so 300,000 distinct keys (one line of 4 MB, or one a
+    line) would take minutes before MAX_RECORDS_COLUMNS could refuse them.
+
+    A line that is not an object raises TypeError; bad JSON, ValueError.
+    """
+    from pandas.io.json import ujson_loads  # type: ignore[attr-defined]  # public, not in stubs
+
+    keys: set[str] = set()
+    read = 0
+    with open(path, encoding="utf-8-sig") as file:
+        while lines := list(itertools.islice(file, _JSON_CHUNK_ROWS)):
+            read += len(lines)
+            rows = ujson_loads("[" + ",".join(t for t in map(str.strip, lines) if t) + "]")
+            for row in rows:
+                if not isinstance(row, dict):
+                    raise TypeError("a line that is not an object")
+                keys.update(row)
+            if len(keys) > MAX_RECORDS_COLUMNS:
+                raise RecordsError(f"records file {str(path)!r} has at least {len(keys):,} "
+                                   f"columns (keys in its first {read:,} lines); the limit "
+                                   f"is MAX_RECORDS_COLUMNS = {MAX_RECORDS_COLUMNS:,}")
+            yield pd.DataFrame(rows)
 
 
 class _HugeInteger(ValueError):
@@ -182,6 +249,12 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
     RecordsError
         When required columns are missing, the table has no rows, or no row is usable.
     """
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise RecordsError(f"records have {frame.columns.nlevels} levels of column names (a "
+                           "MultiIndex); give each column one name, e.g. with "
+                           "frame.columns = frame.columns.map('_'.join)")
+    if frame.columns.size > MAX_RECORDS_COLUMNS:
+        _check_columns(list(frame.columns), "records table")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise RecordsError(f"records are missing column(s) {', '.join(map(repr, missing))}; "
@@ -192,11 +265,16 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
     n = len(frame)
     if n == 0:
         raise RecordsError("records table has no rows")
-    problems: dict[str, list[Problem]] = {c: [] for c in REQUIRED_COLUMNS}
+    checked = [*REQUIRED_COLUMNS, *(c for c in info.nodes
+                                    if c in frame.columns and c not in REQUIRED_COLUMNS)]
+    problems: dict[str, list[Problem]] = {c: [] for c in checked}
     bad = np.zeros(n, bool)  # rows left out of the statistics
     notes: list[str] = []
+    # Lists, dicts and structs are reported first, then read as missing, so that no check
+    # below meets a value it cannot hash or compare.
+    column = {c: _plain(frame[c], c, problems, bad) for c in checked}
 
-    ids = frame["patient_id"]
+    ids = column["patient_id"]
     absent = ids.isna().to_numpy()
     _add(problems, "patient_id", "missing", absent, ids, bad)
     if not ids.is_unique:  # is_unique is ~3 times faster than duplicated() on 1e6 ids
@@ -204,29 +282,28 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
         # a duplicate id is reported, but both rows are still fine data
         _add(problems, "patient_id", "repeating an earlier id", dup, ids, None)
 
-    age, age_ok = _ages(frame["age"], problems, bad)
+    age, age_ok = _ages(column["age"], problems, bad)
     band = info.band_of(age)
     outside = age_ok & ((band < 0) | (age < info.targets.age_min) | (age > info.targets.age_max))
     lo = min(info.targets.age_min, min(b[0] for b in info.bands.values()))
     hi = max(info.targets.age_max, max(b[1] for b in info.bands.values()))
     _add(problems, "age", f"outside the age bands and the target range ({lo}..{hi} years, "
-         f"target {info.targets.age_min}..{info.targets.age_max})", outside, frame["age"], bad)
+         f"target {info.targets.age_min}..{info.targets.age_max})", outside, column["age"], bad)
 
-    days = _dates(frame["visit_date"], problems, bad)
+    days = _dates(column["visit_date"], problems, bad)
     window = info.window
     start, end = np.datetime64(window.start, "D"), np.datetime64(window.end, "D")
     late = ~np.isnat(days) & ((days < start) | (days > end))
     _add(problems, "visit_date", f"outside the visit window {window.start}..{window.end}",
-         late, frame["visit_date"], bad)
+         late, column["visit_date"], bad)
 
     codes: dict[str, np.ndarray] = {}
     for node in info.nodes:
-        if node in frame.columns:
-            problems.setdefault(node, [])
-            codes[node] = _categorical(frame[node], node, info.states[node], problems, bad)
+        if node in column:
+            codes[node] = _categorical(column[node], node, info.states[node], problems, bad)
             if node == "age_group":
                 wrong = (codes[node] >= 0) & (band >= 0) & (codes[node] != band)
-                _add(problems, node, "not the band of the row's age", wrong, frame[node], bad)
+                _add(problems, node, "not the band of the row's age", wrong, column[node], bad)
         elif node == "age_group":
             codes[node] = band
             notes.append("age_group is derived from age with the model's age bands.")
@@ -256,6 +333,12 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
 
 def _add(problems: dict[str, list[Problem]], column: str, what: str, mask: np.ndarray,
          values: pd.Series, bad: np.ndarray | None) -> None:
+    """Report the rows of ``mask`` under ``column``, except rows already reported there
+    (a list in an age cell is not also "not a whole number")."""
+    if problems[column]:
+        mask = mask.copy()
+        for earlier in problems[column]:
+            mask[earlier.rows] = False
     if not mask.any():
         return
     rows = np.flatnonzero(mask)
@@ -279,6 +362,41 @@ def _cut(text: str) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 3] + "..."
 
 
+def _plain(column: pd.Series, name: str, problems: dict[str, list[Problem]],
+           bad: np.ndarray) -> pd.Series:
+    """``column`` with cells that are not plain values (a list, dict or struct from a
+    Parquet or JSON Lines file, an array in a DataFrame cell) reported and made missing.
+
+    Linear, and in C for the usual columns: only an object column that pandas cannot
+    classify as plain values is looked at cell by cell.
+    """
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        if not pa.types.is_nested(dtype.pyarrow_dtype):
+            return column
+        mask = column.notna().to_numpy(bool)
+    elif not pd.api.types.is_object_dtype(dtype) \
+            or pd.api.types.infer_dtype(column, skipna=True) in _PLAIN_KINDS:
+        return column
+    else:
+        mask = np.fromiter((not pd.api.types.is_scalar(v) for v in column), bool, len(column))
+    if not mask.any():
+        return column
+    _add(problems, name, "not a plain value (a list, a dict or a struct)", mask, column, bad)
+    return column.astype(object).where(~mask, None)
+
+
+def _booleans(column: pd.Series) -> np.ndarray:
+    """Which cells are true/false values (a JSON ``true`` is no age, nor a date)."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return column.notna().to_numpy(bool)
+    if not pd.api.types.is_object_dtype(column.dtype):
+        return np.zeros(len(column), bool)
+    return np.fromiter((isinstance(v, (bool, np.bool_)) for v in column), bool, len(column))
+
+
 def _ages(column: pd.Series, problems: dict[str, list[Problem]],
           bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whole years as int64, and which rows parsed; unparseable rows reported."""
@@ -286,18 +404,31 @@ def _ages(column: pd.Series, problems: dict[str, list[Problem]],
         return column.to_numpy(np.int64), np.ones(len(column), bool)
     numbers = pd.to_numeric(column, errors="coerce")
     values = numbers.to_numpy(np.float64, na_value=np.nan)
-    ok = np.isfinite(values) & (values == np.round(values))
+    ok = np.isfinite(values) & (values == np.round(values)) & ~_booleans(column)
     _add(problems, "age", "not a whole number of years", ~ok, column, bad)
     # 1e30 is a whole number, but no int64: clipped, it is still outside every band
     return np.where(ok, np.clip(values, -1, 2**31), -1).astype(np.int64), ok
 
 
 def _dates(column: pd.Series, problems: dict[str, list[Problem]], bad: np.ndarray) -> np.ndarray:
-    """Days as datetime64[D] (NaT where unparseable; those rows reported)."""
+    """Days as datetime64[D] (NaT where unparseable; those rows reported).
+
+    A date column keeps its dates (a time-zone-aware one its local dates); anything else
+    is read as text (a ``datetime.date`` cell as its ISO form), and only the text of
+    :data:`_DATE_TEXT` is parsed: no numbers, true/false, relative words or time zones.
+    """
     if column.dtype.kind == "M":
-        parsed = column
+        parsed = column.dt.tz_localize(None) if column.dt.tz is not None else column
     else:
-        parsed = pd.to_datetime(column, format="ISO8601", errors="coerce")
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = column.astype(str)
+        # Arrow's RE2 kernel: about 12 times pandas' str.fullmatch on a million rows
+        dated = pc.match_substring_regex(pa.array(text, pa.large_string(), from_pandas=True),
+                                         f"^(?:{_DATE_TEXT})$").fill_null(False)
+        dated = dated.to_numpy(zero_copy_only=False) & ~_booleans(column)
+        parsed = pd.to_datetime(text.where(dated), format="ISO8601", errors="coerce")
     days = parsed.to_numpy(dtype="datetime64[D]", na_value=np.datetime64("NaT"))
     _add(problems, "visit_date", "not a date (YYYY-MM-DD)", np.isnat(days), column, bad)
     return days

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._io import atomic_path, output_file
 from .._validate import check_alpha
-from ..model import ClinicModel, cohort, load_model, shared_default_model
+from ..model import ClinicModel, as_model, cohort
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._cohort import conditional_info, evidence_check, skip_inapplicable
 from ._model_info import model_info
@@ -117,10 +117,7 @@ def conformance_report(
     ['not shown', 'not shown', 'shown', 'shown', 'not shown']
     """
     alpha = check_alpha(alpha)
-    if model is None:
-        model = shared_default_model()  # only read here
-    elif not isinstance(model, ClinicModel):
-        model = load_model(model)
+    model = as_model(model)  # only read here
     info = model_info(model)
     evidence = cohort(model, given)
     coded = code_records(read_records(records), info)

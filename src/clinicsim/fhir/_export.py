@@ -17,7 +17,8 @@ import pyarrow as pa
 from .._errors import ClinicSimError, RecordsError
 from .._io import atomic_dir, atomic_path
 from .._random import SeedLike, as_seed_sequence
-from ..model import FOLLOW_UP_CODE, ClinicModel, shared_default_model
+from .._validate import check_path
+from ..model import FOLLOW_UP_CODE, ClinicModel, as_model
 from ._mapping import ID_SYSTEM, Mapper, age_on, birth_dates
 
 __all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "read_records", "resources", "sample_fhir",
@@ -29,10 +30,6 @@ __all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "read_records", "resources", "sam
 BUNDLE_MAX_RECORDS = 10_000
 SLICE_ROWS = 1 << 14  # rows turned into lines at a time: about 40 MB of text at its peak
 _NDJSON_LIMIT = 1 << 30  # bytes per resource file read back (the report's table limits)
-
-
-def _model(model: ClinicModel | None) -> ClinicModel:
-    return shared_default_model() if model is None else model
 
 
 def checked_records(records: pd.DataFrame | str | os.PathLike[str],
@@ -96,7 +93,7 @@ def resources(records: pd.DataFrame | str | os.PathLike[str], model: ClinicModel
     >>> [r["resourceType"] for r in clinicsim.fhir.resources(records, seed=1)]
     ['Patient', 'Encounter', 'Condition', 'Procedure']
     """
-    model = _model(model)
+    model = as_model(model)
     frame = checked_records(records, model)
     for block in _lines([frame], Mapper(model), as_seed_sequence(seed)):
         for lines in block.values():
@@ -113,7 +110,7 @@ def write(path: str | os.PathLike[str], records: pd.DataFrame | str | os.PathLik
     ``TYPE.ndjson`` file per resource type; ``FILE.json`` gets one ``transaction`` Bundle
     (at most :data:`BUNDLE_MAX_RECORDS` records). Nothing appears unless all is written.
     """
-    model = _model(model)
+    model = as_model(model)
     target, bundle = check_fhir_path(path)
     frame = checked_records(records, model)
     if bundle and len(frame) > BUNDLE_MAX_RECORDS:
@@ -129,7 +126,7 @@ def _too_many(target: Path, n: int) -> str:
 def check_fhir_path(path: str | os.PathLike[str]) -> tuple[Path, bool]:
     """``(path, is_bundle)`` for a FHIR output, or an error before any work starts."""
     text = str(path)
-    target = Path(path)
+    target = check_path(path, "path")
     if text.endswith(("/", os.sep)) or target.is_dir() or not target.suffix:
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise ClinicSimError(f"output {text!r}: directory is not empty")
@@ -278,8 +275,8 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     :func:`clinicsim.sample`). A row whose resources are missing gets empty values, which
     the report names.
     """
-    model = _model(model)
-    path = Path(folder)
+    model = as_model(model)
+    path = check_path(folder, "folder")
     if not path.is_dir() or not (path / "Patient.ndjson").is_file():
         raise RecordsError(f"{str(path)!r} is not a FHIR export folder (no Patient.ndjson)")
     patients = _read(path, "Patient")

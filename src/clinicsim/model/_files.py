@@ -19,8 +19,10 @@ from typing import Any
 
 import yaml
 
-from .._errors import ModelError
+from .._errors import ArgumentError, ModelError
 from .._io import atomic_path, input_file
+from .._validate import check_path, shown
+from ._limits import MAX_DEPTH
 from ._model import ClinicModel
 from ._schema import model_from_dict, model_to_dict
 from ._treatments import UNCODED
@@ -45,21 +47,38 @@ def shared_default_model() -> ClinicModel:
     return default_model()
 
 
+def as_model(model: object) -> ClinicModel:
+    """A ``model=`` argument as a model: None is the default, a str or path is loaded
+    (a preset name or a model file); anything else is an :class:`ArgumentError`."""
+    if model is None:
+        return shared_default_model()
+    if isinstance(model, ClinicModel):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        return load_model(model)
+    raise ArgumentError("`model` must be a ClinicModel, a preset name or a model file path; "
+                        f"got {shown(model)}")
+
+
 def load_model(source: str | os.PathLike[str]) -> ClinicModel:
     """Load a model from a file (by suffix) or a preset name.
 
     ``.yaml``/``.yml``/``.json`` are clinicsim model files; ``.bif``/``.xmlbif`` are read
-    through pgmpy and take the default model's metadata and targets. A name without a
-    suffix that is not a file is a preset: ``"default"`` (the brief's clinic) or
-    ``"us-office-visits"`` (the same clinic with NAMCS 2019 primary-care ages and sexes).
+    through pgmpy and take the default model's metadata and targets. A string that is a
+    preset name is always the preset, never a file in the working directory: ``"default"``
+    (the brief's clinic) or ``"us-office-visits"`` (the same clinic with NAMCS 2019
+    primary-care ages and sexes). Model files are named with their suffix.
     """
     if not isinstance(source, (str, os.PathLike)):
         raise ModelError(f"model file path must be a str or os.PathLike; got {source!r}")
-    path = Path(source)
-    if str(source) in PRESETS and not path.exists():
-        text = resources.files(__package__).joinpath("data", PRESETS[str(source)]).read_text()
+    check_path(source, "source")
+    if isinstance(source, str) and source in PRESETS:
+        # Always the preset, whatever the working directory holds: a model file has a
+        # suffix, so a file or folder named 'default' can never be one.
+        text = resources.files(__package__).joinpath("data", PRESETS[source]).read_text()
         data = yaml.load(text, Loader=_YamlLoader)
-        return model_from_dict(data, source=f"preset {str(source)!r}")
+        return model_from_dict(data, source=f"preset {source!r}")
+    path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "
@@ -84,6 +103,9 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
                          f"{exc.problem or exc.context}{where}") from None
     except (ValueError, yaml.YAMLError) as exc:
         raise ModelError(f"cannot parse model file {str(path)!r}: {exc}") from None
+    except RecursionError:
+        raise ModelError(f"cannot parse model file {str(path)!r}: nested too deep; the limit "
+                         f"is MAX_DEPTH = {MAX_DEPTH}") from None
     return model_from_dict(data, source=str(path))
 
 
@@ -112,11 +134,12 @@ _YamlDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's, when a
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    twice = sorted({k for k in keys if keys.count(k) > 1})
-    if twice:
-        raise ValueError(f"duplicate key {twice[0]!r}")
-    return dict(pairs)
+    data = dict(pairs)
+    if len(data) < len(pairs):  # linear: a quadratic count took minutes for 300,000 keys
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(f"duplicate key {twice!r}")
+    return data
 
 
 def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
@@ -127,7 +150,7 @@ def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise ModelError(f"model file path must be a str or os.PathLike; got {path!r}")
-    target = Path(path)
+    target = check_path(path, "path")
     suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "

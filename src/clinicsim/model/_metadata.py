@@ -19,6 +19,7 @@ from typing import Any, TypeGuard
 
 from .._errors import ModelError
 from ._calendar import calendar_span, resolve_holidays
+from ._limits import MAX_CALENDAR_DAYS
 from ._table import SUM_TOLERANCE, as_probability
 from ._treatments import check_treatments
 
@@ -235,9 +236,29 @@ def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) 
     if len(errors) == n_before:
         assert start is not None and end is not None and isinstance(days, dict)
         longest = max(days[c][1] for c in CATEGORIES)
-        meta["holidays"] = _holidays(meta.get("holidays"), country,
-                                     calendar_span(start, end, longest), errors)
+        _check_calendar(start, end, longest, errors)
+        if len(errors) == n_before:
+            meta["holidays"] = _holidays(meta.get("holidays"), country,
+                                         calendar_span(start, end, longest), errors)
     return meta
+
+
+def _check_calendar(start: date, end: date, longest: int, errors: list[str]) -> None:
+    """The calendar (first visit to last follow-up) within MAX_CALENDAR_DAYS and year 9999.
+
+    Counted in day numbers: a date past 9999-12-31, or a timedelta of a billion days,
+    would be an OverflowError.
+    """
+    last = end.toordinal() + longest
+    days = last - start.toordinal() + 1
+    if last > date.max.toordinal():
+        errors.append(f"metadata: visits end on {end} and a follow-up may come {longest:,} days "
+                      f"later, after {date.max} (the last date clinicsim can write)")
+    elif days > MAX_CALENDAR_DAYS:
+        errors.append(f"metadata: the calendar from the first visit ({start}) to the last "
+                      f"follow-up (visit_window.end + {longest:,} follow_up_days) spans "
+                      f"{days:,} days; the limit is MAX_CALENDAR_DAYS = {MAX_CALENDAR_DAYS:,} "
+                      "(a century)")
 
 
 def _holidays(saved: Any, country: str, span: tuple[date, date], errors: list[str]) -> dict:

@@ -7,6 +7,7 @@ in its topological order, aligned by label.
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import itertools
@@ -17,6 +18,7 @@ import numpy as np
 from .._errors import ModelError
 from .._reference import MONTHS
 from ._calendar import MONTH_NODE, visit_groups
+from ._limits import check_cells, check_counts, check_shape, column_clashes
 from ._metadata import check_metadata, parse_targets, targets_to_dict
 from ._model import REQUIRED_NODES, ClinicModel, topological_order
 from ._table import Table, check_column, column_label
@@ -60,6 +62,7 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     if not isinstance(data, dict):
         raise ModelError(f"{source}: expected a mapping at the top level; "
                          f"got {type(data).__name__}")
+    check_shape(data, source)
     version = data.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:  # not 1.0, True or "1"
         raise ModelError(f"{source}: unsupported schema_version {version!r}; "
@@ -67,6 +70,8 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     nodes = data.get("nodes")
     if not isinstance(nodes, dict) or not nodes:
         raise ModelError(f"{source}: 'nodes' must be a mapping of node name -> definition")
+    check_counts(nodes, source)
+    errors += column_clashes(nodes)
     unknown = [k for k in data if k not in TOP_KEYS]
     if unknown:
         errors.append(f"unknown top-level entries {unknown}; a model file has {list(TOP_KEYS)}")
@@ -94,6 +99,10 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
         parents = graph[node]
         if any(p not in states for p in parents):
             continue  # the parent's own error is reported
+        too_big = check_cells(node, len(states[node]), [len(states[p]) for p in parents])
+        if too_big:
+            errors.append(too_big)
+            continue
         values = _parse_cpd(node, nodes[node].get("cpd"), states[node], parents, states, errors)
         if values is not None:
             canonical = tuple(sorted(parents, key=order.index))
@@ -147,7 +156,7 @@ def _node_states(nodes: dict, errors: list[str]) -> dict[str, list[str]]:
             errors.append(f"node {node!r}: states must be non-empty strings; got {bad!r} "
                           "(quote them in YAML, e.g. 'True')")
             continue
-        dup = sorted({s for s in st if st.count(s) > 1})
+        dup = sorted({s for s, k in collections.Counter(st).items() if k > 1})
         if dup:
             errors.append(f"node {node!r}: duplicate states {dup}")
             continue

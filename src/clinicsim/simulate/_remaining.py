@@ -8,7 +8,7 @@ import pandas as pd
 from .._errors import ArgumentError, ModelError
 from .._random import SeedLike, as_seed_sequence
 from .._reference import MONTHS
-from ..model import MONTH_NODE, ClinicModel, adjusted_tables, factors, shared_default_model
+from ..model import MONTH_NODE, ClinicModel, adjusted_tables, as_model, factors
 from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
 
 __all__ = ["KNOWN_COLUMNS", "sample_remaining"]
@@ -66,7 +66,7 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     if other or known.empty:
         raise ArgumentError(f"`known` must hold rows and only the columns {list(KNOWN_COLUMNS)}"
                             + (f"; got also {other}" if other else "; it has no rows"))
-    m = (shared_default_model() if model is None else model)
+    m = as_model(model)
     net = factors(m)
     n = len(known)
     codes, kept, errors = _evidence_codes(m, known.reset_index(drop=True))

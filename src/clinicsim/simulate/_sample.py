@@ -15,6 +15,7 @@ n rows of ``sample(m)`` for m >= n (numpy engine; pgmpy keeps whole blocks only)
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -24,7 +25,7 @@ import pyarrow as pa
 from .._errors import ArgumentError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
-from ..model import ClinicModel, Cohort, cached_by_content, cohort, factors, shared_default_model
+from ..model import ClinicModel, Cohort, as_model, cached_by_content, cohort, factors
 from ._dates import VisitDates
 from ._guide import GuideTable
 
@@ -39,7 +40,7 @@ EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category
 def sample(
     n: int,
     *,
-    model: ClinicModel | None = None,
+    model: ClinicModel | str | os.PathLike[str] | None = None,
     seed: SeedLike = None,
     engine: str = "numpy",
     extended: bool = False,
@@ -51,8 +52,9 @@ def sample(
     ----------
     n : int
         Number of records, at least 1.
-    model : ClinicModel, optional
-        The model to sample; :func:`clinicsim.default_model` if None.
+    model : ClinicModel, str or path, optional
+        The model to sample: a model, a preset name or a model file;
+        :func:`clinicsim.default_model` if None.
     seed : int, SeedSequence, Generator or None
         Same seed, model and engine give an identical DataFrame.
     engine : {"numpy", "pgmpy"}
@@ -177,13 +179,14 @@ class Sampler:
     ``sample(n, ...)`` returns, drawing only the blocks that cover them.
     """
 
-    def __init__(self, model: ClinicModel | None, *, seed: SeedLike, engine: str,
-                 extended: bool, n: int, given: Mapping[str, object] | None = None) -> None:
+    def __init__(self, model: ClinicModel | str | os.PathLike[str] | None, *, seed: SeedLike,
+                 engine: str, extended: bool, n: int,
+                 given: Mapping[str, object] | None = None) -> None:
         self.n = check_int(n, "n")
         check_choice(engine, "engine", ENGINES)
         # A snapshot: later edits to the caller's model never change this sampler's rows,
         # here or on a Dask worker that unpickles it.
-        self.model = (shared_default_model() if model is None else model).copy()
+        self.model = as_model(model).copy()
         self.root = as_seed_sequence(seed)
         self.engine = engine
         self.extended = bool(extended)

@@ -19,7 +19,7 @@ import pandas as pd
 from .._errors import ClinicSimError
 from .._io import atomic_dir
 from .._random import SeedLike
-from .._validate import check_int
+from .._validate import check_int, check_path
 from ..model import ClinicModel
 from ._sample import BLOCK_ROWS, Sampler
 from ._writers import check_records_path, date_columns, encoded_bytes, write_records
@@ -67,6 +67,8 @@ def write_sample(
     """
     from ._dask import check_cluster
 
+    if output is not None:
+        check_path(output, "output")
     directory = output is not None and is_directory(output)
     if directory:
         assert output is not None  # for mypy: a directory is only asked of an output
