@@ -288,6 +288,17 @@ class ClinicModel:
         digest.update(repr((self.name, self._metadata, self.targets)).encode())
         return digest.hexdigest()
 
+    def fit_targets(self, keep: Sequence[tuple[str, Mapping[str, str]]] = ()) -> ClinicModel:
+        """A copy whose exact values meet the stated share and rate targets (least change).
+
+        ``keep`` lists CPD columns that must not change, e.g.
+        ``[("follow_up", {"diagnosis": "asthma"})]``. See :mod:`clinicsim.model._fit`.
+        """
+        from ._fit import fit_statements
+        from ._targets import statements_from_targets
+
+        return fit_statements(self, statements_from_targets(self.targets), keep)
+
     def copy(self) -> ClinicModel:
         """A deep copy: edits to it do not touch this model."""
         # Tables and parsed metadata are immutable: only the containers are copied.

@@ -134,7 +134,7 @@ targets[0].margin must be a number in (0, 1); got None
     for i, item in enumerate(spec):
         n_before = len(errors)
         statement = _parse_one(item, f"targets[{i}]", states, columns, errors)
-        if len(errors) == n_before:
+        if len(errors) == n_before and statement is not None:
             out.append(statement)
     if errors:
         raise ModelError("; ".join(errors))
@@ -162,7 +162,7 @@ def _parse_one(item: Any, at: str, states: Mapping[str, Sequence[str]],
 
     def number(key: str, lo: float, hi: float, *, open_: bool = False,
                default: float | None = None) -> float:
-        value = item.get(key, default)
+        value: Any = item.get(key, default)
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
             and math.isfinite(value) and (lo < value < hi if open_ else lo <= value <= hi)
         if not ok:
@@ -256,7 +256,7 @@ def _parse_one(item: Any, at: str, states: Mapping[str, Sequence[str]],
     column = str(item["even"])
     if column not in columns:
         errors.append(f"{at}.even: {column!r} is not one of {list(columns)}")
-    span = item.get("range")
+    span: Any = item.get("range")
     ok = isinstance(span, list) and len(span) == 2 \
         and all(type(v) is int and 0 <= v <= 130 for v in span) and span[0] <= span[1]
     if not ok:

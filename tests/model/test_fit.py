@@ -1,0 +1,101 @@
+"""Least-change fitting of CPDs to share and rate statements (issue 11, step 3, partial)."""
+
+import numpy as np
+import pytest
+
+from clinicsim import ModelError, default_model
+from clinicsim.model._fit import fit_statements
+from clinicsim.model._targets import parse_statements, statements_from_targets
+
+
+@pytest.fixture(scope="module")
+def model():
+    return default_model()
+
+
+def _chronic(model):
+    return [d for d, c in model.diagnosis_categories.items() if c == "chronic"]
+
+
+def _statements(model, spec):
+    return parse_statements(spec, {n: model.states(n) for n in model.nodes})
+
+
+def test_edit_then_fit_restores_the_rate_with_kept_columns_untouched(model):
+    edited = model.copy()
+    cpd = edited.cpd("follow_up")
+    cols = [c for c in cpd.columns if c[1] == "asthma"]
+    cpd.loc["True", cols], cpd.loc["False", cols] = 0.9, 0.1
+    edited.set_cpd("follow_up", cpd)
+    assert edited.marginal("follow_up")["True"] > 0.34
+    fitted = edited.fit_targets(keep=[("follow_up", {"diagnosis": "asthma"})])
+    assert abs(fitted.marginal("follow_up")["True"] - 0.30) <= 1e-9
+    assert fitted.marginal("gender").to_dict() == pytest.approx(
+        {"male": 0.45, "female": 0.43, "other": 0.12}, abs=1e-12)
+    after = fitted.cpd("follow_up")
+    assert (after[cols].to_numpy() == cpd[cols].to_numpy()).all()  # bit for bit
+    # the tilt multiplies each column by one factor per state: orders within a column kept
+    chronic = [c for c in cpd.columns if c[1] in _chronic(model)]
+    for dx in _chronic(model):
+        by_age = [c for c in chronic if c[1] == dx]
+        assert np.array_equal(np.argsort(cpd.loc["True", by_age].to_numpy()),
+                              np.argsort(after.loc["True", by_age].to_numpy()))
+    assert edited.marginal("follow_up")["True"] > 0.34  # the input model is unchanged
+
+
+def test_conditional_and_joint_statements_met_exactly(model):
+    extra = _statements(model, [{"rate": {"follow_up": "True"}, "value": 0.35, "margin": 0.02,
+                                 "where": {"diagnosis_category": ["chronic"]}}])
+    fitted = fit_statements(model, statements_from_targets(model.targets) + extra)
+    chronic = fitted.query(["follow_up"], {"diagnosis": _chronic(model)})["True"]
+    assert abs(chronic - 0.35) <= 1e-9
+    assert abs(fitted.marginal("follow_up")["True"] - 0.30) <= 1e-9
+
+
+def test_least_change_matches_scipy_on_one_node(model):
+    optimize = pytest.importorskip("scipy.optimize")
+    st = _statements(model, [{"rate": {"follow_up": "True"}, "value": 0.25, "margin": 0.02}])
+    fitted = fit_statements(model, st)
+    m = model.table("follow_up").matrix
+    q = model.query(list(model.parents("follow_up"))).to_numpy()
+    i = model.states("follow_up").index("True")
+
+    live = q > 0  # columns of probability 0 do not enter the change
+    q, m = q[live], m[:, live]
+    mt, mf = m[i], 1 - m[i]
+
+    def kl(x):  # x: P'(True | column)
+        return float(q @ (x * np.log(x / mt) + (1 - x) * np.log((1 - x) / mf)))
+
+    def grad(x):
+        return q * (np.log(x / mt) - np.log((1 - x) / mf))
+
+    res = optimize.minimize(kl, mt, jac=grad, method="SLSQP", bounds=[(1e-9, 1 - 1e-9)] * len(q),
+                            constraints=[{"type": "eq", "fun": lambda x: q @ x - 0.25,
+                                          "jac": lambda x: q}],
+                            options={"ftol": 1e-15, "maxiter": 1000})
+    assert res.success
+    ours = fitted.table("follow_up").matrix[i][live]
+    assert abs(q @ ours - 0.25) <= 1e-9
+    assert kl(ours) <= res.fun + 1e-12
+    assert np.abs(ours - res.x).max() < 1e-5
+
+def test_conflicting_statements_refused_naming_them(model):
+    st = _statements(model, [
+        {"rate": {"follow_up": "True"}, "value": 0.9, "margin": 0.02,
+         "where": {"diagnosis_category": ["chronic"]}},
+        {"rate": {"follow_up": "True"}, "value": 0.1, "margin": 0.02,
+         "where": {"diagnosis_category": ["chronic", "viral"]}},
+        {"rate": {"follow_up": "True"}, "value": 0.3, "margin": 0.02,
+         "where": {"diagnosis_category": ["viral"]}}])
+    key = model.content_key()
+    with pytest.raises(ModelError, match="cannot all be met.*diagnosis_category=chronic"):
+        fit_statements(model, st)
+    assert model.content_key() == key
+
+
+def test_statement_on_a_descendant_refused(model):
+    st = _statements(model, [{"rate": {"gender": "male"}, "value": 0.5, "margin": 0.02,
+                              "where": {"follow_up": ["True"]}}])
+    with pytest.raises(ModelError, match="descendants"):
+        fit_statements(model, st)
