@@ -2,9 +2,12 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinicsim import ModelError, default_model
 from clinicsim.model._fit import fit_statements
+from clinicsim.model._metadata import CATEGORIES
 from clinicsim.model._targets import parse_statements, statements_from_targets
 
 
@@ -99,3 +102,41 @@ def test_statement_on_a_descendant_refused(model):
                               "where": {"follow_up": ["True"]}}])
     with pytest.raises(ModelError, match="descendants"):
         fit_statements(model, st)
+
+
+def _random_like(model, seed):
+    """The model's structure with every CPD column drawn from a Dirichlet (zeros kept)."""
+    rng = np.random.default_rng(seed)
+    out = model.copy()
+    for node in ("gender", "age_group", "diagnosis", "follow_up"):
+        cpd = out.cpd(node)
+        draw = rng.dirichlet(np.ones(len(cpd)), size=cpd.shape[1]).T * (cpd.to_numpy() > 0)
+        cpd[:] = draw / draw.sum(axis=0)
+        out.set_cpd(node, cpd["p"] if cpd.columns.tolist() == ["p"] else cpd)
+    return out
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+@settings(max_examples=10, deadline=None)
+def test_targets_of_one_random_model_met_by_fitting_another(seed_a, seed_b):
+    base = default_model()
+    a, b = _random_like(base, seed_a), _random_like(base, seed_b)
+    chronic = _chronic(base)
+    spec = [
+        {"share": "gender", "values": a.marginal("gender").to_dict(), "margin": 0.02},
+        {"share": "diagnosis_category", "margin": 0.02,
+         "values": a.query(["diagnosis"]).groupby(a.diagnosis_categories).sum().to_dict()},
+        {"rate": {"follow_up": "True"}, "value": float(a.marginal("follow_up")["True"]),
+         "margin": 0.02},
+        {"rate": {"follow_up": "True"}, "margin": 0.02, "where": {"diagnosis_category":
+         ["chronic"]}, "value": float(a.query(["follow_up"], {"diagnosis": chronic})["True"])},
+    ]
+    for s in spec[1:2]:  # every category, even one the model has no diagnosis of
+        s["values"] = {c: float(s["values"].get(c, 0.0)) for c in CATEGORIES}
+    fitted = fit_statements(b, _statements(base, spec))
+    assert np.abs(fitted.marginal("gender") - a.marginal("gender")).max() <= 1e-9
+    assert abs(fitted.marginal("follow_up")["True"] - spec[2]["value"]) <= 1e-9
+    got = fitted.query(["follow_up"], {"diagnosis": chronic})["True"]
+    assert abs(got - spec[3]["value"]) <= 1e-9
+    cats = fitted.query(["diagnosis"]).groupby(fitted.diagnosis_categories).sum()
+    assert all(abs(cats.get(c, 0.0) - v) <= 1e-9 for c, v in spec[1]["values"].items())

@@ -126,23 +126,37 @@ def _fit_node(model, node: str, rows: list, keep, tol: float) -> tuple[float, se
     target = np.array([v for _, _, v in rows])
     with np.errstate(divide="ignore"):
         logm = np.log(m)
-    lam = np.zeros(len(rows))
-    first = np.inf
-    for _ in range(100):
+
+    def evaluate(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """The tilted table, E[f], the residuals and the (convex) dual objective."""
         z = logm + np.einsum("k,kx,kc->xc", lam, f, r)
-        z -= z.max(axis=0)
-        p = np.exp(z)
-        p /= p.sum(axis=0)
+        top = z.max(axis=0)
+        p = np.exp(z - top)
+        total = p.sum(axis=0)
+        p /= total
         ef = f @ p  # (k, c): E_c[f_k]
-        resid = (qk * ef).sum(axis=1) - target
-        err = float(np.abs(resid).max())
-        first = err if first == np.inf else first
+        dual = float(q @ (np.log(total) + top) - lam @ target)
+        return p, ef, (qk * ef).sum(axis=1) - target, dual
+
+    lam = np.zeros(len(rows))
+    p, ef, resid, dual = evaluate(lam)
+    first = err = float(np.abs(resid).max())
+    for _ in range(200):
         if err <= tol * 1e-3:
             break
         eff = np.einsum("kx,lx,xc->klc", f, f, p) - ef[:, None, :] * ef[None, :, :]
         jac = np.einsum("kc,lc,klc->kl", qk, r, eff)
         step = np.linalg.lstsq(jac, resid, rcond=None)[0]
+        for _ in range(40):  # damped Newton: halve the step until the residual falls
+            trial = evaluate(lam - step)
+            if trial[3] < dual or np.abs(trial[2]).max() < err:
+                break
+            step /= 2
+        else:
+            break  # no progress: the statements on this node conflict
         lam -= step
+        p, ef, resid, dual = trial
+        err = float(np.abs(resid).max())
     p = np.where(np.any(r != 0, axis=0), p, m)  # kept and unreachable columns: untouched
     model._tables[node] = Table(node, t.states, t.parents, t.parent_states,
                                 p.reshape(t.values.shape))
