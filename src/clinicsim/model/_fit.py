@@ -127,6 +127,8 @@ def _fit_node(model, node: str, rows: list, keep, tol: float) -> tuple[float, se
     with np.errstate(divide="ignore"):
         logm = np.log(m)
 
+    fixed = ((qk - q * r) * (f @ m)).sum(axis=1)  # from columns the tilt leaves alone
+
     def evaluate(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """The tilted table, E[f], the residuals and the (convex) dual objective."""
         z = logm + np.einsum("k,kx,kc->xc", lam, f, r)
@@ -135,7 +137,7 @@ def _fit_node(model, node: str, rows: list, keep, tol: float) -> tuple[float, se
         total = p.sum(axis=0)
         p /= total
         ef = f @ p  # (k, c): E_c[f_k]
-        dual = float(q @ (np.log(total) + top) - lam @ target)
+        dual = float(q @ (np.log(total) + top) - lam @ (target - fixed))
         return p, ef, (qk * ef).sum(axis=1) - target, dual
 
     lam = np.zeros(len(rows))
@@ -149,7 +151,8 @@ def _fit_node(model, node: str, rows: list, keep, tol: float) -> tuple[float, se
         step = np.linalg.lstsq(jac, resid, rcond=None)[0]
         for _ in range(40):  # damped Newton: halve the step until the residual falls
             trial = evaluate(lam - step)
-            if trial[3] < dual or np.abs(trial[2]).max() < err:
+            flat = abs(trial[3] - dual) <= 1e-15 * (1 + abs(dual))  # rounding: use residuals
+            if trial[3] < dual and not flat or flat and np.abs(trial[2]).max() < err:
                 break
             step /= 2
         else:
