@@ -20,6 +20,8 @@ from ._targets import DIAGNOSIS_CATEGORY, Rate, Share, Statement
 
 __all__ = ["fit_statements"]
 
+MAX_STEP = 4.0  # largest change of a log-odds multiplier per Newton step
+
 
 def _evidence(model, where) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
@@ -143,12 +145,13 @@ def _fit_node(model, node: str, rows: list, keep, tol: float) -> tuple[float, se
     lam = np.zeros(len(rows))
     p, ef, resid, dual = evaluate(lam)
     first = err = float(np.abs(resid).max())
-    for _ in range(200):
+    for _ in range(500):
         if err <= tol * 1e-3:
             break
         eff = np.einsum("kx,lx,xc->klc", f, f, p) - ef[:, None, :] * ef[None, :, :]
         jac = np.einsum("kc,lc,klc->kl", qk, r, eff)
         step = np.linalg.lstsq(jac, resid, rcond=None)[0]
+        step *= min(1.0, MAX_STEP / max(float(np.abs(step).max()), 1e-300))  # trust region
         for _ in range(40):  # damped Newton: halve the step until the residual falls
             trial = evaluate(lam - step)
             flat = abs(trial[3] - dual) <= 1e-15 * (1 + abs(dual))  # rounding: use residuals
