@@ -113,6 +113,31 @@ TREATMENTS = ["lifestyle_counselling", "antihypertensive", "diabetes_medication"
               "cardiac_medication", "cardiology_referral", "antibiotic", "antiviral",
               "symptomatic_care", "surgical_referral", "splint_or_dressing",
               "physical_therapy", "vaccination"]
+# Each treatment as FHIR: resource type, code system, code, display (README "FHIR").
+# Medicines are drug classes, so they get WHO ATC groups (FHIR's URI for ATC); procedures,
+# therapies and referrals get SNOMED CT codes, taken from public value sets (the VSAC
+# eCQM "Referral" set, HL7 implementation guides, Synthea's output).
+ATC = "http://www.whocc.no/atc"
+SCT = "http://snomed.info/sct"
+TREATMENT_CODES = {
+    "lifestyle_counselling": ("Procedure", SCT, "409063005", "Counseling (procedure)"),
+    "antihypertensive": ("MedicationRequest", ATC, "C02", "ANTIHYPERTENSIVES"),
+    "diabetes_medication": ("MedicationRequest", ATC, "A10", "DRUGS USED IN DIABETES"),
+    "inhaler": ("MedicationRequest", ATC, "R03", "DRUGS FOR OBSTRUCTIVE AIRWAY DISEASES"),
+    "cardiac_medication": ("MedicationRequest", ATC, "C01", "CARDIAC THERAPY"),
+    "cardiology_referral": ("ServiceRequest", SCT, "308471005",
+                            "Referral to cardiologist (procedure)"),
+    "antibiotic": ("MedicationRequest", ATC, "J01", "ANTIBACTERIALS FOR SYSTEMIC USE"),
+    "antiviral": ("MedicationRequest", ATC, "J05", "ANTIVIRALS FOR SYSTEMIC USE"),
+    "symptomatic_care": ("Procedure", SCT, "713148004", "Symptom management (procedure)"),
+    "surgical_referral": ("ServiceRequest", SCT, "308478004",
+                          "Referral to general surgeon (procedure)"),
+    "splint_or_dressing": ("Procedure", SCT, "79321009", "Application of splint (procedure)"),
+    "physical_therapy": ("ServiceRequest", SCT, "91251008",
+                         "Physical therapy procedure (regime/therapy)"),
+    "vaccination": ("Procedure", SCT, "33879002",
+                    "Administration of vaccine to produce active immunity (procedure)"),
+}
 # Treatment mix per diagnosis (judgement; zero where a treatment makes no sense).
 TREAT = {
     "hypertension": {"antihypertensive": 70, "lifestyle_counselling": 25, "cardiology_referral": 5},
@@ -272,6 +297,11 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "  # ICD-10-CM codes (FY2024 code set) and the category used by the follow-up targets.",
         "  diagnoses:",
         *[f"    {d}: {{code: {c}, category: {cat}}}" for d, (c, cat) in DIAGNOSES.items()],
+        "  # Each treatment as FHIR: the resource it becomes and its code (SNOMED CT for",
+        "  # procedures, therapies and referrals; WHO ATC classes for medicines).",
+        "  treatments:",
+        *[f"    {t}: {{resource: {r}, system: '{s}', code: '{c}', display: '{d}'}}"
+          for t, (r, s, c, d) in TREATMENT_CODES.items()],
         "  # Public holidays of this country (ISO 3166 code, python-holidays) get holiday_weight.",
         "  country: US",
         "  visit_window:",

@@ -1,13 +1,18 @@
 """The ``clinicsim`` command: parses arguments and calls the public API, nothing more.
 
 Exit status: 0 success (conformance passed), 1 conformance failed, 2 bad input, 130 Ctrl-C,
-143 SIGTERM. Bad input prints one line ``error: <what and where>`` to standard error, without
-a traceback (``clinicsim --debug ...`` shows it); no partial output file is left behind.
+143 SIGTERM, 141 when the reader of standard output has gone (``clinicsim sample | head``,
+quietly, as a program ended by SIGPIPE). Bad input prints one line ``error: <what and
+where>`` to standard error, without a traceback (``clinicsim --debug ...`` shows it); no
+partial output file is left behind. Standard output is an output like any other: a full
+disk or a closed standard output is an error (exit 2), never a silent success.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import shutil
 import signal
@@ -23,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ._errors import ArgumentError, ClinicSimError
+from ._io import Stopped, stop
 from ._random import as_seed_sequence
 from .model import PRESETS, ClinicModel, default_model, load_model
 from .simulate import ENGINES, sample, write_sample
@@ -58,6 +64,9 @@ model_app = typer.Typer(
                      "clinicsim model export -o my_clinic.yaml --model us-office-visits",
                      "clinicsim model validate my_clinic.yaml"))
 app.add_typer(model_app, name="model")
+export_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Write records in other formats.")
+app.add_typer(export_app, name="export")
 
 _SHOWN_ERRORS = 10  # error lines printed; the rest are counted
 _SHOWN_CHARS = 500  # of each error line
@@ -106,8 +115,9 @@ def _model(path: Path | None) -> ClinicModel:
 
 GivenOption = Annotated[
     list[str] | None,
-    typer.Option("--given", metavar="NODE=STATE[,STATE...]",
-                 help="A cohort: only records with these values (repeatable), e.g. "
+    typer.Option("--given", metavar="NODE=STATES",
+                 help="A cohort: only records with these values, STATES one state or several "
+                       "separated by commas (repeatable), e.g. "
                       "diagnosis=type2_diabetes, follow_up=True, age=65-89, "
                       "diagnosis_category=chronic,viral."),
 ]
@@ -165,6 +175,10 @@ def sample_command(
         metavar="FILE", help="Also check the records and write a conformance report (.html, "
         ".md, .json); exit 1 if it fails.")] = None,
     given: GivenOption = None,
+    format: Annotated[str | None, typer.Option(
+        "--format", metavar="fhir", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
+        "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended.")
+    ] = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
@@ -182,9 +196,22 @@ def sample_command(
     m = _model(model)
     cohort = _given(given)
     root = as_seed_sequence(seed)  # one stream for the file and for the report
-    rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
-                        chunk_size=chunk_size, workers=workers, scheduler=scheduler,
-                        given=cohort)
+    if format is not None:
+        if format != "fhir" or output is None:
+            raise ArgumentError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "
+                                f"got --format {format!r}" + (" without -o" if output is None
+                                                              else ""))
+        if cohort is not None:
+            raise ArgumentError("--format fhir does not take --given; sample the cohort to a "
+                                "records file, then `clinicsim export fhir` it")
+        from .fhir._export import sample_fhir
+
+        rows = sample_fhir(output, n, model=m, seed=root, engine=engine, chunk_size=chunk_size,
+                           workers=workers, scheduler=scheduler)
+    else:
+        rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
+                            chunk_size=chunk_size, workers=workers, scheduler=scheduler,
+                            given=cohort)
     if output is not None:
         typer.echo(f"wrote {rows:,} records to {output}", err=True)
     if report is None:
@@ -201,7 +228,8 @@ def sample_command(
     "clinicsim report clinic_records.csv --alpha 0.05 --realism -o conformance.md"))
 def report_command(
     records: Annotated[Path, typer.Argument(
-        metavar="RECORDS", help="Records file: .csv, .parquet or .jsonl.")],
+        metavar="RECORDS",
+        help="Records file (.csv, .parquet or .jsonl) or a FHIR NDJSON folder.")],
     model: ModelOption = None,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", metavar="FILE", help="Report file: .html, .md or .json. Default: the "
@@ -222,8 +250,12 @@ def report_command(
     if output is not None:
         check_report_path(output)
     _not_an_input(output, records=records, model=model)
-    report = conformance_report(records, _model(model), alpha=alpha, realism=realism,
-                                given=_given(given))
+    m = _model(model)
+    if (records / "Patient.ndjson").is_file():  # a FHIR export folder
+        from .fhir import read_records
+
+        records = read_records(records, m)
+    report = conformance_report(records, m, alpha=alpha, realism=realism, given=_given(given))
     return _report(report, output)
 
 
@@ -244,6 +276,26 @@ def _report(report: ConformanceReport, output: Path | None, err: bool = False) -
         report.save(output)
         typer.echo(f"wrote report to {output}", err=True)
     return 0 if report.passed else 1
+
+
+@export_app.command("fhir")
+def export_fhir(
+    records: Annotated[Path, typer.Argument(help="Records file: .csv, .parquet or .jsonl.")],
+    output: Annotated[str, typer.Option(
+        "-o", "--output", help="DIR/ for FHIR Bulk Data NDJSON, FILE.json for a transaction "
+        "Bundle.")],
+    model: ModelOption = None,
+    seed: Annotated[int | None, typer.Option(
+        parser=_whole_number(), metavar="S",
+        help="Seed of the birth dates; the records' own seed gives sample --format fhir's "
+             "bytes.")] = None,
+) -> None:
+    """Write a records file as FHIR R4 resources."""
+    from .fhir import write
+
+    _not_an_input(output, records=records, model=model)
+    rows = write(output, records, _model(model), seed=as_seed_sequence(seed))
+    typer.echo(f"wrote {rows:,} records as FHIR to {output}", err=True)
 
 
 @model_app.command("show")
@@ -324,47 +376,106 @@ def main(argv: list[str] | None = None) -> None:
     """
     global _debug
     _debug = False
-    with _signals():
+    with _signals(), _checked_stdout():
         try:
             code = app(args=argv, standalone_mode=False, prog_name="clinicsim")
+            sys.stdout.flush()  # here, so that a failure is reported, not ignored at exit
         except typer.TyperException as exc:  # usage errors from Typer's bundled click
             _fail([exc.format_message()])
         except ClinicSimError as exc:
             _fail(exc.errors)
-        except _Stopped as exc:
+        except Stopped as exc:
+            if exc.signum == _SIGPIPE:  # `clinicsim sample | head`: the reader left
+                sys.exit(128 + exc.signum)
             what = "interrupted" if exc.signum == signal.SIGINT else "terminated"
             _fail([f"{what}; no output file was left behind"], code=128 + exc.signum)
         except (KeyboardInterrupt, typer.Abort):  # Abort: end of input (EOFError)
             _fail(["interrupted; no output file was left behind"], code=130)
-        except BrokenPipeError:
-            sys.stderr.close()  # `clinicsim sample | head`: the reader left, nothing to report
-            sys.exit(0)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-class _Stopped(BaseException):
-    """Ctrl-C or SIGTERM, raised wherever the program is, so that partial output is removed.
+_SIGPIPE = getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE, but pipes that close
 
-    Not a KeyboardInterrupt: Typer turns that into a silent exit 130.
+
+class _Stdout(io.RawIOBase):
+    """File descriptor 1 (None: closed at start), whose failures end the run.
+
+    A closed pipe raises :class:`Stopped` (click would otherwise turn it into a silent
+    exit 1); any other failure, or a standard output closed from the start, raises
+    ``ClinicSimError``. After a failure, writes are dropped: the buffers above this one
+    are flushed again when they are closed, and there is nothing more to report.
     """
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+    def __init__(self, fd: int | None) -> None:
+        super().__init__()
+        self._fd = fd
+        self._failed = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        if self._fd is None:
+            raise OSError(errno.EBADF, "it is closed")
+        return self._fd
+
+    def isatty(self) -> bool:
+        return self._fd is not None and os.isatty(self._fd)
+
+    def write(self, data) -> int:
+        if self._failed:
+            return len(memoryview(data))
+        try:
+            return os.write(self.fileno(), data)
+        except BrokenPipeError:
+            self._failed = True
+            raise Stopped(_SIGPIPE) from None
+        except OSError as exc:
+            self._failed = True
+            raise ClinicSimError(f"cannot write standard output: {exc.strerror}") from None
 
 
-def _stop(signum: int, frame: object) -> None:
-    raise _Stopped(signum)
+@contextlib.contextmanager
+def _checked_stdout() -> Iterator[None]:
+    """``sys.stdout`` writing through :class:`_Stdout` while the command runs.
+
+    Only the interpreter's own standard output is replaced (a test's capture is kept).
+    """
+    before = sys.stdout
+    if not (before is None or (before is sys.__stdout__ and _has_fd(before))):
+        yield
+        return
+    checked = io.TextIOWrapper(
+        io.BufferedWriter(_Stdout(None if before is None else before.fileno())),
+        encoding=getattr(before, "encoding", None) or "utf-8",
+        errors=getattr(before, "errors", None))
+    sys.stdout = checked
+    try:
+        yield
+    finally:
+        sys.stdout = before
+        # Flushed by main() on success; on the way out of a failure, whatever is left
+        # goes now or never (not as "Exception ignored" when the wrapper is collected).
+        with contextlib.suppress(Exception, Stopped):
+            checked.flush()
+
+
+def _has_fd(stream) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return True
 
 
 @contextlib.contextmanager
 def _signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`_Stopped`; SIGXFSZ (``ulimit -f`` reached) is
+    """SIGINT and SIGTERM raise :class:`Stopped`; SIGXFSZ (``ulimit -f`` reached) is
     ignored, so the write fails with "File too large" instead of the process dying."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set in the main thread
         return
-    wanted = {signal.SIGINT: _stop, signal.SIGTERM: _stop}
+    wanted = {signal.SIGINT: stop, signal.SIGTERM: stop}
     if hasattr(signal, "SIGXFSZ"):
         wanted[signal.SIGXFSZ] = signal.SIG_IGN
     before = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}

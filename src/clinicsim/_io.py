@@ -14,9 +14,39 @@ from pathlib import Path
 from ._errors import ClinicSimError
 from ._validate import check_suffix
 
-__all__ = ["RECORD_SUFFIXES", "atomic_dir", "atomic_path", "input_file", "output_file"]
+__all__ = ["RECORD_SUFFIXES", "Stopped", "atomic_dir", "atomic_path", "input_file",
+           "output_file", "stop"]
 
 RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")  # records files, written and read
+
+
+class Stopped(BaseException):
+    """Ctrl-C, SIGTERM or a closed pipe on standard output, raised wherever the program
+    is, so that partial output is removed.
+
+    Not a KeyboardInterrupt: Typer turns that into a silent exit 130.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_stopped: list[int] = []  # signals received: no output is completed after one
+
+
+def stop(signum: int, frame: object = None) -> None:
+    """A signal handler: raise :class:`Stopped`, and remember it, because an exception
+    raised while a library's C code runs (pyarrow's compute kernels) can be lost there;
+    :func:`atomic_path` and :func:`atomic_dir` then refuse to complete their output."""
+    _stopped.append(signum)
+    raise Stopped(signum)
+
+
+def _commit_unless_stopped(tmp: Path, target: Path) -> None:
+    if _stopped:
+        raise Stopped(_stopped[-1])
+    os.replace(tmp, target)
 
 
 @contextlib.contextmanager
@@ -39,7 +69,7 @@ def atomic_path(path: str | os.PathLike[str], *, what: str = "",
             yield tmp
             with contextlib.suppress(FileNotFoundError):  # after writing: it may be read-only
                 os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
-            os.replace(tmp, target)
+            _commit_unless_stopped(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -59,7 +89,7 @@ def atomic_dir(path: str | os.PathLike[str], *, what: str = "",
             yield tmp
             if target.is_dir():
                 target.rmdir()  # empty (checked by the caller); os.replace cannot replace a folder
-            os.replace(tmp, target)
+            _commit_unless_stopped(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

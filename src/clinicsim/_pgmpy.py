@@ -35,8 +35,7 @@ from ._random import int_seed
 if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
 
-    from .model import ClinicModel
-    from .model._cohort import Cohort
+    from .model import ClinicModel, Cohort
 
 __all__ = ["forward_sample", "quiet_import", "read_nodes", "rejection_sample", "to_network",
            "write_text"]

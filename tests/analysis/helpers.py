@@ -79,10 +79,10 @@ def follow_up_flat_in_age(model: clinicsim.ClinicModel, category: str = "chronic
         weight = {a: age_p[a] * sum(gender[g] * diagnosis[(g, a)][dx]
                                     for g in model.states("gender")) for a in ages}
         total = sum(weight.values())
-        rate = sum(weight[a] * table.loc["True", (dx, a)] for a in ages) / total
+        rate = sum(weight[a] * table.loc["True", (a, dx)] for a in ages) / total
         for a in ages:
-            table.loc["True", (dx, a)] = rate
-            table.loc["False", (dx, a)] = 1.0 - rate
+            table.loc["True", (a, dx)] = rate
+            table.loc["False", (a, dx)] = 1.0 - rate
     skewed.set_cpd("follow_up", table)
     return skewed
 

@@ -132,11 +132,11 @@ def test_os_errors_while_writing_are_one_line(capsys, tmp_path, monkeypatch, err
     run as root, who can write anywhere)."""
     from clinicsim.simulate import _writers
 
-    def full(chunks, out, original=_writers._write_csv):
-        original(chunks, out)
+    def full(chunks, out, text, original=_writers._write_text):
+        original(chunks, out, text)
         raise OSError(err, os.strerror(err))
 
-    monkeypatch.setattr(_writers, "_write_csv", full)
+    monkeypatch.setattr(_writers, "_write_text", full)
     path = tmp_path / "r.csv"
     code, _, stderr = run(capsys, "sample", "-n", "100", "-o", str(path))
     assert code == 2 and stderr == f"error: cannot write {str(path)!r}: {message}\n"

@@ -429,6 +429,8 @@ def test_names_pgmpy_would_rewrite_are_refused(model, tmp_path, suffix):
     tx["states"][0] = "lifestyle-counselling"  # XMLBIF would silently write lifestyle_counselling
     for column in tx["cpd"]:
         column["p"]["lifestyle-counselling"] = column["p"].pop("lifestyle_counselling")
+    codes = data["metadata"]["treatments"]
+    codes["lifestyle-counselling"] = codes.pop("lifestyle_counselling")
     renamed = clinicsim.model.model_from_dict(data)
     with pytest.raises(ModelError, match="state 'lifestyle-counselling' of 'treatment'.*"
                                          "save as .yaml or .json instead"):

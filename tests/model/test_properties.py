@@ -54,6 +54,9 @@ class Recipe:
         nodes, meta = data["nodes"], data["metadata"]
         nodes["treatment"]["states"] += [f"extra_treatment_{k}"
                                          for k in range(self.extra_treatments)]
+        meta["treatments"] |= {f"extra_treatment_{k}": {"resource": "Procedure", "system": "urn:x",
+                                                        "code": f"x{k}", "display": "extra"}
+                               for k in range(self.extra_treatments)}
         for k, category in enumerate(self.extra_diagnoses):
             nodes["diagnosis"]["states"].append(f"extra_diagnosis_{k}")
             meta["diagnoses"][f"extra_diagnosis_{k}"] = {"code": "R69", "category": category}

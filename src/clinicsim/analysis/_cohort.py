@@ -20,9 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..model import ClinicModel
-from ..model._cohort import Cohort
-from ..model._inference import factors, joint
+from ..model import ClinicModel, Cohort, factors, joint
 from ._model_info import ModelInfo
 from ._records import Coded
 from ._result import CheckResult

@@ -14,8 +14,7 @@ import pandas as pd
 
 from .._io import atomic_path, output_file
 from .._validate import check_alpha
-from ..model import ClinicModel, load_model, shared_default_model
-from ..model._cohort import cohort
+from ..model import ClinicModel, cohort, load_model, shared_default_model
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._cohort import conditional_info, evidence_check, skip_inapplicable
 from ._model_info import model_info

@@ -6,13 +6,24 @@ exported here.
 
 from .._cache import cached_by_content
 from ._calendar import MONTH_NODE, calendar_span, day_weights, visit_groups
+from ._cohort import Cohort, adjusted_tables, cohort
 from ._files import PRESETS, default_model, load_model, shared_default_model
+from ._inference import factors, joint
 from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, Targets, VisitWindow
 from ._model import MONTHS, REQUIRED_NODES, ClinicModel
 from ._schema import model_from_dict, model_to_dict
 from ._table import Table
+from ._treatments import FOLLOW_UP_CODE, UNCODED, treatment_codes
 
 __all__ = [
+    "Cohort",
+    "adjusted_tables",
+    "cohort",
+    "factors",
+    "joint",
+    "FOLLOW_UP_CODE",
+    "UNCODED",
+    "treatment_codes",
     "CATEGORIES",
     "MONTHS",
     "MONTH_NODE",

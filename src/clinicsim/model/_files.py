@@ -23,6 +23,7 @@ from .._errors import ModelError
 from .._io import atomic_path, input_file
 from ._model import ClinicModel
 from ._schema import model_from_dict, model_to_dict
+from ._treatments import UNCODED
 
 __all__ = ["PRESETS", "default_model", "load_model", "save_model", "shared_default_model"]
 
@@ -173,6 +174,8 @@ def _load_pgmpy(path: Path, suffix: str) -> ClinicModel:
     other = {"code": "R69", "category": "other"}  # R69: illness, unspecified
     meta["diagnoses"] = {d: meta["diagnoses"].get(d, other)
                          for d in nodes.get("diagnosis", {}).get("states", [])}
+    meta["treatments"] = {t: meta["treatments"].get(t, UNCODED)
+                          for t in nodes.get("treatment", {}).get("states", [])}
     try:
         return model_from_dict(
             {**defaults, "name": path.stem, "description": f"read from {path.name}",

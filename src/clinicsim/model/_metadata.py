@@ -20,6 +20,7 @@ from typing import Any
 from .._errors import ModelError
 from ._calendar import calendar_span, resolve_holidays
 from ._table import SUM_TOLERANCE, as_probability
+from ._treatments import check_treatments
 
 __all__ = ["CATEGORIES", "DEFAULT_COUNTRY", "Diagnosis", "FrozenMap", "Metadata", "Targets",
            "VisitWindow", "check_metadata", "parse_metadata", "parse_targets"]
@@ -222,6 +223,7 @@ def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) 
     if not isinstance(country, str) or not country:
         errors.append(f"metadata.country must be a country code that the holidays package "
                       f"knows (ISO 3166-1 alpha-2, e.g. US, GB, DE); got {country!r}")
+    check_treatments(meta.get("treatments"), states.get("treatment", []), errors)
     days = meta.get("follow_up_days")
     for cat in CATEGORIES:
         span = days.get(cat) if isinstance(days, dict) else None

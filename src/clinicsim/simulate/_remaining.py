@@ -8,11 +8,7 @@ import pandas as pd
 from .._errors import ArgumentError, ModelError
 from .._random import SeedLike, as_seed_sequence
 from .._reference import MONTHS
-from ..model import ClinicModel
-from ..model._cohort import adjusted_tables
-from ..model._files import shared_default_model
-from ..model._inference import factors
-from ..model._model import MONTH_NODE
+from ..model import MONTH_NODE, ClinicModel, adjusted_tables, factors, shared_default_model
 from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
 
 __all__ = ["KNOWN_COLUMNS", "sample_remaining"]

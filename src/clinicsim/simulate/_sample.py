@@ -24,9 +24,7 @@ import pyarrow as pa
 from .._errors import ArgumentError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
-from ..model import ClinicModel, cached_by_content, shared_default_model
-from ..model._cohort import Cohort, cohort
-from ..model._inference import factors
+from ..model import ClinicModel, Cohort, cached_by_content, cohort, factors, shared_default_model
 from ._dates import VisitDates
 from ._guide import GuideTable
 

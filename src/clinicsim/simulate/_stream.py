@@ -22,7 +22,7 @@ from .._random import SeedLike
 from .._validate import check_int
 from ..model import ClinicModel
 from ._sample import BLOCK_ROWS, Sampler
-from ._writers import check_records_path, encoded_bytes, write_records
+from ._writers import check_records_path, date_columns, encoded_bytes, write_records
 
 __all__ = ["CHUNK_ROWS", "PROGRESS_MIN_ROWS", "is_directory", "progress", "progress_columns",
            "write_sample"]
@@ -133,10 +133,13 @@ def _size(count: float) -> str:
 
 
 def _write_directory(frame, path: Path) -> int:
-    """Partitioned Parquet in a temporary folder beside ``path``, renamed when complete."""
+    """Partitioned Parquet in a temporary folder beside ``path``, renamed when complete.
+
+    Dates are stored as dates (``date32``), as in a single Parquet file.
+    """
     _check_directory(path)  # again: it may have changed while the cluster started
     with atomic_dir(path) as tmp:
-        frame.to_parquet(tmp, write_index=False)
+        frame.to_parquet(tmp, write_index=False, schema=date_columns(frame.dtypes))
     return len(frame)
 
 

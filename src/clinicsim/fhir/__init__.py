@@ -1,0 +1,10 @@
+"""The records as HL7 FHIR R4: Bulk Data NDJSON or a transaction Bundle, and back.
+
+``resources(records)`` yields the resources as dicts; ``write(path, records)`` streams them
+to a folder (``DIR/``: one ``TYPE.ndjson`` per resource type) or a Bundle (``FILE.json``);
+``read_records(DIR)`` rebuilds the records table. The mapping is in the README ("FHIR").
+"""
+
+from ._export import BUNDLE_MAX_RECORDS, read_records, resources, write
+
+__all__ = ["BUNDLE_MAX_RECORDS", "read_records", "resources", "write"]
