@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from clinicsim import ModelError, default_model
 from clinicsim.model._fit import fit_statements
 from clinicsim.model._metadata import CATEGORIES
-from clinicsim.model._targets import parse_statements, statements_from_targets
+from clinicsim.model._targets import parse_statements
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_edit_then_fit_restores_the_rate_with_kept_columns_untouched(model):
 def test_conditional_and_joint_statements_met_exactly(model):
     extra = _statements(model, [{"rate": {"follow_up": "True"}, "value": 0.35, "margin": 0.02,
                                  "where": {"diagnosis_category": ["chronic"]}}])
-    fitted = fit_statements(model, statements_from_targets(model.targets) + extra)
+    fitted = fit_statements(model, model.targets + extra)
     chronic = fitted.query(["follow_up"], {"diagnosis": _chronic(model)})["True"]
     assert abs(chronic - 0.35) <= 1e-9
     assert abs(fitted.marginal("follow_up")["True"] - 0.30) <= 1e-9

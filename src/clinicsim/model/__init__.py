@@ -9,10 +9,11 @@ from ._calendar import MONTH_NODE, calendar_span, day_weights, visit_groups
 from ._cohort import Cohort, adjusted_tables, cohort
 from ._files import PRESETS, default_model, load_model, shared_default_model
 from ._inference import factors, joint
-from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, Targets, VisitWindow
+from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, VisitWindow
 from ._model import MONTHS, REQUIRED_NODES, ClinicModel
 from ._schema import model_from_dict, model_to_dict
 from ._table import Table
+from ._targets import Difference, Even, Rate, Share, Statement, Targets, Trend
 from ._treatments import FOLLOW_UP_CODE, UNCODED, treatment_codes
 
 __all__ = [
@@ -35,6 +36,12 @@ __all__ = [
     "Metadata",
     "Table",
     "Targets",
+    "Difference",
+    "Even",
+    "Rate",
+    "Share",
+    "Statement",
+    "Trend",
     "VisitWindow",
     "cached_by_content",
     "calendar_span",
