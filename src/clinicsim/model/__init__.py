@@ -8,7 +8,7 @@ from .._cache import cached_by_content
 from ._calendar import MONTH_NODE, calendar_span, day_weights, visit_groups
 from ._cohort import Cohort, adjusted_tables, cohort
 from ._files import PRESETS, default_model, load_model, shared_default_model
-from ._fit import cpd_changes
+from ._fit import cpd_changes, parse_keep
 from ._inference import factors, joint
 from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, VisitWindow
 from ._model import MONTHS, REQUIRED_NODES, ClinicModel
@@ -53,6 +53,7 @@ __all__ = [
     "DIAGNOSIS_CATEGORY",
     "YEAR_MARGIN",
     "cpd_changes",
+    "parse_keep",
     "describe_value",
     "exact_value",
     "is_met",
