@@ -75,4 +75,4 @@ def test_impossible_targets_are_refused_naming_them(capsys, tmp_path):
     code, _, err = run(capsys, "model", "fit", "--model", str(tmp_path / "bad.yaml"),
                        "-o", str(out_file))
     assert code == 2 and err.startswith("error: ") and not out_file.exists()
-    assert "adult_checkup" in err
+    assert "rate follow_up=True where age_group=0_14 where diagnosis=adult_checkup" in err

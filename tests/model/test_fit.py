@@ -1,11 +1,12 @@
-"""Least-change fitting of CPDs to share and rate statements (issue 11, step 3, partial)."""
+"""Least-change fitting of CPDs to the stated targets (model.fit_targets)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clinicsim import ModelError, default_model
+from clinicsim import ArgumentError, ModelError, default_model
+from clinicsim.model import cpd_changes, exact_value, is_met
 from clinicsim.model._fit import fit_statements
 from clinicsim.model._metadata import CATEGORIES
 from clinicsim.model._targets import parse_statements
@@ -140,3 +141,81 @@ def test_targets_of_one_random_model_met_by_fitting_another(seed_a, seed_b):
     assert abs(got - spec[3]["value"]) <= 1e-9
     cats = fitted.query(["diagnosis"]).groupby(fitted.diagnosis_categories).sum()
     assert all(abs(cats.get(c, 0.0) - v) <= 1e-9 for c, v in spec[1]["values"].items())
+
+
+def test_default_model_is_a_fixed_point(model):
+    fitted = model.fit_targets()
+    for node in model.nodes:
+        assert np.abs(fitted.table(node).values - model.table(node).values).max() <= 1e-12
+    assert cpd_changes(model, fitted).empty
+
+
+def test_fit_meets_an_even_statement_and_zeros_stay_zero(model):
+    edited = model.copy()
+    edited.set_cpd("age_group", dict(zip(model.states("age_group"),
+                                         [0.3, 0.1, 0.2, 0.2, 0.1, 0.1], strict=True)))
+    treatment = model.states("treatment")[0]
+    edited = edited.with_targets([*model.targets, {"rate": {"treatment": treatment},
+                                                   "value": 0.2, "margin": 0.02}])
+    assert not is_met(edited, edited.targets[4])
+    fitted = edited.fit_targets()
+    distance, years = exact_value(fitted, fitted.targets[4])
+    assert distance <= 1e-9 and years <= 1e-9
+    assert abs(fitted.marginal("treatment")[treatment] - 0.2) <= 1e-9
+    zeros = model.table("treatment").values == 0
+    assert (fitted.table("treatment").values[zeros] == 0).all()
+    changes = cpd_changes(edited, fitted)
+    assert set(changes["node"]) == {"age_group", "treatment"}
+    assert (changes["largest_change"] > 0).all() and (changes["kl"] >= 0).all()
+
+
+def test_a_difference_missed_after_fitting_is_refused_and_nothing_changes(model):
+    strict = model.with_targets([*model.targets[:2], {
+        "difference": {"follow_up": "True"}, "at_least": 0.6,
+        "where": {"diagnosis_category": ["chronic", "surgical", "viral"]}}])
+    key = strict.content_key()
+    with pytest.raises(ModelError, match=r"misses difference follow_up=True where "
+                                         r"diagnosis_category=chronic,surgical,viral: \+0\.4"):
+        strict.fit_targets()
+    assert strict.content_key() == key
+
+
+def test_kept_columns_can_make_a_statement_impossible(model):
+    keep = [("follow_up", {"diagnosis": d}) for d in model.states("diagnosis")]
+    target = model.with_targets([{"rate": {"follow_up": "True"}, "value": 0.31,
+                                  "margin": 0.02}])
+    with pytest.raises(ModelError, match="cannot all be met.*rate follow_up=True"):
+        target.fit_targets(keep=keep)
+    free = keep.pop(model.states("diagnosis").index("low_back_pain"))
+    fitted = target.fit_targets(keep=keep)  # only low back pain's columns move
+    assert fitted.marginal("follow_up")["True"] == pytest.approx(0.31, abs=1e-9)
+    assert set(cpd_changes(target, fitted)["column"].str.split("diagnosis=").str[1]) \
+        == {free[1]["diagnosis"]}
+
+
+@pytest.mark.parametrize("keep, message", [
+    ("follow_up", "must be a list"),
+    ([("follow_up", "asthma")], r"keep\[0\]` must be a pair"),
+    ([("nope", {})], "unknown node 'nope'"),
+    ([("follow_up", {"gender": "male"})], "'gender' is not a parent of 'follow_up'"),
+    ([("follow_up", {"diagnosis": "flu"})], "'flu' is not a state of 'diagnosis'"),
+])
+def test_bad_keep_is_an_argument_error(model, keep, message):
+    with pytest.raises(ArgumentError, match=message):
+        model.fit_targets(keep=keep)
+
+
+def test_trend_slope_matches_a_hand_computation(model):
+    """The exact stratified slope: within each chronic diagnosis, the P(band | d)-weighted
+    least-squares slope of P(follow-up | d, band) on the band's midpoint, pooled."""
+    trend = model.targets[3]
+    bands = model.age_bands
+    mid = np.array([sum(bands[b]) / 2 for b in model.states("age_group")])
+    num = den = 0.0
+    for d in _chronic(model):
+        w = model.query(["age_group", "diagnosis"]).unstack("diagnosis")[d].to_numpy()
+        r = model.cpd("follow_up").xs(d, axis=1, level="diagnosis").loc["True"].to_numpy()
+        dev = mid - (w @ mid) / w.sum()
+        num += float(w @ (dev * r))
+        den += float(w @ dev**2)
+    assert exact_value(model, trend) == pytest.approx(10 * num / den, abs=1e-12)

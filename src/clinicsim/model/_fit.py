@@ -197,7 +197,7 @@ def cpd_changes(before: ClinicModel, after: ClinicModel) -> pd.DataFrame:
                 if old.parents else "p"
             with np.errstate(divide="ignore", invalid="ignore"):
                 kl = float(np.where(b[:, j] > 0, b[:, j] * np.log(b[:, j] / a[:, j]), 0).sum())
-            rows.append((node, text, float(np.abs(b[:, j] - a[:, j]).max()), kl))
+            rows.append((node, text, float(np.abs(b[:, j] - a[:, j]).max()), max(kl, 0.0)))
     frame = pd.DataFrame(rows, columns=["node", "column", "largest_change", "kl"])
     return frame.sort_values("largest_change", ascending=False, kind="stable",
                              ignore_index=True)
@@ -231,9 +231,12 @@ def _fit_node(model: ClinicModel, node: str, rows: list, keep: Keep, tol: float
             free &= ~columns_in({p: [s] for p, s in combo.items()})
     qk = np.empty((len(rows), n_cols))
     r = np.empty((len(rows), n_cols))
-    for k, (_, s, _, _) in enumerate(rows):
+    for k, (original, s, _, _) in enumerate(rows):
         evidence = evidence_of(model, s.where)
-        qk[k] = parents_given(evidence)
+        try:
+            qk[k] = parents_given(evidence)
+        except ModelError as exc:
+            raise ModelError(f"{original}: {exc}; the statement cannot be met") from None
         if set(evidence) <= set(t.parents):  # r = P(where | pa) / P(where), for every pa
             inside = columns_in(evidence)
             r[k] = inside / (q @ inside)
@@ -281,7 +284,8 @@ def _fit_node(model: ClinicModel, node: str, rows: list, keep: Keep, tol: float
         err = float(np.abs(resid).max())
     if not lam.any():  # met already: the table stays as it is, bit for bit
         return float(first), set()
-    p = np.where(np.any(r != 0, axis=0), p, m)  # kept and unreachable columns: untouched
+    # kept and unreachable columns, and those with one possible state, stay bit for bit
+    p = np.where(np.any(r != 0, axis=0) & ((m > 0).sum(axis=0) > 1), p, m)
     model._tables[node] = Table(node, t.states, t.parents, t.parent_states,
                                 p.reshape(t.values.shape))
     return float(first), {str(s) for (s, _, _, _), e in zip(rows, resid, strict=True)
