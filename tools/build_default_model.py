@@ -350,8 +350,8 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "# lies inside value +- margin; difference and trend state a minimum.",
         "targets:",
         f"  - {{share: gender, values: {flow(gender)}, margin: 0.02}}",
-        f"  - {{rate: {{follow_up: 'True'}}, "
-        f"value: {FOLLOW_UP_TARGET if name == 'default' else round(float(rate), 2)!r}, margin: 0.02}}",
+        f"  - {{rate: {{follow_up: 'True'}}, value: "
+        f"{FOLLOW_UP_TARGET if name == 'default' else round(float(rate), 2)!r}, margin: 0.02}}",
         "  - {difference: {follow_up: 'True'}, at_least: 0.15,",
         "     where: {diagnosis_category: [chronic, surgical, viral]}}",
         "  - {trend: {follow_up: 'True'}, over: age_group, direction: rising,",

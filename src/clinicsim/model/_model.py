@@ -273,7 +273,7 @@ class ClinicModel:
         >>> model = clinicsim.default_model()
         >>> table = model.query(["follow_up"], evidence={"diagnosis": "hypertension"})
         >>> round(float(table["True"]), 3)
-        0.529
+        0.543
         """
         from ._inference import query
 
