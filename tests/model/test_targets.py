@@ -132,3 +132,15 @@ def test_each_malformed_statement_is_named(states, bad, where):
     good = {"rate": {"follow_up": "True"}, "value": 0.3, "margin": 0.02}
     with pytest.raises(ModelError, match=re.escape(where)):
         parse_statements([good, bad], states)
+
+
+def test_a_falling_trend_is_named_and_evaluated_as_falling(model):
+    rising = model.targets[3]
+    falling = model.with_targets([{"trend": {"follow_up": "True"}, "over": "age_group",
+                                   "direction": "falling",
+                                   "where": {"diagnosis_category": ["chronic"]}}]).targets[0]
+    assert str(falling) == ("trend follow_up=True falling over age_group "
+                            "where diagnosis_category=chronic")
+    assert is_met(model, rising) and not is_met(model, falling)
+    with pytest.raises(ModelError, match=r"targets\[0\]\.over must be an ordered node other"):
+        model.with_targets([{"trend": {"follow_up": "True"}, "over": "follow_up"}])

@@ -106,7 +106,9 @@ class Trend:
     where: Where = ()
 
     def __str__(self) -> str:
-        return f"trend {self.node}={self.state} over {self.over}{_where_text(self.where)}"
+        falling = " falling" if self.direction == "falling" else ""
+        return (f"trend {self.node}={self.state}{falling} over {self.over}"
+                f"{_where_text(self.where)}")
 
 
 @dataclass(frozen=True)
@@ -303,8 +305,9 @@ def _parse_one(item: Any, at: str, states: Mapping[str, Sequence[str]],
     if kind == "trend":
         node, state = node_state("trend")
         over = item.get("over")
-        if not isinstance(over, str) or over not in states:
-            errors.append(f"{at}.over must be an ordered node; got {over!r}")
+        if not isinstance(over, str) or over not in states or over == _node_of(node):
+            errors.append(f"{at}.over must be an ordered node other than the trend's own; "
+                          f"got {over!r}")
         direction = item.get("direction", "rising")
         if direction not in ("rising", "falling"):
             errors.append(f"{at}.direction must be rising or falling; got {direction!r}")
