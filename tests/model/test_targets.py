@@ -144,3 +144,13 @@ def test_a_falling_trend_is_named_and_evaluated_as_falling(model):
     assert is_met(model, rising) and not is_met(model, falling)
     with pytest.raises(ModelError, match=r"targets\[0\]\.over must be an ordered node other"):
         model.with_targets([{"trend": {"follow_up": "True"}, "over": "follow_up"}])
+
+
+def test_targets_keep_the_earlier_fixed_fields(model):
+    t = model.targets
+    assert dict(t.gender_shares) == {"male": 0.45, "female": 0.43, "other": 0.12}
+    assert (t.gender_margin, t.follow_up_rate, t.follow_up_margin) == (0.02, 0.3, 0.02)
+    assert t.priority_categories == ("chronic", "surgical", "viral")
+    assert (t.priority_min_difference, t.trend_category, t.even_ages) == (0.15, "chronic", True)
+    with pytest.raises(AttributeError, match="state no follow-up rate"):
+        _ = Targets(t[:1]).follow_up_rate

@@ -191,7 +191,7 @@ def cpd_changes(before: ClinicModel, after: ClinicModel) -> pd.DataFrame:
         moved = np.flatnonzero((a != b).any(axis=0))
         labels = before.cpd(node).columns
         for j in moved:
-            label = labels[j]
+            label = labels[int(j)]
             combo = label if isinstance(label, tuple) else (label,)
             text = ", ".join(f"{p}={v}" for p, v in zip(old.parents, combo, strict=True)) \
                 if old.parents else "p"

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ModelError
-from ._metadata import CATEGORIES
+from ._metadata import CATEGORIES, FrozenMap
 from ._table import SUM_TOLERANCE, as_probability
 
 if TYPE_CHECKING:
@@ -150,6 +150,52 @@ class Targets(tuple[Statement, ...]):
 
     def __repr__(self) -> str:
         return f"Targets({list(self)!r})"
+
+    # The fields of the fixed targets of earlier versions, read from the statements (for
+    # code written against them); AttributeError when the model states no such target.
+    def _first(self, kind: type, what: str, node: str = "follow_up",
+               where: str | None = None) -> Any:
+        for s in self:
+            if isinstance(s, kind) and getattr(s, "node", node) == node \
+                    and (where is None and not getattr(s, "where", ())
+                         or where is not None and [c for c, _ in s.where] == [where]):
+                return s
+        raise AttributeError(f"the targets state no {what}")
+
+    @property
+    def gender_shares(self) -> FrozenMap:
+        return FrozenMap(dict(self._first(Share, "gender shares", "gender").values))
+
+    @property
+    def gender_margin(self) -> float:
+        return float(self._first(Share, "gender shares", "gender").margin)
+
+    @property
+    def follow_up_rate(self) -> float:
+        return float(self._first(Rate, "follow-up rate").value)
+
+    @property
+    def follow_up_margin(self) -> float:
+        return float(self._first(Rate, "follow-up rate").margin)
+
+    @property
+    def priority_categories(self) -> tuple[str, ...]:
+        s = self._first(Difference, "follow-up difference", where=DIAGNOSIS_CATEGORY)
+        return tuple(s.where[0][1])
+
+    @property
+    def priority_min_difference(self) -> float:
+        s = self._first(Difference, "follow-up difference", where=DIAGNOSIS_CATEGORY)
+        return float(s.at_least)
+
+    @property
+    def trend_category(self) -> str:
+        s = self._first(Trend, "follow-up trend", where=DIAGNOSIS_CATEGORY)
+        return str(s.where[0][1][0])
+
+    @property
+    def even_ages(self) -> bool:
+        return any(isinstance(s, Even) for s in self)
 
     def __str__(self) -> str:
         return "\n".join(map(str, self))
