@@ -74,8 +74,7 @@ model_app = typer.Typer(
                      "clinicsim model show follow_up --model my_clinic.yaml",
                      "clinicsim model export -o my_clinic.yaml --model us-office-visits",
                      "clinicsim model show --targets --model my_clinic.yaml",
-                     "clinicsim model fit --model my_clinic.yaml -o fitted.yaml "
-                     "--keep follow_up:diagnosis=asthma",
+                     "clinicsim model fit -o fitted.yaml --keep follow_up:diagnosis=asthma",
                      "clinicsim model validate my_clinic.yaml"))
 app.add_typer(model_app, name="model")
 export_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,

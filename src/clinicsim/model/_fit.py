@@ -282,11 +282,10 @@ def _fit_node(model: ClinicModel, node: str, rows: list, keep: Keep, tol: float
         lam -= step
         p, ef, resid, dual = trial
         err = float(np.abs(resid).max())
-    if not lam.any():  # met already: the table stays as it is, bit for bit
-        return float(first), set()
-    # kept and unreachable columns, and those with one possible state, stay bit for bit
-    p = np.where(np.any(r != 0, axis=0) & ((m > 0).sum(axis=0) > 1), p, m)
-    model._tables[node] = Table(node, t.states, t.parents, t.parent_states,
-                                p.reshape(t.values.shape))
-    return float(first), {str(s) for (s, _, _, _), e in zip(rows, resid, strict=True)
-                          if abs(e) > tol}
+    unmet = {str(s) for (s, _, _, _), e in zip(rows, resid, strict=True) if abs(e) > tol}
+    if lam.any():  # else met already (or stuck): the table stays as it is, bit for bit
+        # kept and unreachable columns, and those with one possible state, stay as they are
+        p = np.where(np.any(r != 0, axis=0) & ((m > 0).sum(axis=0) > 1), p, m)
+        model._tables[node] = Table(node, t.states, t.parents, t.parent_states,
+                                    p.reshape(t.values.shape))
+    return float(first), unmet
