@@ -156,9 +156,9 @@ class Targets(tuple[Statement, ...]):
     def _first(self, kind: type, what: str, node: str = "follow_up",
                where: str | None = None) -> Any:
         for s in self:
+            columns = [c for c, _ in getattr(s, "where", ())]
             if isinstance(s, kind) and getattr(s, "node", node) == node \
-                    and (where is None and not getattr(s, "where", ())
-                         or where is not None and [c for c, _ in s.where] == [where]):
+                    and columns == ([] if where is None else [where]):
                 return s
         raise AttributeError(f"the targets state no {what}")
 
