@@ -84,6 +84,39 @@ def test_least_change_matches_scipy_on_one_node(model):
     assert kl(ours) <= res.fun + 1e-12
     assert np.abs(ours - res.x).max() < 1e-5
 
+def test_two_statements_on_one_node_match_scipy(model):
+    """An overall rate and a chronic rate, solved together, against SLSQP on the weighted
+    KL with both linear constraints (every follow_up column free)."""
+    optimize = pytest.importorskip("scipy.optimize")
+    st = _statements(model, [
+        {"rate": {"follow_up": "True"}, "value": 0.28, "margin": 0.02},
+        {"rate": {"follow_up": "True"}, "value": 0.50, "margin": 0.02,
+         "where": {"diagnosis_category": ["chronic"]}}])
+    fitted = fit_statements(model, st)
+    q = model.query(list(model.parents("follow_up"))).to_numpy()
+    chronic = np.isin(model.cpd("follow_up").columns.get_level_values("diagnosis"),
+                      _chronic(model))
+    live = q > 0
+    q, chronic = q[live], chronic[live]
+    mt = model.table("follow_up").matrix[0][live]  # P(True | column); states: True, False
+    qc = q * chronic / (q @ chronic)
+
+    def kl(x):
+        return float(q @ (x * np.log(x / mt) + (1 - x) * np.log((1 - x) / (1 - mt))))
+
+    res = optimize.minimize(
+        kl, mt, jac=lambda x: q * (np.log(x / mt) - np.log((1 - x) / (1 - mt))),
+        method="SLSQP", bounds=[(1e-9, 1 - 1e-9)] * len(q),
+        constraints=[{"type": "eq", "fun": lambda x: q @ x - 0.28, "jac": lambda x: q},
+                     {"type": "eq", "fun": lambda x: qc @ x - 0.50, "jac": lambda x: qc}],
+        options={"ftol": 1e-15, "maxiter": 1000})
+    assert res.success
+    ours = fitted.table("follow_up").matrix[0][live]
+    assert abs(q @ ours - 0.28) <= 1e-9 and abs(qc @ ours - 0.50) <= 1e-9
+    assert kl(ours) <= res.fun + 1e-12
+    assert np.abs(ours - res.x).max() < 1e-5
+
+
 def test_conflicting_statements_refused_naming_them(model):
     st = _statements(model, [
         {"rate": {"follow_up": "True"}, "value": 0.9, "margin": 0.02,
