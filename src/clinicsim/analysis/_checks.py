@@ -446,14 +446,18 @@ def _statement_check(s: Statement, coded: Coded, info: ModelInfo, alpha: float,
                      figures: dict[str, Any]) -> CheckResult:
     name = f"target: {s}"
     if isinstance(s, Even):
-        result, figure = even_check(name, s.column, coded.age, s.low, s.high, s.margin, alpha,
+        # ages outside the first even range are invalid rows already; another range's
+        # statement looks at the ages inside it
+        ages = coded.age[(coded.age >= s.low) & (coded.age <= s.high)]
+        result, figure = even_check(name, s.column, ages, s.low, s.high, s.margin, alpha,
                                     s.year_margin)
         if "age" not in figures:
             figures["age"] = figure | {"bands": info.bands, "alpha": alpha}
         if figure.get("n"):
             share = figure["counts"] / figure["n"]
             even = 1 / len(share)
-            room = s.margin - (result.effect or 0.0)  # DKW: sqrt(log(2 / alpha) / 2n) fits
+            # n rows make the DKW band sqrt(log(2 / alpha) / 2n) wide: it must fit the room
+            room = s.margin - (result.effect or 0.0)
             cdf = None if room <= 0 else float(np.log(2 / alpha) / (2 * room**2))
             years = _rows_for(share, even, even * s.year_margin, alpha)
             need = None if cdf is None or years is None else max(cdf, years)
