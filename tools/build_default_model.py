@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from clinicsim._reference import (
     DAYS_IN_MONTH,
@@ -38,6 +39,7 @@ from clinicsim._reference import (
     NAMCS_REASON,
     NAMCS_SEX,
 )
+from clinicsim.model import model_from_dict
 from clinicsim.model._calendar import calendar_span, resolve_holidays
 
 DATA = Path(__file__).resolve().parents[1] / "src/clinicsim/model/data"
@@ -164,8 +166,10 @@ TREAT = {
 TREAT_AGE = {("cardiology_referral", "0_14"): 0.0, ("cardiology_referral", "15_24"): 0.0,
              ("antiviral", "0_14"): 1.8, ("antiviral", "65_74"): 1.8, ("antiviral", "75_89"): 1.8}
 
-# Follow-up probability before scaling (judgement, ordered as the brief asks: chronic,
-# surgical and viral above the rest; chronic rising with age).
+# Follow-up probability before fitting (judgement, ordered as the brief asks: chronic,
+# surgical and viral above the rest; chronic rising with age). clinicsim's fit_targets then
+# tilts this table as little as possible (least Kullback-Leibler change) so that the
+# default model's exact P(follow_up) is the brief's 0.30; the order is kept.
 FOLLOW_UP = {"chronic": [0.40, 0.44, 0.50, 0.58, 0.66, 0.72], "surgical": [0.60] * 6,
              "viral": [0.32] * 6, "bacterial": [0.12] * 6, "injury": [0.15] * 6,
              "preventive": [0.05] * 6, "other": [0.15] * 6}
@@ -224,21 +228,27 @@ def treatment_table() -> dict[tuple[str, str], np.ndarray]:
     return cols
 
 
-def exact_follow_up_rate(p_fu: dict[tuple[str, str], float], dx, gender: dict[str, float],
-                         age: dict[str, float]) -> float:
+def exact_follow_up_rate(p_fu: dict[tuple[str, str], tuple[float, float]], dx,
+                         gender: dict[str, float], age: dict[str, float]) -> float:
     total = 0.0
     for (g, band), col in dx.items():
         for d, pd_ in zip(DIAGNOSES, col, strict=True):
-            total += gender[g] * age[band] * pd_ * p_fu[(d, band)]
+            total += gender[g] * age[band] * pd_ * p_fu[(d, band)][0]
     return total
 
 
-def follow_up_table(dx) -> dict[tuple[str, str], float]:
-    raw = {(d, band): FOLLOW_UP[cat][b] for d, (_, cat) in DIAGNOSES.items()
-           for b, band in enumerate(BANDS)}
-    # The marginal is linear in a common factor, so one division hits the target exactly.
-    scale = FOLLOW_UP_TARGET / exact_follow_up_rate(raw, dx, BRIEF_GENDER, BRIEF_AGE)
-    return {k: round(v * scale, 4) for k, v in raw.items()}
+def raw_follow_up_table() -> dict[tuple[str, str], tuple[float, float]]:
+    return {(d, band): (FOLLOW_UP[cat][b], round(1 - FOLLOW_UP[cat][b], 4))
+            for d, (_, cat) in DIAGNOSES.items() for b, band in enumerate(BANDS)}
+
+
+def fitted_follow_up_table(dx, tx, months) -> dict[tuple[str, str], tuple[float, float]]:
+    """The judgement table fitted by clinicsim to the default model's targets."""
+    raw = render("default", BRIEF_GENDER, BRIEF_AGE, dx, tx, raw_follow_up_table(), months)
+    model = model_from_dict(yaml.safe_load("\n".join(raw)))
+    cpd = model.fit_targets().cpd("follow_up")
+    return {(d, band): (float(cpd.loc["True", (band, d)]), float(cpd.loc["False", (band, d)]))
+            for d in DIAGNOSES for band in BANDS}
 
 
 def month_table() -> dict[str, np.ndarray]:
@@ -336,16 +346,18 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "    other: [14, 42]",
         "",
         *targets_note,
-        "# `margin` is the equivalence margin: a share matches if its confidence interval lies",
-        "# inside +-margin.",
+        "# Equality statements (share, rate, even) hold when the records' confidence interval",
+        "# lies inside value +- margin; difference and trend state a minimum.",
         "targets:",
-        f"  gender: {{shares: {flow(gender)}, margin: 0.02}}",
-        f"  follow_up: {{rate: {FOLLOW_UP_TARGET if name == 'default' else rate:.2f}, "
-        "margin: 0.02}",
-        "  follow_up_priority: {categories: [chronic, surgical, viral], min_difference: 0.15}",
-        "  follow_up_age_trend: {category: chronic}",
-        *(["  age: {min: 0, max: 89, margin: 0.02}"] if name == "default" else
-          ["  # no `age` target: ages follow NAMCS, checked against the age_group CPD"]),
+        f"  - {{share: gender, values: {flow(gender)}, margin: 0.02}}",
+        f"  - {{rate: {{follow_up: 'True'}}, value: "
+        f"{FOLLOW_UP_TARGET if name == 'default' else round(float(rate), 2)!r}, margin: 0.02}}",
+        "  - {difference: {follow_up: 'True'}, at_least: 0.15,",
+        "     where: {diagnosis_category: [chronic, surgical, viral]}}",
+        "  - {trend: {follow_up: 'True'}, over: age_group, direction: rising,",
+        "     where: {diagnosis_category: [chronic]}}",
+        *(["  - {even: age, range: [0, 89], margin: 0.02}"] if name == "default" else
+          ["  # no `even` statement: ages follow NAMCS, checked against the age_group CPD"]),
         "",
         "nodes:",
         "  gender:",
@@ -380,12 +392,13 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "  follow_up:",
         "    states: ['True', 'False']",
         "    parents: [diagnosis, age_group]",
-        "    # Judgement, scaled so that the default model's exact marginal P(follow_up) is",
-        "    # 0.30: chronic, surgical and viral above the rest, chronic rising with age.",
+        "    # Judgement (chronic, surgical and viral above the rest, chronic rising with age),",
+        "    # fitted by clinicsim (model.fit_targets: the least change) so that the default",
+        "    # model's exact P(follow_up) is 0.30.",
         "    cpd:",
         *(f"      - {{given: {{diagnosis: {d}, age_group: '{band}'}}, "
-          f"p: {{'True': {float(p)!r}, 'False': {float(round(1 - p, 4))!r}}}}}"
-          for (d, band), p in fu.items()),
+          f"p: {{'True': {t!r}, 'False': {f!r}}}}}"
+          for (d, band), (t, f) in fu.items()),
         "  visit_month:",
         f"    states: [{', '.join(MONTHS)}]",
         "    parents: [diagnosis]",
@@ -404,8 +417,8 @@ def main(argv: list[str] | None = None) -> None:
     folder = parser.parse_args(argv).folder
     dx = diagnosis_table()
     tx = treatment_table()
-    fu = follow_up_table(dx)
     months = month_table()
+    fu = fitted_follow_up_table(dx, tx, months)
     rest = 1 - OTHER_SHARE
     namcs_gender = {"male": round(rest * NAMCS_SEX["male"] / 100, 6),
                     "female": round(rest * NAMCS_SEX["female"] / 100, 6), "other": OTHER_SHARE}

@@ -30,7 +30,18 @@ import typer
 from ._errors import ArgumentError, ClinicSimError
 from ._io import Stopped, stop
 from ._random import as_seed_sequence
-from .model import PRESETS, ClinicModel, default_model, load_model
+from ._validate import check_suffix
+from .model import (
+    PRESETS,
+    ClinicModel,
+    cpd_changes,
+    default_model,
+    describe_value,
+    exact_value,
+    is_met,
+    load_model,
+    parse_keep,
+)
 from .simulate import ENGINES, sample, write_sample
 from .simulate._stream import CHUNK_ROWS
 
@@ -60,10 +71,12 @@ app = typer.Typer(
         "clinicsim COMMAND --help    # each command's options and examples"),
 )
 model_app = typer.Typer(
-    no_args_is_help=True, rich_markup_mode=None, help="Inspect, export and validate models.",
+    no_args_is_help=True, rich_markup_mode=None, help="Inspect, export, validate and fit models.",
     epilog=_examples("clinicsim model show",
                      "clinicsim model show follow_up --model my_clinic.yaml",
                      "clinicsim model export -o my_clinic.yaml --model us-office-visits",
+                     "clinicsim model show --targets --model my_clinic.yaml",
+                     "clinicsim model fit -o fitted.yaml --keep follow_up:diagnosis=asthma",
                      "clinicsim model validate my_clinic.yaml"))
 app.add_typer(model_app, name="model")
 export_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -318,14 +331,28 @@ def model_show(
     node: Annotated[str | None, typer.Argument(
         metavar="NODE", help="Node whose CPD to print. Default: list the nodes.")] = None,
     model: ModelOption = None,
+    targets: Annotated[bool, typer.Option(
+        "--targets", help="List the stated targets, each with the model's exact value.")] = False,
 ) -> None:
-    """Print the network's nodes, or one node's CPD.
+    """Print the network's nodes, or one node's CPD, or the stated targets.
 
     A CPD is printed one row per parent combination, wrapped to the terminal's width,
-    with the node's exact marginal in the last row.
+    with the node's exact marginal in the last row. With --targets, each target statement
+    is printed with the model's exact value (variable elimination) and whether it is met.
     """
     m = _model(model)
     width = shutil.get_terminal_size().columns  # COLUMNS, else the terminal's, else 80
+    if targets:
+        if node is not None:
+            raise ArgumentError("give either NODE or --targets, not both")
+        typer.echo(_wrap(f"{m.name}: {len(m.targets)} stated targets, each with the "
+                         "model's exact value", width))
+        for s in m.targets:
+            value = exact_value(m, s)
+            typer.echo(f"  {s}")
+            typer.echo(_wrap(f"{'met' if is_met(m, s, value) else 'MISSED'}: "
+                             f"{describe_value(s, value)}", width, indent=4, hang=2))
+        return
     if node is None:
         typer.echo(_wrap(f"{m.name}: {m.description}", width))
         for name in m.nodes:
@@ -372,6 +399,37 @@ def model_export(
     """Write a model (the default if --model is omitted) to a file."""
     _not_an_input(output, model=model)
     _model(model).save(output)
+    typer.echo(f"wrote {output}", err=True)
+
+
+@model_app.command("fit")
+def model_fit(
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", metavar="FILE", help="Fitted model file: .yaml, .yml or .json.")],
+    model: ModelOption = None,
+    keep: Annotated[list[str] | None, typer.Option(
+        "--keep", metavar="NODE:PARENT=STATE[,PARENT=STATE]",
+        help="CPD columns that must not change (repeatable), e.g. follow_up:diagnosis=asthma."
+    )] = None,
+) -> None:
+    """Fit the CPDs to the model's stated targets with the least change; write the result.
+
+    Every share, rate and even statement is met exactly; each CPD moves as little as
+    possible (least Kullback-Leibler change). Prints each CPD column that moved.
+    """
+    _not_an_input(output, model=model)
+    check_suffix(output, "output", "fitted model", (".yaml", ".yml", ".json"))
+    columns = [parse_keep(k) for k in keep or []]
+    m = _model(model)
+    fitted = m.fit_targets(keep=columns)
+    changes = cpd_changes(m, fitted)
+    if changes.empty:
+        typer.echo("nothing to change: the model meets its equality targets exactly")
+    else:
+        typer.echo(f"{len(changes)} CPD columns changed (largest absolute change of a "
+                   "probability, and KL divergence in nats, largest first):")
+        typer.echo(changes.to_string(index=False, float_format="{:.3g}".format))
+    fitted.save(output)
     typer.echo(f"wrote {output}", err=True)
 
 

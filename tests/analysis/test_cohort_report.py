@@ -55,9 +55,9 @@ def test_targets_that_still_apply_are_checked_the_others_skipped():
     report = clinicsim.conformance_report(clinicsim.sample(5000, seed=12, given=evidence),
                                           given=evidence)
     status = {c.name: c.test for c in report.checks if c.kind == "target"}
-    assert status["target: gender shares"] != "not tested"
+    assert status["target: share gender"] != "not tested"
     skipped = {name for name, test in status.items() if test == "not tested"}
-    assert "target: follow-up rate" in skipped and "target: ages evenly spread" in skipped
+    assert "target: rate follow_up=True" in skipped and "target: even age 0..89" in skipped
     assert all(any(name in note for note in report.notes) for name in skipped)
 
 

@@ -7,7 +7,8 @@ import pytest
 
 import clinicsim
 from clinicsim.analysis import STATUSES, CheckResult, ConformanceReport
-from clinicsim.model import model_from_dict, model_to_dict
+from clinicsim.analysis._model_info import model_info
+from clinicsim.model import Even, model_from_dict, model_to_dict
 from tests.analysis import helpers
 
 
@@ -177,7 +178,7 @@ def test_to_frame(failing):
     assert len(frame) == len(failing.checks)
     assert set(frame.loc[~frame.passed, "name"]) == {c.name for c in failing.failed}
     assert set(frame.status) <= set(STATUSES)
-    gender = frame.set_index("name").loc["target: gender shares"]
+    gender = frame.set_index("name").loc["target: share gender"]
     assert gender.interval_low < gender.effect < gender.interval_high
 
 
@@ -204,8 +205,8 @@ def test_one_vocabulary_and_one_count_everywhere(failing, records, default):
 def test_markdown_names_the_failed_check_and_deviation(failing):
     text = failing.to_markdown()
     assert text.startswith("# Conformance report: FAILED")
-    gender = next(c for c in failing.checks if c.name == "target: gender shares")
-    assert f"| gender shares | failed | {gender.effect:.4g} | 0.02 |" in text
+    gender = next(c for c in failing.checks if c.name == "target: share gender")
+    assert f"| share gender | failed | {gender.effect:.4g} | 0.02 |" in text
     assert "marginal gender" in text and "Not rejected is not the same as matches" in text
 
 
@@ -230,7 +231,7 @@ def test_html_is_self_contained_with_figures(html, failing):
     assert {"gender", "age", "follow_up", "cpd:diagnosis", "cpd:treatment",
             "cpd:follow_up"} <= set(images)
     assert not re.search(r'(src|href)="(http|//)', html)
-    assert "FAILED" in html and "gender shares" in html
+    assert "FAILED" in html and "share gender" in html
     fragment = failing._repr_html_()
     assert fragment.startswith('<div class="clinicsim-report">') and "<html" not in fragment
 
@@ -261,8 +262,8 @@ def test_summary_and_repr(failing):
     text = failing.summary()
     assert text.startswith("FAILED: 10,000 records (10,000 used) against model 'default'; ")
     assert "; targets FAILED, model FAILED at alpha 0.01" in text.splitlines()[0]
-    assert "target: gender shares" in text
-    assert "FAILED target: gender shares: shares of 10,000 rows" in text
+    assert "target: share gender" in text
+    assert "FAILED target: share gender: shares of 10,000 rows" in text
     assert repr(failing).startswith(f"<ConformanceReport FAILED ({failing.tally()})")
 
 
@@ -277,15 +278,15 @@ def test_model_may_be_a_file(tmp_path, default, records):
 def test_preset_with_real_world_ages_has_no_even_spread_target(tmp_path):
     """us-office-visits keeps NAMCS ages: no even-spread check, its own sample passes."""
     model = clinicsim.load_model("us-office-visits")
-    assert not model.targets.even_ages
-    assert (model.targets.age_min, model.targets.age_max) == (0, 89)  # from the age bands
+    assert not any(isinstance(s, Even) for s in model.targets)
+    assert model_info(model).age_range == (0, 89)  # from the age bands
     report = clinicsim.conformance_report(model.sample(20_000, seed=31), model)
     names = [c.name for c in report.checks]
-    assert report.passed and not any("ages evenly spread" in n for n in names)
+    assert report.passed and not any("even age" in n for n in names)
     # the default model's even-spread target fails on these ages
     assert not clinicsim.conformance_report(model.sample(20_000, seed=31)).passed
     model.save(tmp_path / "m.yaml")
-    assert not clinicsim.load_model(tmp_path / "m.yaml").targets.even_ages
+    assert clinicsim.load_model(tmp_path / "m.yaml").targets == model.targets
 
 
 def test_realism_section(records, default, tmp_path):

@@ -13,7 +13,7 @@ from clinicsim.simulate._stream import progress_columns
 from tests.cli.test_cli import run
 
 HELP_PAGES = [[], ["sample"], ["report"], ["model"], ["model", "show"], ["model", "export"],
-              ["model", "validate"]]
+              ["model", "validate"], ["model", "fit"]]
 
 
 def help_text(capsys, *argv: str) -> str:

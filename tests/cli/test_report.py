@@ -40,9 +40,9 @@ def test_skewed_table_fails_with_exit_1_naming_check_and_deviation(capsys, tmp_p
     report = tmp_path / "report.md"
     code, out, _ = run(capsys, "report", str(records), "-o", str(report))
     assert code == 1
-    assert out.startswith("FAILED") and "FAILED target: follow-up rate:" in out
+    assert out.startswith("FAILED") and "FAILED target: rate follow_up=True:" in out
     text = report.read_text()
-    line = next(row for row in text.splitlines() if row.startswith("| follow-up rate |"))
+    line = next(row for row in text.splitlines() if row.startswith("| rate follow_up=True |"))
     deviation = float(line.split("|")[3])
     assert "| failed |" in line and deviation == pytest.approx(0.08, abs=0.03)
 
@@ -56,7 +56,7 @@ def test_report_with_model_file_and_alpha(capsys, tmp_path):
     code, out, _ = run(capsys, "report", str(records), "--model", str(tmp_path / "m.yaml"),
                        "--alpha", "0.05")
     assert code == 1 and "at alpha 0.05" in out
-    assert "FAILED target: gender shares" in out and "FAILED model" not in out
+    assert "FAILED target: share gender" in out and "FAILED model" not in out
 
 
 @pytest.mark.parametrize(

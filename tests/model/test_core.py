@@ -127,8 +127,10 @@ def test_targets_are_hashable_and_immutable(model):
     t = model.targets
     assert hash(t) == hash(clinicsim.default_model().targets)
     with pytest.raises((AttributeError, TypeError)):
-        t.gender_shares["male"] = 0.5  # type: ignore[index]
-    assert dict(t.gender_shares) == {"male": 0.45, "female": 0.43, "other": 0.12}
+        t[0] = t[1]  # type: ignore[index]
+    with pytest.raises((AttributeError, TypeError)):
+        t[0].margin = 0.5  # type: ignore[misc]
+    assert dict(t[0].values) == {"male": 0.45, "female": 0.43, "other": 0.12}
 
 
 def test_a_table_checks_its_shape():

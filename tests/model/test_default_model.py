@@ -62,7 +62,7 @@ def test_follow_up_rate_is_030(model):
 
 def test_follow_up_concentrated_in_chronic_surgical_viral(model):
     cats = model.diagnosis_categories
-    priority = set(model.targets.priority_categories)
+    priority = set(dict(model.targets[2].where)["diagnosis_category"])
     rates = follow_up_by(model, lambda d: cats[d] in priority)
     assert rates[True] - rates[False] >= 0.15
     by_cat = follow_up_by(model, cats.get)

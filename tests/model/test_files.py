@@ -207,19 +207,19 @@ BAD_DATA = {
                              "follow_up_days\\['viral'\\] must be"),
     "diagnosis metadata missing": (edit(("metadata", "diagnoses", "asthma"), DELETE),
                                    "missing \\['asthma'\\]"),
-    "targets not summing to 1": (edit(("targets", "gender", "shares", "male"), 0.40),
-                                 "targets.gender.shares sum to 0.95, not 1"),
-    "targets naming unknown states": (edit(("targets", "gender", "shares", "robot"), 0.0),
-                                      "must name the gender states .* unknown \\['robot'\\]"),
-    "target as a string": (edit(("targets", "follow_up", "rate"), "0.3"),
-                           "targets.follow_up.rate must be a number in \\[0, 1\\]; got '0.3'"),
-    "target age not an integer": (edit(("targets", "age", "max"), 89.5),
-                                  "targets.age.max must be an integer"),
-    "target ages reversed": (edit(("targets", "age", "min"), 95),
-                             "targets.age: min 95 is above max 89"),
-    "targets missing": (edit(("targets",), DELETE), "'targets' must be a mapping"),
-    "unknown target category": (edit(("targets", "follow_up_age_trend", "category"), "dental"),
-                                "follow_up_age_trend.category must be one of"),
+    "targets not summing to 1": (edit(("targets", 0, "values", "male"), 0.40),
+                                 "targets\\[0\\].values sum to 0.95, not 1"),
+    "targets naming unknown states": (edit(("targets", 0, "values", "robot"), 0.0),
+                                      "targets\\[0\\].values must map each state of gender"),
+    "target as a string": (edit(("targets", 1, "value"), "0.3"),
+                           "targets\\[1\\].value must be a number in \\[0, 1\\]; got '0.3'"),
+    "target age not an integer": (edit(("targets", 4, "range"), [0, 89.5]),
+                                  "targets\\[4\\].range must be \\[low, high\\], integers"),
+    "target ages reversed": (edit(("targets", 4, "range"), [95, 89]),
+                             "targets\\[4\\].range must be"),
+    "targets missing": (edit(("targets",), DELETE), "'targets' must be a list of statements"),
+    "unknown target category": (edit(("targets", 3, "where", "diagnosis_category"), ["dental"]),
+                                "targets\\[3\\].where.diagnosis_category: \\['dental'\\] not"),
 }
 
 
@@ -372,7 +372,7 @@ BAD_PGMPY = {
                                    "no probability table for \\['gender'\\]"),
     "XMLBIF without gender's table": ("m.xmlbif", "-table gender", "no probability table"),
     "BIF whose gender differs from the default targets": (
-        "m.bif", "gender states", "targets.gender.shares must name the gender states .*"
+        "m.bif", "gender states", "targets\\[0\\].values must map each state of gender .*"
         "metadata and targets come from the default model"),
 }
 

@@ -29,7 +29,7 @@ def test_sexes_are_namcs_with_a_small_other_share(preset):
     p = preset.marginal("gender")
     assert p["other"] == pytest.approx(0.016)
     assert p["female"] / (p["male"] + p["female"]) == pytest.approx(NAMCS_SEX["female"] / 100)
-    assert dict(preset.targets.gender_shares) == pytest.approx(p.to_dict(), abs=1e-12)
+    assert dict(preset.targets[0].values) == pytest.approx(p.to_dict(), abs=1e-12)
 
 
 def test_everything_else_is_the_default(preset):
@@ -44,4 +44,4 @@ def test_everything_else_is_the_default(preset):
 
 def test_preset_meets_its_own_targets(preset):
     assert preset.marginal("follow_up")["True"] == pytest.approx(
-        preset.targets.follow_up_rate, abs=0.005)
+        preset.targets[1].value, abs=0.005)

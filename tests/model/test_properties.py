@@ -70,7 +70,7 @@ class Recipe:
             combos = list(itertools.product(*(nodes[p]["states"] for p in spec["parents"])))
             table = random_columns(rng, len(states), len(combos), self.alpha)
             if node == "gender":  # the stated targets must name the CPD's states
-                data["targets"]["gender"]["shares"] = dict(
+                data["targets"][0]["values"] = dict(
                     zip(states, map(float, table[:, 0]), strict=True))
             if not spec["parents"]:
                 spec["cpd"] = dict(zip(states, map(float, table[:, 0]), strict=True))

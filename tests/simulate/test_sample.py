@@ -60,10 +60,12 @@ def test_pinned_hash(engine):
     The hash is of the table as CSV text (dates as YYYY-MM-DD, follow_up_date empty where
     there is none): a canonical form that does not depend on byte order or on how a
     writer encodes the frame. The pgmpy hash holds for the pgmpy version in use (1.1.2).
+    Changed when the default follow_up table was fitted by fit_targets (issue 11): only
+    follow_up (850 of 66,536 rows with numpy) and, after a changed row, follow_up_date.
     """
     target = {
-        "numpy": "fb3ec4d9cd734e2e9b8c10a27eb0091a1e3210ef25d6052efaded0b1cb2a9ba3",
-        "pgmpy": "8ab8348962428e2ab2ebce1e5bc0c3c6a1665ae1d5cb8371580c036deff11a18",
+        "numpy": "7ac1b8a8885a4ed93f593cc0f615e59a884565084bac314008671bdc1aded426",
+        "pgmpy": "0efff159a55ddc266d63586ae9d34cd38c65af07e5a27a5c14508bf1f07c7421",
     }
     records = clinicsim.sample(BLOCK_ROWS + 1000, seed=1234, engine=engine, extended=True)
     text = records.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")

@@ -22,18 +22,31 @@ fails it; the report adjusts them within their family (Holm) and
 
 Target checks are one function per kind of statement — :func:`share_check`,
 :func:`rate_check`, :func:`difference_check`, :func:`trend_check`, :func:`even_check` —
-so that target statements map onto them; :func:`target_checks` maps the model's
-current targets.
+so that target statements map onto them; :func:`target_checks` runs the model's
+statements, one check each.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import special
 
+from ..model import (
+    CATEGORIES,
+    DIAGNOSIS_CATEGORY,
+    YEAR_MARGIN,
+    Difference,
+    Even,
+    Rate,
+    Share,
+    Statement,
+)
+from ..model import Trend as TrendStatement
 from ._model_info import ModelInfo
 from ._records import Coded
 from ._result import CheckResult
@@ -50,14 +63,7 @@ MIN_GROUP_ROWS = 20  # fewer rows in a group: a normal approximation is not trus
 MODEL_LAMBDA = "cressie-read"
 SPARSE_MIN_P = 0.1  # states rarer than this are pooled within a sparse column
 ZERO = 1e-9  # a goodness-of-fit statistic this small is zero up to rounding: p = 1
-# Until target statements carry their own minimum (issue 11), "follow-up rises with age"
-# means a rise of at least this much per decade of age (judgement: a quarter of the
-# default model's 0.037, and 0.15 from the youngest to the oldest band).
-TREND_MIN_SLOPE = 0.02
-# "Ages evenly spread" also holds each single year within this fraction of an even year's
-# share (judgement: a missing or doubled year is not "even"; the stated margin bounds the
-# distribution function, which one missing year moves by only 1/90).
-YEAR_MARGIN = 0.5
+
 
 
 def gof(observed: np.ndarray, probs: np.ndarray, lambda_: str = "pearson",
@@ -403,66 +409,176 @@ def even_check(name: str, node: str, values: np.ndarray, low: int, high: int, ma
                        interval=(max(0.0, distance - eps), distance + eps), rows=n), figure
 
 
-# -- the model's current targets --------------------------------------------------------
+# -- the model's target statements --------------------------------------------------------
 
 def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[CheckResult],
                                                                         dict[str, Any]]:
-    """The model's stated targets mapped onto the checks above, and their figures' data."""
-    results: list[CheckResult] = []
+    """One check per target statement of the model, in its order, named
+    ``target: <statement>``; and the data of the targets' figures."""
     figures: dict[str, Any] = {"alpha": alpha}
+    results = [_statement_check(s, coded, info, alpha, figures) for s in info.targets]
     codes = coded.codes
-    t = info.targets
-    if "gender" in codes:
-        result, figures["gender"] = share_check(
-            "target: gender shares", "gender", codes["gender"], info.states["gender"],
-            dict(t.gender_shares), t.gender_margin, alpha)
-        results.append(result)
     if {"follow_up", "diagnosis", "age_group"} <= codes.keys():
-        # model validation guarantees follow_up's states 'True'/'False' and a category
-        # for every diagnosis
-        follow_up = codes["follow_up"] == info.states["follow_up"].index("True")
-        results.append(rate_check("target: follow-up rate", "follow_up", follow_up,
-                                  t.follow_up_rate, t.follow_up_margin, alpha))
-        names = sorted(set(info.categories.values()))
-        category = np.array([names.index(info.categories[d])
-                             for d in info.states["diagnosis"]])[codes["diagnosis"]]
-        priority = np.isin(category, [_index(names, c) for c in t.priority_categories])
-        results.append(difference_check(
-            f"target: follow-up higher in {'/'.join(t.priority_categories)}", "follow_up",
-            follow_up, priority, t.priority_min_difference, alpha,
-            ("in these categories", "elsewhere")))
-        rows = category == _index(names, t.trend_category)
-        band = codes["age_group"][rows]
-        midpoint = np.array([sum(info.bands[s]) / 2 for s in info.states["age_group"]])
-        results.append(trend_check(
-            f"target: follow-up rises with age ({t.trend_category})", "follow_up",
-            follow_up[rows], midpoint[band], codes["diagnosis"][rows], TREND_MIN_SLOPE,
-            alpha))
-        figures["follow_up"] = _rates_by(follow_up, category, names, codes["age_group"], info)
-    if t.age_margin is not None:  # an even-spread target
-        result, figures["age"] = even_check("target: ages evenly spread", "age", coded.age,
-                                            t.age_min, t.age_max, t.age_margin, alpha)
-        figures["age"].update(bands=info.bands, alpha=alpha)
-        results.append(result)
-    else:
+        figures["follow_up"] = _rates_by(coded, info)
+    if not any(isinstance(s, Even) for s in info.targets):
         figures["notes"] = [
             ("the model states no even-spread target for ages; the age bands are checked "
              "against the model's own age_group distribution.")]
     return results, figures
 
 
-def _index(names: list[str], name: str) -> int:
-    return names.index(name) if name in names else -1  # -1 matches no row
+def _column_codes(coded: Coded, info: ModelInfo, column: str) -> tuple[np.ndarray, list[str]]:
+    """The codes of a node or of ``diagnosis_category`` (in CATEGORIES order), and its
+    states."""
+    if column == DIAGNOSIS_CATEGORY:
+        to_category = np.array([CATEGORIES.index(info.categories[d])
+                                for d in info.states["diagnosis"]], dtype=np.int64)
+        return to_category[coded.codes["diagnosis"]], list(CATEGORIES)
+    return coded.codes[column], info.states[column]
 
 
-def _rates_by(follow_up: np.ndarray, category: np.ndarray, names: list[str], band: np.ndarray,
-              info: ModelInfo) -> dict[str, Any]:
-    """Rows and follow-ups by category, and by age band (all rows; trend category)."""
+def _is_in(coded: Coded, info: ModelInfo, column: str, chosen: Sequence[str]) -> np.ndarray:
+    codes, states = _column_codes(coded, info, column)
+    return np.isin(codes, [states.index(c) for c in chosen])
+
+
+def _statement_check(s: Statement, coded: Coded, info: ModelInfo, alpha: float,
+                     figures: dict[str, Any]) -> CheckResult:
+    name = f"target: {s}"
+    if isinstance(s, Even):
+        # ages outside the first even range are invalid rows already; another range's
+        # statement looks at the ages inside it
+        ages = coded.age[(coded.age >= s.low) & (coded.age <= s.high)]
+        result, figure = even_check(name, s.column, ages, s.low, s.high, s.margin, alpha,
+                                    s.year_margin)
+        if "age" not in figures:
+            figures["age"] = figure | {"bands": info.bands, "alpha": alpha}
+        if figure.get("n"):
+            share = figure["counts"] / figure["n"]
+            even = 1 / len(share)
+            # n rows make the DKW band sqrt(log(2 / alpha) / 2n) wide: it must fit the room
+            room = s.margin - (result.effect or 0.0)
+            cdf = None if room <= 0 else float(np.log(2 / alpha) / (2 * room**2))
+            years = _rows_for(share, even, even * s.year_margin, alpha)
+            need = None if cdf is None or years is None else max(cdf, years)
+            result = _with_rows_needed(result, need, coded.n_used, figure["n"])
+        return result
+    node = _node_of(s.node)
+    columns = {node, *(_node_of(c) for c, _ in s.where)}
+    if isinstance(s, TrendStatement):
+        columns.add(s.over)
+    missing = sorted(columns - coded.codes.keys())
+    if missing:
+        margin = getattr(s, "margin", None)
+        return _not_tested(name, "target", s.node, coded.n_used,
+                           f"{', '.join(missing)} not in the records", margin)
+    group = np.ones(coded.n_used, bool)
+    for column, chosen in s.where:
+        group &= _is_in(coded, info, column, chosen)
+    if isinstance(s, Share):
+        codes, states = _column_codes(coded, info, s.node)
+        target = dict(s.values)
+        result, figure = share_check(name, s.node, codes[group], states, target, s.margin,
+                                     alpha)
+        if s.node == "gender" and not s.where and "gender" not in figures:
+            figures["gender"] = figure
+        if figure:
+            t = np.array([target[x] for x in states])
+            result = _with_rows_needed(result, _rows_for(figure["shares"], t, s.margin, alpha),
+                                       coded.n_used, figure["n"])
+        return result
+    hits = _is_in(coded, info, s.node, [s.state])
+    if isinstance(s, Rate):
+        result = rate_check(name, s.node, hits[group], s.value, s.margin, alpha)
+        if group.any():
+            rate = np.array([hits[group].mean()])
+            result = _with_rows_needed(result, _rows_for(rate, s.value, s.margin, alpha),
+                                       coded.n_used, int(group.sum()))
+        return result
+    if isinstance(s, Difference):
+        only_categories = {c for c, _ in s.where} == {DIAGNOSIS_CATEGORY}
+        labels = ("in these categories" if only_categories else "in the group", "elsewhere")
+        return difference_check(name, s.node, hits, group, s.at_least, alpha, labels)
+    # a trend: within each combination of the grouped nodes' states (over excepted)
+    strata = [_node_of(c) for c, _ in s.where if _node_of(c) != s.over]
+    stratum = np.zeros(coded.n_used, np.int64)
+    for n in dict.fromkeys(strata):
+        stratum = stratum * len(info.states[n]) + coded.codes[n]
+    stratum = np.unique(stratum[group], return_inverse=True)[1].reshape(-1)
+    score_of = (np.array([sum(info.bands[b]) / 2 for b in info.states[s.over]])
+                if s.over == "age_group" else np.arange(len(info.states[s.over]), dtype=float))
+    per, unit = (10.0, "decade") if s.over == "age_group" else (1.0, f"step of {s.over}")
+    rows = hits[group] if s.direction == "rising" else ~hits[group]
+    result = trend_check(name, s.node, rows, score_of[coded.codes[s.over][group]], stratum,
+                         s.min_slope, alpha, per, unit)
+    if s.direction == "falling":
+        result = dataclasses.replace(
+            result, detail=f"falling, tested as the rate of {s.node}≠{s.state} rising: "
+            + result.detail)
+    return result
+
+
+def _node_of(column: str) -> str:
+    return "diagnosis" if column == DIAGNOSIS_CATEGORY else column
+
+
+def _rows_for(estimate: np.ndarray, target: np.ndarray | float, margin: float,
+              alpha: float) -> float | None:
+    """About how many rows would show estimates inside target ± margin at level alpha
+    (each interval, about z·sqrt(p(1-p)/n) each side, inside the margin) if the true
+    values were the estimates; None when an estimate lies on or outside the margin."""
+    room = margin - np.abs(estimate - target)
+    if (room <= 0).any():
+        return None
+    z = special.ndtri(1 - alpha / 2)
+    return float((z**2 * estimate * (1 - estimate) / room**2).max())
+
+
+def _with_rows_needed(result: CheckResult, rows: float | None, n_used: int, n_group: int
+                      ) -> CheckResult:
+    """An equality check not shown says about how many rows (of the whole records, at the
+    group's share of them) would show it at its margin."""
+    if result.shown is not False or result.pvalue is None or n_group == 0:
+        return result
+    if rows is None:
+        more = ("no number of rows shows it at this margin while the estimate lies this far "
+                "from the target")
+    else:
+        total = max(rows, 1.0) * n_used / n_group
+        more = (f"about {_round_up(total):,} rows would show it at this margin (were the "
+                "true value the observed one)")
+    return dataclasses.replace(result, detail=f"{result.detail}; {more}")
+
+
+def _round_up(x: float) -> int:
+    """``x`` rounded up to two significant figures: an estimate, not a count."""
+    digits = max(0, len(str(int(np.ceil(x)))) - 2)
+    return int(np.ceil(x / 10**digits) * 10**digits)
+
+
+def _rates_by(coded: Coded, info: ModelInfo) -> dict[str, Any]:
+    """Rows and follow-ups by category, and by age band (all rows; the trend's category),
+    with the follow-up statements the figure draws."""
+    codes = coded.codes
+    follow_up = codes["follow_up"] == info.states["follow_up"].index("True")
+    category, names = _column_codes(coded, info, DIAGNOSIS_CATEGORY)
+    present = sorted(set(info.categories.values()))
     k = len(names)
     rows = np.bincount(category, minlength=k)
     hits = np.bincount(category, weights=follow_up, minlength=k)
-    by_category = {c: (int(rows[i]), int(hits[i])) for i, c in enumerate(names)}
-    trend = category == _index(names, info.targets.trend_category)
+    by_category = {c: (int(rows[i]), int(hits[i])) for i, c in enumerate(names) if c in present}
+    statements = [s for s in info.targets if getattr(s, "node", None) == "follow_up"
+                  and getattr(s, "state", None) == "True"]
+    rate = next((s for s in statements if isinstance(s, Rate) and not s.where), None)
+    priority = next((dict(s.where)[DIAGNOSIS_CATEGORY] for s in statements
+                     if isinstance(s, Difference)
+                     and {c for c, _ in s.where} == {DIAGNOSIS_CATEGORY}), ())
+    trend_category = next((dict(s.where)[DIAGNOSIS_CATEGORY][0] for s in statements
+                           if isinstance(s, TrendStatement) and s.over == "age_group"
+                           and [(c, len(v)) for c, v in s.where] == [(DIAGNOSIS_CATEGORY, 1)]),
+                          None)
+    band = codes["age_group"]
+    trend = category == (names.index(trend_category) if trend_category else -1)
     states = info.states["age_group"]
     m = len(states)
     count = {"all": (np.bincount(band, minlength=m), np.bincount(band, follow_up, minlength=m)),
@@ -470,7 +586,9 @@ def _rates_by(follow_up: np.ndarray, category: np.ndarray, names: list[str], ban
                        np.bincount(band[trend], follow_up[trend], minlength=m))}
     by_band = {s: {key: (int(n[i]), int(x[i])) for key, (n, x) in count.items()}
                for i, s in sorted(enumerate(states), key=lambda e: info.bands[e[1]][0])}
-    return {"by_category": by_category, "by_band": by_band, "targets": info.targets}
+    return {"by_category": by_category, "by_band": by_band,
+            "rate": None if rate is None else (rate.value, rate.margin),
+            "priority": list(priority), "trend_category": trend_category}
 
 
 # -- records against the model ----------------------------------------------------------

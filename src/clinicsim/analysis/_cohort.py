@@ -7,20 +7,22 @@ evidence is all zeros, so a row there fails as an impossible value.
 
 A stated target is about the whole clinic. It still applies to a cohort only when the
 evidence leaves the distribution it speaks of unchanged (exactly, up to rounding):
-gender shares need P(gender | e) = P(gender), the follow-up rate P(follow_up | e), the
-priority categories P(follow_up, category | e), the age trend P(follow_up, category,
-age_group | e), and ages evenly spread P(age_group | e) with no age range. Otherwise the
-target reads "not tested", with a note saying why.
+a statement needs the joint distribution of the nodes it names (its node, its ``where:``
+columns, a trend's ``over``) unchanged, with diagnosis grouped into categories when only
+``diagnosis_category`` names it: P(gender | e) = P(gender) for the gender shares,
+P(follow_up, category | e) for the follow-up difference; ages evenly spread need
+P(age_group | e) unchanged and no age range. Otherwise the target reads "not tested",
+with a note saying why.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..model import ClinicModel, Cohort, factors, joint
+from ..model import DIAGNOSIS_CATEGORY, ClinicModel, Cohort, Even, Statement, Trend, factors, joint
 from ._model_info import ModelInfo
 from ._records import Coded
 from ._result import CheckResult
@@ -62,35 +64,34 @@ def _changed(model: ClinicModel, nodes: list[str], evidence: Mapping[str, np.nda
     return not np.allclose(before, after, rtol=0, atol=_SAME)
 
 
-def skip_inapplicable(checks: list[CheckResult], model: ClinicModel, cohort: Cohort
-                      ) -> tuple[list[CheckResult], list[str]]:
-    """Target checks whose statement no longer applies to the cohort, made "not tested"."""
+def skip_inapplicable(checks: list[CheckResult], statements: Sequence[Statement],
+                      model: ClinicModel, cohort: Cohort) -> tuple[list[CheckResult], list[str]]:
+    """Target checks (one per statement, in order) whose statement no longer applies to
+    the cohort, made "not tested"."""
     evidence = cohort.likelihoods
-    text = cohort.text
     dx = model.states("diagnosis")
     names = sorted(set(model.diagnosis_categories.values()))
     category = np.array([names.index(model.diagnosis_categories[d]) for d in dx])
-    about = {
-        "target: gender shares": (["gender"], None, "the gender shares"),
-        "target: follow-up rate": (["follow_up"], None, "the follow-up rate"),
-        "target: follow-up higher": (["follow_up", "diagnosis"], category,
-                                     "follow-up by diagnosis category"),
-        "target: follow-up rises": (["follow_up", "diagnosis", "age_group"], category,
-                                    "follow-up by category and age band"),
-        "target: ages evenly spread": (["age_group"], None, "the ages"),
-    }
     out, notes = [], []
-    for check in checks:
-        key = next((k for k in about if check.name.startswith(k)), None)
-        if key is not None:
-            nodes, group, what = about[key]
-            ages = key.endswith("evenly spread") and cohort.ages is not None
-            if ages or _changed(model, nodes, evidence, group):
-                why = f"the cohort ({text}) changes {what}, so the stated target does not apply"
-                check = CheckResult(check.name, "not tested", None, None, None, check.margin,
-                                    True, f"not tested: {why}", kind="target",
-                                    node=check.node, rows=check.rows)
-                notes.append(f"{check.name} not tested: {why}.")
+    for check, s in zip(checks, statements, strict=True):
+        if isinstance(s, Even):
+            nodes, group, changed = ["age_group"], None, cohort.ages is not None
+        else:
+            columns = [s.node, *(c for c, _ in s.where)]
+            nodes = list(dict.fromkeys(
+                "diagnosis" if c == DIAGNOSIS_CATEGORY else c
+                for c in columns + ([s.over] if isinstance(s, Trend) else [])))
+            # diagnosis through its categories only: compare the categories' distribution
+            group = category if DIAGNOSIS_CATEGORY in columns and "diagnosis" not in columns \
+                else None
+            changed = False
+        if changed or _changed(model, nodes, evidence, group):
+            why = (f"the cohort ({cohort.text}) changes what the statement is about "
+                   f"({', '.join(nodes)}), so the stated target does not apply")
+            check = CheckResult(check.name, "not tested", None, None, None, check.margin,
+                                True, f"not tested: {why}", kind="target",
+                                node=check.node, rows=check.rows)
+            notes.append(f"{check.name} not tested: {why}.")
         out.append(check)
     return out, notes
 

@@ -179,7 +179,6 @@ def _age(d: dict[str, Any], alpha: float) -> Figure:
 
 
 def _follow_up(d: dict[str, Any], alpha: float) -> Figure:
-    t = d["targets"]
     level = interval_level(alpha)
     fig = _new(4.3)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.25, 1]})
@@ -192,29 +191,33 @@ def _follow_up(d: dict[str, Any], alpha: float) -> Figure:
     lo, hi = _clopper_pearson(k, n, alpha)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = k / n
-    colours = ["white"] + [_BAR if c in t.priority_categories else _OTHER for c in names]
+    colours = ["white"] + [_BAR if c in d["priority"] else _OTHER for c in names]
     x = np.r_[0, np.arange(len(names)) + 1.5]
     left.bar(x, rate, color=colours, edgecolor=_ALL, linewidth=[1.5] + [0] * len(names))
     left.errorbar(x, rate, yerr=_errorbars(rate, lo, hi), fmt="none", ecolor="black",
                   capsize=4, label=f"{level} interval")
-    left.fill_between([-0.45, 0.45], t.follow_up_rate - t.follow_up_margin,
-                      t.follow_up_rate + t.follow_up_margin, color=_TARGET, alpha=0.18,
-                      linewidth=0, label="target ± margin (all records)")
-    left.plot([-0.45, 0.45], [t.follow_up_rate] * 2, color=_TARGET, lw=2,
-              label=f"target {t.follow_up_rate:g} (all records)")
+    if d["rate"] is not None:
+        target, margin = d["rate"]
+        left.fill_between([-0.45, 0.45], target - margin, target + margin, color=_TARGET,
+                          alpha=0.18, linewidth=0, label="target ± margin (all records)")
+        left.plot([-0.45, 0.45], [target] * 2, color=_TARGET, lw=2,
+                  label=f"target {target:g} (all records)")
     left.axvline(0.75, color="black", lw=0.6, ls=":")
     labels = ["all"] + [c.replace("preventive", "prevent-\nive") for c in names]
     left.set_xticks(x, [f"{c}\n{int(m):,}" for c, m in zip(labels, n, strict=True)],
                     fontsize=SMALL)
     left.set_ylabel("follow-up rate")
-    left.set_xlabel(f"diagnosis category and rows (blue: {', '.join(t.priority_categories)})",
+    left.set_xlabel(f"diagnosis category and rows (blue: {', '.join(d['priority'])})",
                     fontsize=SMALL)
     left.set_title("Follow-up rate, all records and by category", fontsize=11)
     left.set_ylim(0, min(1.0, float(np.nanmax(hi)) * 1.3))
     left.legend(fontsize=SMALL, loc="upper left", frameon=False)
     bands = list(d["by_band"])
     xb = np.arange(len(bands))
-    for key, label, colour in (("trend", t.trend_category, _BAR), ("all", "all records", _OTHER)):
+    lines = [("all", "all records", _OTHER)]
+    if d["trend_category"] is not None:
+        lines.insert(0, ("trend", d["trend_category"], _BAR))
+    for key, label, colour in lines:
         n = np.array([d["by_band"][b][key][0] for b in bands], float)
         k = np.array([d["by_band"][b][key][1] for b in bands], float)
         lo, hi = _clopper_pearson(k, n, alpha)
@@ -225,7 +228,8 @@ def _follow_up(d: dict[str, Any], alpha: float) -> Figure:
     right.set_xticks(xb, bands, fontsize=SMALL)
     right.set_xlabel("age band", fontsize=SMALL)
     right.set_ylabel("follow-up rate")
-    right.set_title(f"By age band (target: rising for {t.trend_category})", fontsize=11)
+    right.set_title("By age band" + (f" (target: rising for {d['trend_category']})"
+                                     if d["trend_category"] else ""), fontsize=11)
     right.legend(fontsize=SMALL, loc="upper left", frameon=False)
     return fig
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import ClinicModel, Targets, VisitWindow, cached_by_content
+from ..model import ClinicModel, Even, Targets, VisitWindow, cached_by_content
 
 __all__ = ["ModelInfo", "model_info"]
 
@@ -36,6 +36,7 @@ class ModelInfo:
     categories: dict[str, str]
     targets: Targets
     window: VisitWindow
+    age_range: tuple[int, int]  # valid ages: an even-spread statement's, else the bands'
 
     def band_of(self, age: np.ndarray) -> np.ndarray:
         """Code of the age band holding each age (-1 when no band holds it)."""
@@ -74,7 +75,16 @@ def _model_info(model: ClinicModel) -> ModelInfo:
         categories=model.diagnosis_categories,
         targets=model.targets,
         window=model.visit_window,
+        age_range=_age_range(model),
     )
+
+
+def _age_range(model: ClinicModel) -> tuple[int, int]:
+    even = next((s for s in model.targets if isinstance(s, Even)), None)
+    if even is not None:
+        return even.low, even.high
+    spans = model.age_bands.values()
+    return min(lo for lo, _ in spans), max(hi for _, hi in spans)
 
 
 model_info = cached_by_content(_model_info)

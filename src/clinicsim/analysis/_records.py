@@ -284,11 +284,12 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
 
     age, age_ok = _ages(column["age"], problems, bad)
     band = info.band_of(age)
-    outside = age_ok & ((band < 0) | (age < info.targets.age_min) | (age > info.targets.age_max))
-    lo = min(info.targets.age_min, min(b[0] for b in info.bands.values()))
-    hi = max(info.targets.age_max, max(b[1] for b in info.bands.values()))
+    low, high = info.age_range
+    outside = age_ok & ((band < 0) | (age < low) | (age > high))
+    lo = min(low, min(b[0] for b in info.bands.values()))
+    hi = max(high, max(b[1] for b in info.bands.values()))
     _add(problems, "age", f"outside the age bands and the target range ({lo}..{hi} years, "
-         f"target {info.targets.age_min}..{info.targets.age_max})", outside, column["age"], bad)
+         f"target {low}..{high})", outside, column["age"], bad)
 
     days = _dates(column["visit_date"], problems, bad)
     window = info.window

@@ -48,10 +48,12 @@ def conformance_report(
       number inside the age bands and the target range, ``visit_date`` a date inside the
       visit window, categories among the model's states. Rows with an invalid value are
       named (column, value, first rows) and left out of the statistics.
-    * **targets** (``model.targets``) — gender shares against target ± margin, the
-      follow-up rate against target ± margin, follow-up higher in the priority categories
-      by at least the stated difference, follow-up rising with age within each diagnosis
-      of the trend category, ages evenly spread (distribution function and single years).
+    * **targets** — one check per statement of ``model.targets``, named by the statement
+      (``target: rate follow_up=True where diagnosis_category=chronic``): a share or a
+      rate against its value ± margin, a difference of rates at least its minimum, a
+      trend rising (falling) by at least its minimum within each state of the grouped
+      nodes, ages evenly spread (distribution function and single years). An equality
+      statement not shown says about how many rows would show it at its margin.
     * **model** — each node's marginal against the model's exact marginal, each CPD
       column with enough rows against the observed conditional frequencies, and a node's
       sparse columns together. A row in a state the model gives probability 0 fails.
@@ -125,7 +127,7 @@ def conformance_report(
     cohort_checks: list[CheckResult] = []
     cohort_notes: list[str] = []
     if evidence is not None:
-        targets, cohort_notes = skip_inapplicable(targets, model, evidence)
+        targets, cohort_notes = skip_inapplicable(targets, model.targets, model, evidence)
         cohort_checks = [evidence_check(coded, evidence)]
         info = conditional_info(info, model, evidence)
     modelled, tables, notes = model_checks(coded, info)

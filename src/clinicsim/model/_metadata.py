@@ -1,10 +1,10 @@
-"""A model's metadata and stated targets, parsed once into small frozen objects.
+"""A model's metadata, parsed once into small frozen objects.
 
 The model file's ``metadata`` mapping (age bands, diagnoses with code and category, visit
 window, follow-up days, country, public holidays) is validated here with every problem
-named by its path, then parsed into :class:`Metadata`; ``targets`` into :class:`Targets`.
-Both are frozen and hashable: what the sampler and the report read can never drift from
-what was validated.
+named by its path, then parsed into :class:`Metadata` (the stated targets are parsed in
+``_targets.py``). It is frozen and hashable: what the sampler and the report read can
+never drift from what was validated.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Any, TypeGuard
 from .._errors import ModelError
 from ._calendar import calendar_span, resolve_holidays
 from ._limits import MAX_CALENDAR_DAYS
-from ._table import SUM_TOLERANCE, as_probability
+from ._table import as_probability
 from ._treatments import check_treatments
 
-__all__ = ["CATEGORIES", "DEFAULT_COUNTRY", "Diagnosis", "FrozenMap", "Metadata", "Targets",
-           "VisitWindow", "check_metadata", "parse_metadata", "parse_targets"]
+__all__ = ["CATEGORIES", "DEFAULT_COUNTRY", "Diagnosis", "FrozenMap", "Metadata",
+           "VisitWindow", "check_metadata", "parse_metadata"]
 
 DEFAULT_COUNTRY = "US"
 DEFAULT_HOLIDAY_WEIGHT = 0.05
@@ -117,36 +117,6 @@ class Metadata:
     @property
     def holidays(self) -> tuple[date, ...]:
         return self.window.holidays
-
-
-@dataclass(frozen=True)
-class Targets:
-    """The brief's stated targets, each with its equivalence margin.
-
-    A share "matches" when its confidence interval lies inside ``target ± margin``.
-    Immutable and hashable (``gender_shares`` is a read-only :class:`FrozenMap`).
-    """
-
-    gender_shares: FrozenMap
-    gender_margin: float
-    follow_up_rate: float
-    follow_up_margin: float
-    priority_categories: tuple[str, ...]
-    priority_min_difference: float
-    trend_category: str
-    age_min: int  # the ages' valid range: the target's, or the age bands' without one
-    age_max: int
-    age_margin: float | None  # None: no "ages evenly spread" target (e.g. real-world ages)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.gender_shares, FrozenMap):
-            object.__setattr__(self, "gender_shares", FrozenMap(self.gender_shares))
-        object.__setattr__(self, "priority_categories", tuple(self.priority_categories))
-
-    @property
-    def even_ages(self) -> bool:
-        """Whether ages should be evenly spread over ``age_min..age_max``."""
-        return self.age_margin is not None
 
 
 # ---------------------------------------------------------------------------------------
@@ -337,91 +307,3 @@ def _iso_date(value: Any, where: str, errors: list[str]) -> date | None:
             pass  # 2024-02-30
     errors.append(f"{where} must be a date YYYY-MM-DD; got {value!r}")
     return None
-
-
-def parse_targets(spec: Any, states: dict[str, list[str]], errors: list[str]) -> Targets | None:
-    """The stated targets; each malformed entry is named by its path, e.g. targets.age.min."""
-    if not isinstance(spec, dict):
-        errors.append("'targets' must be a mapping (see the default model's targets); "
-                      f"got {spec!r}")
-        return None
-    n_before = len(errors)
-
-    def entry(path: str) -> Any:
-        value: Any = spec
-        for key in path.split("."):
-            value = value.get(key) if isinstance(value, dict) else None
-        return value
-
-    def number(path: str, lo: float, hi: float, *, open_: bool = False, integer: bool = False):
-        value = entry(path)
-        x = as_probability(value)
-        if x is None or not (lo < x < hi if open_ else lo <= x <= hi) \
-                or (integer and type(value) is not int):
-            kind = "an integer" if integer else "a number"
-            span = f"({lo}, {hi})" if open_ else f"[{lo}, {hi}]"
-            errors.append(f"targets.{path} must be {kind} in {span}; got {value!r}")
-        return value
-
-    shares = entry("gender.shares")
-    if not isinstance(shares, dict) or not shares:
-        errors.append("targets.gender.shares must map each gender state to its share; "
-                      f"got {shares!r}")
-        shares = {}
-    for k in shares:
-        number(f"gender.shares.{k}", 0, 1)
-    gender = states.get("gender", list(shares))
-    if shares and set(shares) != set(gender):
-        errors.append(f"targets.gender.shares must name the gender states {gender}; "
-                      f"missing {[g for g in gender if g not in shares]}, "
-                      f"unknown {[g for g in shares if g not in gender]}")
-    elif len(errors) == n_before and abs(sum(shares.values()) - 1) > SUM_TOLERANCE:
-        errors.append(f"targets.gender.shares sum to {sum(shares.values()):.12g}, not 1")
-    categories = entry("follow_up_priority.categories")
-    if not isinstance(categories, list) or not categories \
-            or not all(isinstance(c, str) and c in CATEGORIES for c in categories):
-        errors.append(f"targets.follow_up_priority.categories must be a list of categories "
-                      f"from {list(CATEGORIES)}; got {categories!r}")
-    trend = entry("follow_up_age_trend.category")
-    if not isinstance(trend, str) or trend not in CATEGORIES:
-        errors.append(f"targets.follow_up_age_trend.category must be one of {list(CATEGORIES)}; "
-                      f"got {trend!r}")
-    values = {
-        "gender_margin": number("gender.margin", 0, 1, open_=True),
-        "follow_up_rate": number("follow_up.rate", 0, 1),
-        "follow_up_margin": number("follow_up.margin", 0, 1, open_=True),
-        "priority_min_difference": number("follow_up_priority.min_difference", 0, 1),
-    }
-    if "age" in spec:  # optional: a model with real-world ages states no even spread
-        values |= {"age_min": number("age.min", 0, 130, integer=True),
-                   "age_max": number("age.max", 0, 130, integer=True),
-                   "age_margin": number("age.margin", 0, 1, open_=True)}
-    else:  # model_from_dict puts in the age bands' range
-        values |= {"age_min": 0, "age_max": 0, "age_margin": None}
-    if len(errors) > n_before:
-        return None
-    if values["age_min"] > values["age_max"]:
-        errors.append(f"targets.age: min {values['age_min']} is above max {values['age_max']}")
-        return None
-    # the margins as floats; age_margin may be None (no "ages evenly spread" target)
-    age_min, age_max = values.pop("age_min"), values.pop("age_max")
-    rest: dict[str, Any] = {k: None if v is None else float(v) for k, v in values.items()}
-    return Targets(
-        gender_shares=FrozenMap({k: float(v) for k, v in shares.items()}),
-        priority_categories=tuple(categories), trend_category=trend,
-        age_min=age_min, age_max=age_max,
-        **rest,
-    )
-
-
-def targets_to_dict(t: Targets) -> dict[str, Any]:
-    """The ``targets`` entry of a model file."""
-    return {
-        "gender": {"shares": dict(t.gender_shares), "margin": t.gender_margin},
-        "follow_up": {"rate": t.follow_up_rate, "margin": t.follow_up_margin},
-        "follow_up_priority": {"categories": list(t.priority_categories),
-                               "min_difference": t.priority_min_difference},
-        "follow_up_age_trend": {"category": t.trend_category},
-        **({"age": {"min": t.age_min, "max": t.age_max, "margin": t.age_margin}}
-           if t.even_ages else {}),
-    }

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .._errors import InvalidCPDError
+from .._errors import InvalidCPDError, ModelError
 from .._reference import MONTHS
 from ._calendar import MONTH_NODE
-from ._metadata import CATEGORIES, Metadata, Targets, VisitWindow, parse_metadata
+from ._metadata import CATEGORIES, Metadata, VisitWindow, parse_metadata
 from ._table import Table, check_column, column_label
+from ._targets import STATEMENT_TYPES, Statement, Targets
 
 if TYPE_CHECKING:
     import os
@@ -82,7 +83,7 @@ class ClinicModel:
         tables: Mapping[str, Table],
         *,
         metadata: dict[str, Any],
-        targets: Targets,
+        targets: Iterable[Statement],
         name: str = "",
         description: str = "",
     ) -> None:
@@ -94,7 +95,7 @@ class ClinicModel:
         self._metadata = metadata
         states = {n: list(t.states) for n, t in self._tables.items()}
         self._meta: Metadata = parse_metadata(metadata, states)
-        self.targets = targets
+        self._targets = Targets(targets)
         self.name = name
         self.description = description
 
@@ -272,7 +273,7 @@ class ClinicModel:
         >>> model = clinicsim.default_model()
         >>> table = model.query(["follow_up"], evidence={"diagnosis": "hypertension"})
         >>> round(float(table["True"]), 3)
-        0.529
+        0.543
         """
         from ._inference import query
 
@@ -287,6 +288,81 @@ class ClinicModel:
             digest.update(repr(self.table(node).key()).encode())
         digest.update(repr((self.name, self._metadata, self.targets)).encode())
         return digest.hexdigest()
+
+    # -- targets --------------------------------------------------------------------
+    @property
+    def targets(self) -> Targets:
+        """The stated targets: an immutable sequence of statements (:class:`Share`,
+        :class:`Rate`, :class:`Difference`, :class:`Trend`, :class:`Even`).
+
+        >>> import clinicsim
+        >>> print(clinicsim.default_model().targets)
+        share gender
+        rate follow_up=True
+        difference follow_up=True where diagnosis_category=chronic,surgical,viral
+        trend follow_up=True over age_group where diagnosis_category=chronic
+        even age 0..89
+        """
+        return self._targets
+
+    def with_targets(self, statements: Iterable[Statement | Mapping[str, Any]]) -> ClinicModel:
+        """A copy of this model whose targets are ``statements``.
+
+        Each is a statement object or a mapping as in a model file's ``targets:`` list
+        (``{"rate": {"follow_up": "True"}, "value": 0.3, "margin": 0.02}``). Each is
+        checked against this model's nodes and states; every problem is named by its
+        index and field in one :class:`ModelError`.
+        """
+        from ._targets import parse_statements, statements_to_list
+
+        items = list(statements) if not isinstance(statements, (str, Mapping)) else None
+        if items is None:
+            raise ModelError("`statements` must be a list of statements or mappings; got "
+                             f"{type(statements).__name__}")
+        spec = [statements_to_list([s])[0] if isinstance(s, STATEMENT_TYPES) else s
+                for s in items]
+        new = self.copy()
+        new._targets = parse_statements(spec, {n: self.states(n) for n in self.nodes})
+        return new
+
+    def fit_targets(self, keep: Iterable[tuple[str, Mapping[str, str]]] = ()) -> ClinicModel:
+        """A copy whose exact values meet every equality target, changing CPDs least.
+
+        Each ``share``, ``rate`` and ``even`` statement about node X (``even`` is about
+        ``age_group``) is met to 1e-9 by tilting X's own CPD, P'(x | pa) ∝ P(x | pa)·exp(λ·f),
+        the least Kullback–Leibler change of that table given its parents' distribution;
+        several statements on one node are solved together, nodes in topological order.
+        Zero probabilities stay zero. ``difference`` and ``trend`` statements are then
+        checked on the exact fitted model. :func:`clinicsim.model.cpd_changes` lists what
+        moved.
+
+        Parameters
+        ----------
+        keep : iterable of (node, {parent: state, ...})
+            CPD columns that must not change: every column of ``node`` whose parents take
+            the given states, e.g. ``[("follow_up", {"diagnosis": "asthma"})]``.
+
+        Raises
+        ------
+        ModelError
+            The statements cannot all be met (they conflict, a kept column or a zero makes
+            one impossible, one conditions on its node's descendants, or a difference or
+            trend fails after fitting): the message names the statements. This model never
+            changes.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> edited = model.with_targets([*model.targets[:1],
+        ...     {"rate": {"follow_up": "True"}, "value": 0.25, "margin": 0.02}])
+        >>> fitted = edited.fit_targets()
+        >>> round(float(fitted.marginal("follow_up")["True"]), 12)
+        0.25
+        """
+        from ._fit import fit_targets
+
+        return fit_targets(self, keep)
 
     def copy(self) -> ClinicModel:
         """A deep copy: edits to it do not touch this model."""

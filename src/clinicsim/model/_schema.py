@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import copy
-import dataclasses
 import itertools
 from typing import Any
 
@@ -19,9 +18,10 @@ from .._errors import ModelError
 from .._reference import MONTHS
 from ._calendar import MONTH_NODE, visit_groups
 from ._limits import check_cells, check_counts, check_shape, column_clashes
-from ._metadata import check_metadata, parse_targets, targets_to_dict
+from ._metadata import check_metadata
 from ._model import REQUIRED_NODES, ClinicModel, topological_order
 from ._table import Table, check_column, column_label
+from ._targets import parse_targets, statements_to_list
 
 __all__ = ["SCHEMA_VERSION", "model_from_dict", "model_to_dict"]
 
@@ -51,7 +51,7 @@ def model_to_dict(model: ClinicModel) -> dict[str, Any]:
         "name": model.name,
         "description": model.description,
         "metadata": model.metadata,
-        "targets": targets_to_dict(model.targets),
+        "targets": statements_to_list(model.targets),
         "nodes": nodes,
     }
 
@@ -120,10 +120,6 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
     if errors:
         raise ModelError([f"{source}: {e}" for e in errors])
     assert targets is not None
-    if not targets.even_ages:
-        spans = metadata["age_bands"].values()
-        targets = dataclasses.replace(targets, age_min=min(lo for lo, _ in spans),
-                                      age_max=max(hi for _, hi in spans))
     model = ClinicModel(tables, metadata=metadata, targets=targets,
                         name=str(data.get("name", "")),
                         description=str(data.get("description", "")))
