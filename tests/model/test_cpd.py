@@ -217,3 +217,53 @@ def test_single_parent_node_aligns_by_label(model):
     with pytest.raises(InvalidCPDError, match="missing \\['\\(age_group=15_24\\)'\\].*duplicated"):
         m.set_cpd("smoker", twice)
     pd.testing.assert_frame_equal(m.cpd("smoker"), table)
+
+
+# -- normalize=True: columns typed to a few decimals ----------------------------------
+
+
+def test_normalize_rescales_rounded_columns(model):
+    table = model.cpd("treatment")
+    column = ("15_24", "influenza")
+    table[column] = table[column].round(3)
+    table.loc["antiviral", column] += 0.004  # the column now sums to 1.004 (or so)
+    total = table[column].sum()
+    assert 1e-9 < abs(total - 1) < 0.01
+    with pytest.raises(InvalidCPDError, match="sums to"):
+        model.set_cpd("treatment", table)
+    model.set_cpd("treatment", table, normalize=True)
+    got = model.cpd("treatment")
+    np.testing.assert_allclose(got[column], table[column] / total, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(got.sum(axis=0), 1, rtol=0, atol=1e-12)
+    # the other columns were already exact: unchanged to the last bit (x / 1.0 == x)
+    other = ("0_14", "asthma")
+    assert (got[other] == table[other]).all()
+
+
+def test_normalize_thirds_typed_to_four_decimals():
+    m = clinicsim.default_model()
+    table = m.cpd("visit_month")
+    table["asthma"] = 0.0833  # twelve months, 0.9996 in all
+    m.set_cpd("visit_month", table, normalize=True)
+    np.testing.assert_allclose(m.cpd("visit_month")["asthma"], 1 / 12, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c * 0.98, r"sums to 0\.98, more than 1% from 1"),
+        (lambda c: c * 1.02, r"sums to 1\.02, more than 1% from 1"),
+        (lambda c: c * 0, "is all zero"),
+        (lambda c: c.where(c.index != "True", -0.1).where(c.index != "False", 1.1),
+         "negative probability -0.1 for 'True'"),
+    ],
+)
+def test_normalize_still_refuses(model, change, message):
+    before = model.cpd("follow_up")
+    table = before.copy()
+    column = ("65_74", "asthma")
+    table[column] = change(table[column])
+    with pytest.raises(InvalidCPDError, match=message) as info:
+        model.set_cpd("follow_up", table, normalize=True)
+    assert "column (age_group=65_74, diagnosis=asthma)" in str(info.value)
+    pd.testing.assert_frame_equal(model.cpd("follow_up"), before)
