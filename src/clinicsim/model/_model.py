@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -203,6 +204,10 @@ class ClinicModel:
         zero or more than 1% from 1 is still refused. Every problem is reported in one
         :class:`InvalidCPDError`; on error the model is unchanged.
 
+        An edit that moves the exact value of a stated target outside its margin (the
+        gender shares, the follow-up rate, ...) is made, with a :class:`TargetWarning`
+        naming the target, its new value and the fix.
+
         Examples
         --------
         >>> import clinicsim
@@ -242,8 +247,16 @@ class ClinicModel:
                 probs[:, j] = column
         if errors:
             raise InvalidCPDError(errors)
+        from ._edit import target_figures, warn_moved_targets
+
+        before = target_figures(self)
         self._tables[node] = Table(node, old.states, parents, old.parent_states,
                                    probs.reshape(old.values.shape))
+        changed = [j for j in range(probs.shape[1]) if (probs[:, j] != old.matrix[:, j]).any()]
+        combos = list(itertools.product(*old.parent_states))
+        keep = [(node, {})] if len(changed) == len(combos) else \
+            [(node, dict(zip(parents, combos[j], strict=True))) for j in changed]
+        warn_moved_targets(before, self, f"set_cpd({node!r})", keep, stacklevel=2)
 
     # -- inference, copies, files, sampling -----------------------------------------
     def marginal(self, node: str) -> pd.Series:
