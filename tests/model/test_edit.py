@@ -103,3 +103,40 @@ def test_a_refused_edit_neither_warns_nor_changes(model):
     pd.testing.assert_frame_equal(model.cpd("gender"), before)
     np.testing.assert_array_equal(model.cpd("gender")["p"], [0.45, 0.43, 0.12])
     assert clinicsim.TargetWarning is TargetWarning
+
+
+# -- an edited model's name ------------------------------------------------------------
+
+
+def test_an_edited_model_no_longer_claims_the_preset(model, tmp_path):
+    assert model.name == "default"
+    description = model.description
+    with pytest.warns(TargetWarning):
+        model.set_cpd("gender", {"male": 0.5, "female": 0.5, "other": 0.0})
+    assert model.name == "default (edited)"
+    assert model.description == f"{description}\nEdited: set_cpd('gender')."
+    model.set_cpd("treatment", model.cpd("treatment").iloc[::-1])  # the same table: no edit
+    model.set_cpd("gender", {"male": 0.45, "female": 0.43, "other": 0.12})
+    assert model.description == f"{description}\nEdited: set_cpd('gender')."
+    model.save(tmp_path / "m.yaml")
+    loaded = clinicsim.load_model(tmp_path / "m.yaml")
+    assert (loaded.name, loaded.description) == (model.name, model.description)
+    table = loaded.cpd("visit_month")
+    table["asthma"] = 1 / 12
+    loaded.set_cpd("visit_month", table)  # edited again: named once, both edits listed
+    assert loaded.name == "default (edited)"
+    assert loaded.description.endswith("\nEdited: set_cpd('gender'); set_cpd('visit_month').")
+    assert clinicsim.default_model().name == "default"
+
+
+def test_a_name_the_user_gives_is_kept(model, tmp_path):
+    model.name = "my_clinic"
+    model.description = ""
+    table = model.cpd("visit_month")
+    table["asthma"] = 1 / 12
+    model.set_cpd("visit_month", table)
+    assert model.name == "my_clinic"
+    assert model.description == "Edited: set_cpd('visit_month')."
+    before = model.content_key()
+    model.name = "other"
+    assert model.content_key() != before  # the name is part of what the model is

@@ -33,6 +33,8 @@ __all__ = ["CATEGORIES", "MONTHS", "MONTH_NODE", "REQUIRED_NODES", "ClinicModel"
            "topological_order"]
 
 REQUIRED_NODES = ("gender", "age_group", "diagnosis", "treatment", "follow_up")
+EDITED = "(edited)"  # the mark an edit adds to a model's name
+EDIT_LOG = "\nEdited: "  # the description's last line: the edits since the model was loaded
 
 
 def topological_order(parents: Mapping[str, Sequence[str]]) -> tuple[list[str], list[str]]:
@@ -98,6 +100,7 @@ class ClinicModel:
         self.targets = targets
         self.name = name
         self.description = description
+        self._loaded_name = name  # an edit renames the model unless the user named it
 
     # -- structure ------------------------------------------------------------------
     @property
@@ -256,7 +259,21 @@ class ClinicModel:
         combos = list(itertools.product(*old.parent_states))
         keep = [(node, {})] if len(changed) == len(combos) else \
             [(node, dict(zip(parents, combos[j], strict=True))) for j in changed]
+        if changed:
+            self._record_edit(f"set_cpd({node!r})")
         warn_moved_targets(before, self, f"set_cpd({node!r})", keep, stacklevel=2)
+
+    def _record_edit(self, edit: str) -> None:
+        """After an edit the model no longer claims the name it was loaded under (a preset's,
+        a file's): ``default`` becomes ``default (edited)`` unless the user has set
+        :attr:`name` since, and the description's last line lists the edits."""
+        if self.name == self._loaded_name and not self.name.endswith(EDITED):
+            self.name = f"{self.name} {EDITED}" if self.name else EDITED.strip("()")
+        head, _, log = self.description.partition(EDIT_LOG)
+        edits = [e for e in log.rstrip(".").split("; ") if e]
+        edits += [edit] if edit not in edits else []
+        self.description = f"{head}{EDIT_LOG}{'; '.join(edits)}." if head \
+            else f"{EDIT_LOG.lstrip()}{'; '.join(edits)}."
 
     # -- inference, copies, files, sampling -----------------------------------------
     def marginal(self, node: str) -> pd.Series:
