@@ -140,3 +140,152 @@ def test_a_name_the_user_gives_is_kept(model, tmp_path):
     before = model.content_key()
     model.name = "other"
     assert model.content_key() != before  # the name is part of what the model is
+
+
+# -- add_state / remove_state ----------------------------------------------------------
+
+COVID = {"code": "U07.1", "category": "viral"}
+
+
+def _given(table, diagnosis):
+    """The columns of ``table`` given this diagnosis (the other parents' states as labels)."""
+    if table.columns.nlevels == 1:
+        return table[[diagnosis]].set_axis(["-"], axis=1)
+    return table.xs(diagnosis, level="diagnosis", axis=1)
+
+
+def _without(table, diagnosis):
+    level = "diagnosis" if table.columns.nlevels > 1 else None
+    return table.drop(columns=diagnosis, level=level)
+
+
+def test_add_a_diagnosis_like_influenza(model, tmp_path):
+    before = clinicsim.default_model()
+    model.add_state("diagnosis", "covid19", like="influenza", p=0.03, metadata=COVID)
+    assert model.states("diagnosis") == [*before.states("diagnosis"), "covid19"]
+    dx, old = model.cpd("diagnosis"), before.cpd("diagnosis")
+    assert (dx.loc["covid19"] == 0.03).all()
+    np.testing.assert_allclose(dx.drop(index="covid19"), old * 0.97, rtol=0, atol=1e-15)
+    for child in ("treatment", "follow_up", "visit_month"):  # the columns copied from influenza
+        table = model.cpd(child)
+        pd.testing.assert_frame_equal(_given(table, "covid19"), _given(table, "influenza"))
+        pd.testing.assert_frame_equal(_without(table, "covid19"), before.cpd(child))
+    assert model.diagnosis_codes["covid19"] == "U07.1"
+    assert model.diagnosis_categories["covid19"] == "viral"
+    assert model.name == "default (edited)"
+    assert model.description.endswith("\nEdited: add_state('diagnosis', 'covid19').")
+    assert float(model.marginal("diagnosis")["covid19"]) == pytest.approx(0.03, abs=1e-12)
+
+    n = 20_000
+    records = model.sample(n, seed=16, extended=True)
+    share = (records.diagnosis == "covid19").mean()
+    assert abs(share - 0.03) < 5 * (0.03 * 0.97 / n) ** 0.5
+    rows = records[records.diagnosis == "covid19"]
+    assert (rows.diagnosis_code == "U07.1").all() and (rows.diagnosis_category == "viral").all()
+    report = clinicsim.conformance_report(records, model=model)
+    assert report.passed, report.summary()
+    assert any("covid19" in c.name for c in report.checks)  # its own CPD columns are checked
+
+    model.save(tmp_path / "covid.yaml")
+    assert clinicsim.load_model(tmp_path / "covid.yaml").content_key() == model.content_key()
+
+
+def test_add_state_reports_every_problem_at_once_and_changes_nothing(model):
+    key = model.content_key()
+    with pytest.raises(clinicsim.ModelError) as info:
+        model.add_state("diagnosis", "covid19", p=1.5)
+    errors = info.value.errors
+    assert len(errors) == 3, errors
+    assert "like= is required: the CPDs of ['treatment', 'follow_up', 'visit_month'] need " \
+        "columns for 'covid19'" in errors[0]
+    assert "p must be a number in [0, 1)" in errors[1] and "got 1.5" in errors[1]
+    assert "metadata= is required: each state of 'diagnosis' has metadata.diagnoses " \
+        "{code, category}" in errors[2]
+    assert all(e.startswith("add_state('diagnosis', 'covid19'): ") for e in errors)
+    with pytest.raises(clinicsim.ModelError) as info:  # the rest is found by validation
+        model.add_state("diagnosis", "covid19", like="flu", p=0.02,
+                        metadata={"code": "U07.1", "category": "pandemic"})
+    assert len(info.value.errors) == 2
+    assert "like='flu' is not a state of 'diagnosis'" in info.value.errors[0]
+    assert "metadata.diagnoses['covid19'] needs a code and a category" in info.value.errors[1]
+    for args, message in [
+        (("diagnosis", "influenza"), "'diagnosis' already has a state 'influenza'"),
+        (("diagnosis", ""), "must be a non-empty string"),
+        (("mood", "calm"), "unknown node 'mood'"),
+    ]:
+        with pytest.raises(clinicsim.ModelError, match=message):
+            model.add_state(*args, like="influenza", p=0.1, metadata=COVID)
+    with pytest.raises(clinicsim.ModelError, match="'gender' has no metadata for its states"):
+        model.add_state("gender", "unknown", like="other", p=0.01, metadata=COVID)
+    with pytest.raises(clinicsim.ModelError, match=r"targets\.gender\.shares must name the "
+                       r"gender states .*missing \['unknown'\]"):
+        model.add_state("gender", "unknown", like="other", p=0.01)
+    with pytest.raises(clinicsim.ModelError, match="states must be 'True' and 'False'"):
+        model.add_state("follow_up", "maybe", p=0.1)
+    assert model.content_key() == key and model.name == "default"
+
+
+def test_add_a_treatment_needs_its_code_not_a_like(model):
+    code = {"resource": "MedicationRequest", "system": "http://www.whocc.no/atc",
+            "code": "J05AX", "display": "Other antivirals"}
+    model.add_state("treatment", "paxlovid", p=0.0, metadata=code)  # no children
+    assert (model.cpd("treatment").loc["paxlovid"] == 0).all()
+    pd.testing.assert_frame_equal(model.cpd("treatment").drop(index="paxlovid"),
+                                  clinicsim.default_model().cpd("treatment"))
+    assert model.metadata["treatments"]["paxlovid"] == code
+
+
+def test_add_state_warns_about_a_target_it_moves(model):
+    with pytest.warns(TargetWarning, match=r"(?s)add_state\('diagnosis', 'covid19'\) moved a "
+                      r"stated target.*rate follow_up=True") as caught:
+        # half of all visits, with hypertension's high follow-up rates
+        model.add_state("diagnosis", "covid19", like="hypertension", p=0.5, metadata=COVID)
+    assert caught[0].filename == __file__
+    assert "fit_targets(keep=[('diagnosis', {})])" in str(caught[0].message)
+
+
+def test_remove_a_diagnosis(model):
+    before = clinicsim.default_model()
+    model.remove_state("diagnosis", "influenza")
+    assert "influenza" not in model.states("diagnosis")
+    assert "influenza" not in model.diagnosis_codes
+    old = before.cpd("diagnosis")
+    expected = old.drop(index="influenza") / (1 - old.loc["influenza"])
+    pd.testing.assert_frame_equal(model.cpd("diagnosis"), expected, rtol=0, atol=1e-15)
+    for child in ("treatment", "follow_up", "visit_month"):
+        pd.testing.assert_frame_equal(model.cpd(child), _without(before.cpd(child), "influenza"))
+    assert "influenza" not in set(model.sample(2000, seed=17).diagnosis)
+    assert model.description.endswith("Edited: remove_state('diagnosis', 'influenza').")
+
+
+def test_add_then_remove_gives_the_model_back(model):
+    model.add_state("diagnosis", "covid19", like="influenza", p=0.03, metadata=COVID)
+    model.remove_state("diagnosis", "covid19")
+    before = clinicsim.default_model()
+    for node in model.nodes:
+        pd.testing.assert_frame_equal(model.cpd(node), before.cpd(node), rtol=0, atol=1e-15)
+    assert model.metadata == before.metadata
+
+
+def test_remove_state_refusals_name_where_and_change_nothing(model):
+    table = model.cpd("treatment")
+    for column in [("0_14", "asthma"), ("25_44", "asthma")]:
+        table[column] = 0.0
+        table.loc["inhaler", column] = 1.0
+    model.set_cpd("treatment", table)
+    key = model.content_key()
+    with pytest.raises(clinicsim.ModelError) as info:
+        model.remove_state("treatment", "inhaler")
+    assert info.value.errors == [
+        f"remove_state('treatment', 'inhaler'): the CPD of 'treatment' column (age_group={a}, "
+        "diagnosis=asthma) gives 'inhaler' probability 1; without it the column would be all "
+        "zero (set that column first with set_cpd)" for a in ("0_14", "25_44")]
+    for args, message in [
+        (("follow_up", "True"), "'follow_up' would be left with one state"),
+        (("diagnosis", "flu"), "'flu' is not a state of 'diagnosis'"),
+        (("gender", "other"), r"targets\.gender\.shares must name the gender states"),
+        (("age_group", "15_24"), "metadata.age_bands leave a gap between '0_14' and '25_44'"),
+    ]:
+        with pytest.raises(clinicsim.ModelError, match=message):
+            model.remove_state(*args)
+    assert model.content_key() == key

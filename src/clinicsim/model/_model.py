@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -274,6 +274,64 @@ class ClinicModel:
         edits += [edit] if edit not in edits else []
         self.description = f"{head}{EDIT_LOG}{'; '.join(edits)}." if head \
             else f"{EDIT_LOG.lstrip()}{'; '.join(edits)}."
+
+    def add_state(self, node: str, state: str, *, like: str | None = None, p: float,
+                  metadata: object = None) -> None:
+        """Add ``state`` to ``node``: a new diagnosis, treatment, gender, ...
+
+        ``node``'s own CPD gives the new state probability ``p`` in every column and the
+        other states ``(1 - p)`` times what they had. Every CPD with ``node`` as a parent
+        gains the new state's columns, copied from those of the state ``like`` (required
+        when ``node`` has children). ``metadata`` is the new state's entry in the model's
+        metadata, required where every state has one: ``{"code": ..., "category": ...}``
+        for a diagnosis, ``{"resource", "system", "code", "display"}`` for a treatment,
+        ``[min, max]`` for an age band. The edited model is validated as a model file is:
+        every problem is reported in one :class:`ModelError` and the model is unchanged.
+        A :class:`TargetWarning` names any stated target that the edit moves outside its
+        margin.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> model.add_state("diagnosis", "covid19", like="influenza", p=0.02,
+        ...                 metadata={"code": "U07.1", "category": "viral"})
+        >>> model.cpd("treatment")[("25_44", "covid19")].equals(
+        ...     model.cpd("treatment")[("25_44", "influenza")])
+        True
+        >>> model.name
+        'default (edited)'
+        """
+        from ._edit import with_state_added
+
+        self._edit(f"add_state({node!r}, {state!r})", node, lambda: with_state_added(
+            self, node, state, like=like, p=p, metadata=metadata))
+
+    def remove_state(self, node: str, state: str) -> None:
+        """Remove ``state`` from ``node``: its row of ``node``'s CPD (each column divided by
+        what remains), the columns given it in every child's CPD, and its metadata.
+
+        Refused (a :class:`ModelError` naming where; the model unchanged) when a column of
+        ``node``'s CPD gives the state probability 1, when ``node`` would be left with one
+        state, or when the model without it is invalid (a target naming it, ...).
+        """
+        from ._edit import with_state_removed
+
+        self._edit(f"remove_state({node!r}, {state!r})", node,
+                   lambda: with_state_removed(self, node, state))
+
+    def _edit(self, edit: str, node: str, build: Callable[[], ClinicModel]) -> None:
+        """Replace this model's content by ``build()`` (validated, or it raises and nothing
+        changes), record the edit and warn about targets it moved."""
+        from ._edit import target_figures, warn_moved_targets
+
+        new = build()
+        before = target_figures(self)
+        self._order, self._tables, self._metadata, self._meta, self.targets = (
+            new._order, new._tables, new._metadata, new._meta, new.targets)
+        self._record_edit(edit)
+        # the warning points at the caller of add_state / remove_state
+        warn_moved_targets(before, self, edit, [(node, {})], stacklevel=3)
 
     # -- inference, copies, files, sampling -----------------------------------------
     def marginal(self, node: str) -> pd.Series:
