@@ -487,3 +487,19 @@ def test_permission_errors_are_refused_even_when_running_as_root(model, tmp_path
         with pytest.raises(ModelError, match="cannot write model file .*Permission denied"):
             model.save(tmp_path / "other.yaml")
     assert [p.name for p in tmp_path.iterdir()] == ["m.yaml"]
+
+
+def test_saved_yaml_writes_one_line_per_cpd_column(model, tmp_path):
+    path = tmp_path / "m.yaml"
+    model.save(path)
+    lines = path.read_text().splitlines()
+    columns = [line for line in lines if line.lstrip().startswith("- {given: {")]
+    assert len(columns) == sum(model.cpd(n).shape[1] for n in model.nodes if model.parents(n))
+    assert "    cpd: {male: 0.45, female: 0.43, other: 0.12}" in lines
+    assert "    hypertension: {code: I10, category: chronic}" in lines
+    assert "- {given: {age_group: '0_14', diagnosis: hypertension}, " \
+        "p: {'True': 0.3475, 'False': 0.6525}}" in [line.strip() for line in columns]
+    assert len(lines) < 400  # was 3,031 block-style lines
+    loaded = clinicsim.load_model(path)
+    assert loaded.content_key() == model.content_key()
+    assert model_to_dict(loaded) == model_to_dict(model)
