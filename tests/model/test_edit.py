@@ -137,6 +137,9 @@ def test_a_name_the_user_gives_is_kept(model, tmp_path):
     model.set_cpd("visit_month", table)
     assert model.name == "my_clinic"
     assert model.description == "Edited: set_cpd('visit_month')."
+    model.remove_state("treatment", "physical_therapy")
+    assert model.description == \
+        "Edited: set_cpd('visit_month'); remove_state('treatment', 'physical_therapy')."
     before = model.content_key()
     model.name = "other"
     assert model.content_key() != before  # the name is part of what the model is

@@ -269,11 +269,13 @@ class ClinicModel:
         :attr:`name` since, and the description's last line lists the edits."""
         if self.name == self._loaded_name and not self.name.endswith(EDITED):
             self.name = f"{self.name} {EDITED}" if self.name else EDITED.strip("()")
-        head, _, log = self.description.partition(EDIT_LOG)
+        first = EDIT_LOG.lstrip()  # a description that is only the list of edits
+        head, _, log = (("", "", self.description[len(first):])
+                        if self.description.startswith(first)
+                        else self.description.partition(EDIT_LOG))
         edits = [e for e in log.rstrip(".").split("; ") if e]
         edits += [edit] if edit not in edits else []
-        self.description = f"{head}{EDIT_LOG}{'; '.join(edits)}." if head \
-            else f"{EDIT_LOG.lstrip()}{'; '.join(edits)}."
+        self.description = f"{head}{EDIT_LOG if head else first}{'; '.join(edits)}."
 
     def add_state(self, node: str, state: str, *, like: str | None = None, p: float,
                   metadata: object = None) -> None:
@@ -304,7 +306,7 @@ class ClinicModel:
         """
         from ._edit import with_state_added
 
-        self._edit(f"add_state({node!r}, {state!r})", node, lambda: with_state_added(
+        self._apply_edit(f"add_state({node!r}, {state!r})", node, lambda: with_state_added(
             self, node, state, like=like, p=p, metadata=metadata))
 
     def remove_state(self, node: str, state: str) -> None:
@@ -317,10 +319,10 @@ class ClinicModel:
         """
         from ._edit import with_state_removed
 
-        self._edit(f"remove_state({node!r}, {state!r})", node,
-                   lambda: with_state_removed(self, node, state))
+        self._apply_edit(f"remove_state({node!r}, {state!r})", node,
+                         lambda: with_state_removed(self, node, state))
 
-    def _edit(self, edit: str, node: str, build: Callable[[], ClinicModel]) -> None:
+    def _apply_edit(self, edit: str, node: str, build: Callable[[], ClinicModel]) -> None:
         """Replace this model's content by ``build()`` (validated, or it raises and nothing
         changes), record the edit and warn about targets it moved."""
         from ._edit import target_figures, warn_moved_targets
