@@ -18,7 +18,7 @@ def test_warning_names_the_target_the_new_value_and_the_fix(model):
         model.set_cpd("gender", {"male": 0.5, "female": 0.5, "other": 0.0})
     assert len(caught) == 1
     message = str(caught[0].message)
-    assert "set_cpd('gender') moved a stated target outside the margin" in message
+    assert "set_cpd('gender') moved a stated target outside its margin" in message
     assert "share gender: the exact shares are now male 0.5, female 0.5, other 0 " in message
     assert "(target male 0.45, female 0.43, other 0.12, each ± 0.02)" in message
     assert "model.with_targets(" in message

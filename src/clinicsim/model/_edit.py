@@ -123,10 +123,10 @@ def warn_moved_targets(before: list[Figure], model: ClinicModel, edit: str,
         return
     whole = {node for node, combo in keep if not combo}
     fits = [f for f in moved if f.node is not None and f.node not in whole]
-    what, it = ("a stated target", "it") if len(moved) == 1 else \
-        (f"{len(moved)} stated targets", "them")
-    lines = [f"{edit} moved {what} outside the margin, so records sampled from this model "
-             f"are expected to fail {it} in the conformance report:",
+    what, it = ("a stated target outside its margin", "it") if len(moved) == 1 else \
+        (f"{len(moved)} stated targets outside their margins", "them")
+    lines = [f"{edit} moved {what}, so records sampled from this model are expected to "
+             f"fail {it} in the conformance report:",
              *(f"  {f.target}: {f.text}" for f in moved)]
     fix = "To keep the edit, state the new figures in the targets: model = model.with_targets(...)"
     if fits:
