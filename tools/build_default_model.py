@@ -375,30 +375,28 @@ def render(name: str, gender: dict[str, float], age: dict[str, float], dx, tx, f
         "    # Category shares by age band: NAMCS 2019 reason for visit; within chronic:",
         "    # NHANES/NHIS prevalence gradients; sex factors and the new-problem split: judgement.",
         "    cpd:",
-        *itertools.chain.from_iterable(
-            (f"      - given: {{gender: {g}, age_group: '{band}'}}",
-             "        p: " + flow(dict(zip(DIAGNOSES, col, strict=True))))
-            for (g, band), col in dx.items()),
+        *(f"      - {{given: {{gender: {g}, age_group: '{band}'}}, "
+          f"p: {flow(dict(zip(DIAGNOSES, col, strict=True)))}}}"
+          for (g, band), col in dx.items()),
         "  treatment:",
         f"    states: [{', '.join(TREATMENTS)}]",
         "    parents: [age_group, diagnosis]",
         "    # Judgement: each diagnosis's usual treatments; none that make no sense (no",
         "    # antibiotics at a check-up, no cardiology referral under 25).",
         "    cpd:",
-        *itertools.chain.from_iterable(
-            (f"      - given: {{age_group: '{band}', diagnosis: {d}}}",
-             "        p: " + flow(dict(zip(TREATMENTS, col, strict=True))))
-            for (band, d), col in tx.items()),
+        *(f"      - {{given: {{age_group: '{band}', diagnosis: {d}}}, "
+          f"p: {flow(dict(zip(TREATMENTS, col, strict=True)))}}}"
+          for (band, d), col in tx.items()),
         "  follow_up:",
         "    states: ['True', 'False']",
-        "    parents: [diagnosis, age_group]",
+        "    parents: [age_group, diagnosis]",
         "    # Judgement (chronic, surgical and viral above the rest, chronic rising with age),",
         "    # fitted by clinicsim (model.fit_targets: the least change) so that the default",
         "    # model's exact P(follow_up) is 0.30.",
         "    cpd:",
-        *(f"      - {{given: {{diagnosis: {d}, age_group: '{band}'}}, "
-          f"p: {{'True': {t!r}, 'False': {f!r}}}}}"
-          for (d, band), (t, f) in fu.items()),
+        *(f"      - {{given: {{age_group: '{band}', diagnosis: {d}}}, "
+          f"p: {{'True': {fu[d, band][0]!r}, 'False': {fu[d, band][1]!r}}}}}"
+          for band in BANDS for d in DIAGNOSES),
         "  visit_month:",
         f"    states: [{', '.join(MONTHS)}]",
         "    parents: [diagnosis]",

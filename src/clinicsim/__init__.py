@@ -8,7 +8,14 @@
 
 from typing import Any
 
-from ._errors import ArgumentError, ClinicSimError, InvalidCPDError, ModelError, RecordsError
+from ._errors import (
+    ArgumentError,
+    ClinicSimError,
+    InvalidCPDError,
+    ModelError,
+    RecordsError,
+    TargetWarning,
+)
 from .model import ClinicModel, default_model, load_model
 from .simulate import sample, sample_remaining
 
@@ -33,6 +40,7 @@ __all__ = [
     "InvalidCPDError",
     "ModelError",
     "RecordsError",
+    "TargetWarning",
     "conformance_report",
     "default_model",
     "load_model",

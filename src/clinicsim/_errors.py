@@ -10,13 +10,19 @@ The hierarchy::
 
 Every error carries ``errors``: the list of individual problems, each naming what
 is wrong and where (node, column, state, row, file). ``str(error)`` joins them.
+
+And one warning::
+
+    TargetWarning(UserWarning)      a model edit moved an exact figure that a stated target
+                                    names outside its margin; the edit is made
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["ArgumentError", "ClinicSimError", "InvalidCPDError", "ModelError", "RecordsError"]
+__all__ = ["ArgumentError", "ClinicSimError", "InvalidCPDError", "ModelError", "RecordsError",
+           "TargetWarning"]
 
 
 class ClinicSimError(Exception):
@@ -45,3 +51,14 @@ class InvalidCPDError(ModelError):
 
 class RecordsError(ClinicSimError, ValueError):
     """A records table cannot be checked (missing columns, unparseable values, ...)."""
+
+
+class TargetWarning(UserWarning):
+    """A model edit (``set_cpd``, ``add_state``, ``remove_state``) moved the model's exact
+    value of a stated target outside the target's margin.
+
+    The edit is made; records sampled from the model would fail that target in the
+    conformance report. The message names the target, the new exact value and the fix:
+    state the new figure (``model.with_targets``) or refit the other CPDs to the target
+    (``model.fit_targets(keep=...)``).
+    """

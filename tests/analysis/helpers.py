@@ -1,14 +1,31 @@
 """Skewed models for the analysis tests: each breaks one stated target."""
 
+import contextlib
+
 import pandas as pd
+import pytest
 
 import clinicsim
+
+
+def _set_cpd(model: clinicsim.ClinicModel, node: str, table, breaks: str | None) -> None:
+    """``model.set_cpd(node, table)``, expecting the TargetWarning that names ``breaks``
+    (a target whose exact figure the skew moves outside its margin), or no warning."""
+    expect = pytest.warns(clinicsim.TargetWarning, match=breaks) if breaks \
+        else contextlib.nullcontext()
+    with expect:
+        model.set_cpd(node, table)
+
+
+def _outside(value: float, target: float, margin: float) -> bool:
+    return abs(value - target) > margin + 1e-9  # the helpers' skews are clear of the edge
 
 
 def gender_off(model: clinicsim.ClinicModel, points: float = 0.05) -> clinicsim.ClinicModel:
     """Men ``points`` more, women ``points`` fewer than the 45/43/12 target."""
     skewed = model.copy()
-    skewed.set_cpd("gender", {"male": 0.45 + points, "female": 0.43 - points, "other": 0.12})
+    _set_cpd(skewed, "gender", {"male": 0.45 + points, "female": 0.43 - points, "other": 0.12},
+             "share gender" if _outside(points, 0, model.targets.gender_margin) else None)
     return skewed
 
 
@@ -19,7 +36,9 @@ def follow_up_rate(model: clinicsim.ClinicModel, rate: float) -> clinicsim.Clini
     factor = rate / float(model.marginal("follow_up")["True"])
     table.loc["True"] = (table.loc["True"] * factor).clip(upper=1.0)
     table.loc["False"] = 1.0 - table.loc["True"]
-    skewed.set_cpd("follow_up", table)
+    t = model.targets
+    _set_cpd(skewed, "follow_up", table, "rate follow_up=True"
+             if _outside(rate, t.follow_up_rate, t.follow_up_margin) else None)
     return skewed
 
 
@@ -36,7 +55,7 @@ def follow_up_ignores_diagnosis(model: clinicsim.ClinicModel) -> clinicsim.Clini
         for dx in model.states("diagnosis"):
             table.loc["True", (age, dx)] = rate
             table.loc["False", (age, dx)] = 1.0 - rate
-    skewed.set_cpd("follow_up", table)
+    _set_cpd(skewed, "follow_up", table, "difference follow_up=True")
     return skewed
 
 
@@ -50,7 +69,8 @@ def follow_up_falling_with_age(model: clinicsim.ClinicModel, category: str = "ch
             for i, age in enumerate(model.states("age_group")):
                 table.loc["True", (age, dx)] = 0.7 - 0.08 * i
                 table.loc["False", (age, dx)] = 0.3 + 0.08 * i
-    skewed.set_cpd("follow_up", table)
+    # the chronic diagnoses' higher rates at young ages raise the overall rate too
+    _set_cpd(skewed, "follow_up", table, "rate follow_up=True")
     return skewed
 
 
@@ -58,7 +78,10 @@ def gender_shares(model: clinicsim.ClinicModel, male: float, female: float,
                   other: float) -> clinicsim.ClinicModel:
     """The gender CPD set to these shares."""
     skewed = model.copy()
-    skewed.set_cpd("gender", {"male": male, "female": female, "other": other})
+    shares = {"male": male, "female": female, "other": other}
+    t = model.targets
+    _set_cpd(skewed, "gender", shares, "share gender" if any(
+        _outside(shares[g], t.gender_shares[g], t.gender_margin) for g in shares) else None)
     return skewed
 
 
@@ -83,7 +106,8 @@ def follow_up_flat_in_age(model: clinicsim.ClinicModel, category: str = "chronic
         for a in ages:
             table.loc["True", (a, dx)] = rate
             table.loc["False", (a, dx)] = 1.0 - rate
-    skewed.set_cpd("follow_up", table)
+    # breaks the age trend, which has no exact figure to warn about: no warning
+    _set_cpd(skewed, "follow_up", table, None)
     return skewed
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import clinicsim
-from clinicsim import InvalidCPDError
+from clinicsim import InvalidCPDError, TargetWarning
 
 
 def test_cpd_is_labelled(model):
@@ -19,12 +19,14 @@ def test_cpd_is_labelled(model):
 
 
 def test_set_cpd_takes_effect(model):
-    model.set_cpd("gender", {"male": 0.5, "female": 0.5, "other": 0.0})
+    with pytest.warns(TargetWarning, match="share gender"):
+        model.set_cpd("gender", {"male": 0.5, "female": 0.5, "other": 0.0})
     assert model.marginal("gender")["other"] == 0
     table = model.cpd("follow_up")
     table.loc["True"] = 0.5
     table.loc["False"] = 0.5
-    model.set_cpd("follow_up", table)
+    with pytest.warns(TargetWarning, match="rate follow_up=True"):
+        model.set_cpd("follow_up", table)
     assert model.marginal("follow_up")["True"] == pytest.approx(0.5)
     records = model.sample(2000, seed=3)
     assert (records.gender != "other").all()
@@ -93,7 +95,8 @@ def test_error_names_node_and_column(model):
 
 def test_copy_is_independent(model):
     other = model.copy()
-    other.set_cpd("gender", {"male": 1.0, "female": 0.0, "other": 0.0})
+    with pytest.warns(TargetWarning):
+        other.set_cpd("gender", {"male": 1.0, "female": 0.0, "other": 0.0})
     assert model.marginal("gender")["male"] == pytest.approx(0.45)
 
 
@@ -194,7 +197,8 @@ def test_accepted_variants_set_the_same_table(model, change):
 
 
 def test_root_accepts_series_and_shuffled_frame(model):
-    model.set_cpd("gender", pd.Series({"other": 0.2, "male": 0.5, "female": 0.3}))
+    with pytest.warns(TargetWarning):  # 50/30/20 against the target 45/43/12
+        model.set_cpd("gender", pd.Series({"other": 0.2, "male": 0.5, "female": 0.3}))
     assert model.cpd("gender")["p"].to_dict() == {"male": 0.5, "female": 0.3, "other": 0.2}
     model.set_cpd("gender", model.cpd("gender").iloc[::-1])
     assert model.states("gender") == ["male", "female", "other"]
@@ -217,3 +221,53 @@ def test_single_parent_node_aligns_by_label(model):
     with pytest.raises(InvalidCPDError, match="missing \\['\\(age_group=15_24\\)'\\].*duplicated"):
         m.set_cpd("smoker", twice)
     pd.testing.assert_frame_equal(m.cpd("smoker"), table)
+
+
+# -- normalize=True: columns typed to a few decimals ----------------------------------
+
+
+def test_normalize_rescales_rounded_columns(model):
+    table = model.cpd("treatment")
+    column = ("15_24", "influenza")
+    table[column] = table[column].round(3)
+    table.loc["antiviral", column] += 0.004  # the column now sums to 1.004 (or so)
+    total = table[column].sum()
+    assert 1e-9 < abs(total - 1) < 0.01
+    with pytest.raises(InvalidCPDError, match="sums to"):
+        model.set_cpd("treatment", table)
+    model.set_cpd("treatment", table, normalize=True)
+    got = model.cpd("treatment")
+    np.testing.assert_allclose(got[column], table[column] / total, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(got.sum(axis=0), 1, rtol=0, atol=1e-12)
+    # the other columns were already exact: unchanged to the last bit (x / 1.0 == x)
+    other = ("0_14", "asthma")
+    assert (got[other] == table[other]).all()
+
+
+def test_normalize_thirds_typed_to_four_decimals():
+    m = clinicsim.default_model()
+    table = m.cpd("visit_month")
+    table["asthma"] = 0.0833  # twelve months, 0.9996 in all
+    m.set_cpd("visit_month", table, normalize=True)
+    np.testing.assert_allclose(m.cpd("visit_month")["asthma"], 1 / 12, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c * 0.98, r"sums to 0\.98, more than 1% from 1"),
+        (lambda c: c * 1.02, r"sums to 1\.02, more than 1% from 1"),
+        (lambda c: c * 0, "is all zero"),
+        (lambda c: c.where(c.index != "True", -0.1).where(c.index != "False", 1.1),
+         "negative probability -0.1 for 'True'"),
+    ],
+)
+def test_normalize_still_refuses(model, change, message):
+    before = model.cpd("follow_up")
+    table = before.copy()
+    column = ("65_74", "asthma")
+    table[column] = change(table[column])
+    with pytest.raises(InvalidCPDError, match=message) as info:
+        model.set_cpd("follow_up", table, normalize=True)
+    assert "column (age_group=65_74, diagnosis=asthma)" in str(info.value)
+    pd.testing.assert_frame_equal(model.cpd("follow_up"), before)

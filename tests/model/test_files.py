@@ -19,7 +19,8 @@ from clinicsim.model import model_to_dict
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml", ".json", ".bif", ".xmlbif"])
 def test_round_trip_keeps_cpds(model, tmp_path, suffix):
-    model.set_cpd("gender", {"male": 0.5, "female": 0.3, "other": 0.2})
+    with pytest.warns(clinicsim.TargetWarning):
+        model.set_cpd("gender", {"male": 0.5, "female": 0.3, "other": 0.2})
     path = tmp_path / f"m{suffix}"
     model.save(path)
     loaded = clinicsim.load_model(path)
@@ -358,7 +359,8 @@ def test_hand_written_bif_with_rows_in_any_order(model, tmp_path):
     # so compare with the model whose follow_up table has its two rows exchanged.
     swapped = model.copy()
     table = model.cpd("follow_up")
-    swapped.set_cpd("follow_up", table.set_axis(["False", "True"], axis=0))
+    with pytest.warns(clinicsim.TargetWarning):  # the follow-up rate becomes 0.7
+        swapped.set_cpd("follow_up", table.set_axis(["False", "True"], axis=0))
     assert_same_cpds_by_label(loaded, swapped)
 
 
@@ -485,3 +487,20 @@ def test_permission_errors_are_refused_even_when_running_as_root(model, tmp_path
         with pytest.raises(ModelError, match="cannot write model file .*Permission denied"):
             model.save(tmp_path / "other.yaml")
     assert [p.name for p in tmp_path.iterdir()] == ["m.yaml"]
+
+
+def test_saved_yaml_writes_one_line_per_cpd_column(model, tmp_path):
+    path = tmp_path / "m.yaml"
+    model.save(path)
+    lines = path.read_text().splitlines()
+    columns = [line for line in lines if line.lstrip().startswith("- {given: {")]
+    assert len(columns) == sum(model.cpd(n).shape[1] for n in model.nodes if model.parents(n))
+    assert "    cpd: {male: 0.45, female: 0.43, other: 0.12}" in lines
+    assert "    hypertension: {code: I10, category: chronic}" in lines
+    assert "- {given: {age_group: '0_14', diagnosis: hypertension}, " \
+        "p: {'True': 0.33470120716502794, 'False': 0.6652987928349722}}" \
+        in [line.strip() for line in columns]
+    assert len(lines) < 400  # was 3,031 block-style lines
+    loaded = clinicsim.load_model(path)
+    assert loaded.content_key() == model.content_key()
+    assert model_to_dict(loaded) == model_to_dict(model)

@@ -91,7 +91,7 @@ def test_deep_json_is_refused_without_recursion_error(tmp_path):
 def test_deep_metadata_is_refused_at_the_limit(depth, where):
     data = _base()
     inner: dict = {}
-    data[where]["extra"] = inner
+    (data[where] if where == "metadata" else data[where][0])["extra"] = inner
     for _ in range(depth):
         inner["a"] = {}
         inner = inner["a"]

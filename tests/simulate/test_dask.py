@@ -27,9 +27,11 @@ def test_to_dask_equals_sample(npartitions):
 
 
 def test_to_dask_extended_edited_model_and_fresh_seed(model):
-    model.set_cpd("gender", {"male": 0.2, "female": 0.2, "other": 0.6})
+    with pytest.warns(clinicsim.TargetWarning):
+        model.set_cpd("gender", {"male": 0.2, "female": 0.2, "other": 0.6})
     frame = to_dask(3000, model=model, seed=4, npartitions=2, extended=True)
-    model.set_cpd("gender", {"male": 1.0, "female": 0.0, "other": 0.0})  # too late to matter
+    with pytest.warns(clinicsim.TargetWarning):
+        model.set_cpd("gender", {"male": 1.0, "female": 0.0, "other": 0.0})  # too late to matter
     computed = frame.compute(scheduler="sync")
     assert computed.gender.value_counts(normalize=True)["other"] > 0.5
     assert computed.columns.tolist() == list(clinicsim.simulate.EXTENDED_COLUMNS)

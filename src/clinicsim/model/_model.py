@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +34,8 @@ __all__ = ["CATEGORIES", "MONTHS", "MONTH_NODE", "REQUIRED_NODES", "ClinicModel"
            "topological_order"]
 
 REQUIRED_NODES = ("gender", "age_group", "diagnosis", "treatment", "follow_up")
+EDITED = "(edited)"  # the mark an edit adds to a model's name
+EDIT_LOG = "\nEdited: "  # the description's last line: the edits since the model was loaded
 
 
 def topological_order(parents: Mapping[str, Sequence[str]]) -> tuple[list[str], list[str]]:
@@ -98,6 +101,7 @@ class ClinicModel:
         self._targets = Targets(targets)
         self.name = name
         self.description = description
+        self._loaded_name = name  # an edit renames the model unless the user named it
 
     # -- structure ------------------------------------------------------------------
     @property
@@ -193,13 +197,29 @@ class ClinicModel:
         return pd.DataFrame(t.matrix.copy(), index=pd.Index(list(t.states), name=node),
                             columns=self._columns(node))
 
-    def set_cpd(self, node: str, table: pd.DataFrame | pd.Series | Mapping[str, float]) -> None:
+    def set_cpd(self, node: str, table: pd.DataFrame | pd.Series | Mapping[str, float], *,
+                normalize: bool = False) -> None:
         """Replace the CPD of ``node``.
 
         ``table`` is a DataFrame shaped like :meth:`cpd` (rows and columns are aligned by
         label, not position), or for a root node a Series or mapping ``state -> p``.
-        Every problem is reported in one :class:`InvalidCPDError`; on error the model is
-        unchanged.
+        Each column must sum to 1 within 1e-9; with ``normalize=True``, columns typed to a
+        few decimals (``0.3333`` three times) are divided by their sums, and a column all
+        zero or more than 1% from 1 is still refused. Every problem is reported in one
+        :class:`InvalidCPDError`; on error the model is unchanged.
+
+        An edit that moves the exact value of a stated target outside its margin (the
+        gender shares, the follow-up rate, ...) is made, with a :class:`TargetWarning`
+        naming the target, its new value and the fix.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> model.set_cpd("gender", {"male": 0.45, "female": 0.43, "other": 0.1199},
+        ...               normalize=True)  # sums to 0.9999: rescaled
+        >>> model.cpd("gender")["p"].round(6).tolist()
+        [0.450045, 0.430043, 0.119912]
         """
         old = self.table(node)
         states = list(old.states)
@@ -225,14 +245,96 @@ class ClinicModel:
         for j, combo in enumerate(expected):
             combo = combo if isinstance(combo, tuple) else (combo,)
             label = column_label(parents, combo) if parents else ""
-            column, problems = check_column(node, label, states, values[:, j])
+            column, problems = check_column(node, label, states, values[:, j], normalize)
             errors += problems
             if column is not None:
                 probs[:, j] = column
         if errors:
             raise InvalidCPDError(errors)
+        from ._edit import target_figures, warn_moved_targets
+
+        before = target_figures(self)
         self._tables[node] = Table(node, old.states, parents, old.parent_states,
                                    probs.reshape(old.values.shape))
+        changed = [j for j in range(probs.shape[1]) if (probs[:, j] != old.matrix[:, j]).any()]
+        combos = list(itertools.product(*old.parent_states))
+        keep = [(node, {})] if len(changed) == len(combos) else \
+            [(node, dict(zip(parents, combos[j], strict=True))) for j in changed]
+        if changed:
+            self._record_edit(f"set_cpd({node!r})")
+        warn_moved_targets(before, self, f"set_cpd({node!r})", keep, stacklevel=2)
+
+    def _record_edit(self, edit: str) -> None:
+        """After an edit the model no longer claims the name it was loaded under (a preset's,
+        a file's): ``default`` becomes ``default (edited)`` unless the user has set
+        :attr:`name` since, and the description's last line lists the edits."""
+        if self.name == self._loaded_name and not self.name.endswith(EDITED):
+            self.name = f"{self.name} {EDITED}" if self.name else EDITED.strip("()")
+        first = EDIT_LOG.lstrip()  # a description that is only the list of edits
+        head, _, log = (("", "", self.description[len(first):])
+                        if self.description.startswith(first)
+                        else self.description.partition(EDIT_LOG))
+        edits = [e for e in log.rstrip(".").split("; ") if e]
+        edits += [edit] if edit not in edits else []
+        self.description = f"{head}{EDIT_LOG if head else first}{'; '.join(edits)}."
+
+    def add_state(self, node: str, state: str, *, like: str | None = None, p: float,
+                  metadata: object = None) -> None:
+        """Add ``state`` to ``node``: a new diagnosis, treatment, gender, ...
+
+        ``node``'s own CPD gives the new state probability ``p`` in every column and the
+        other states ``(1 - p)`` times what they had. Every CPD with ``node`` as a parent
+        gains the new state's columns, copied from those of the state ``like`` (required
+        when ``node`` has children). ``metadata`` is the new state's entry in the model's
+        metadata, required where every state has one: ``{"code": ..., "category": ...}``
+        for a diagnosis, ``{"resource", "system", "code", "display"}`` for a treatment,
+        ``[min, max]`` for an age band. The edited model is validated as a model file is:
+        every problem is reported in one :class:`ModelError` and the model is unchanged.
+        A :class:`TargetWarning` names any stated target that the edit moves outside its
+        margin.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> model.add_state("diagnosis", "covid19", like="influenza", p=0.02,
+        ...                 metadata={"code": "U07.1", "category": "viral"})
+        >>> model.cpd("treatment")[("25_44", "covid19")].equals(
+        ...     model.cpd("treatment")[("25_44", "influenza")])
+        True
+        >>> model.name
+        'default (edited)'
+        """
+        from ._edit import with_state_added
+
+        self._apply_edit(f"add_state({node!r}, {state!r})", node, lambda: with_state_added(
+            self, node, state, like=like, p=p, metadata=metadata))
+
+    def remove_state(self, node: str, state: str) -> None:
+        """Remove ``state`` from ``node``: its row of ``node``'s CPD (each column divided by
+        what remains), the columns given it in every child's CPD, and its metadata.
+
+        Refused (a :class:`ModelError` naming where; the model unchanged) when a column of
+        ``node``'s CPD gives the state probability 1, when ``node`` would be left with one
+        state, or when the model without it is invalid (a target naming it, ...).
+        """
+        from ._edit import with_state_removed
+
+        self._apply_edit(f"remove_state({node!r}, {state!r})", node,
+                         lambda: with_state_removed(self, node, state))
+
+    def _apply_edit(self, edit: str, node: str, build: Callable[[], ClinicModel]) -> None:
+        """Replace this model's content by ``build()`` (validated, or it raises and nothing
+        changes), record the edit and warn about targets it moved."""
+        from ._edit import target_figures, warn_moved_targets
+
+        new = build()
+        before = target_figures(self)
+        self._order, self._tables, self._metadata, self._meta, self._targets = (
+            new._order, new._tables, new._metadata, new._meta, new._targets)
+        self._record_edit(edit)
+        # the warning points at the caller of add_state / remove_state
+        warn_moved_targets(before, self, edit, [(node, {})], stacklevel=3)
 
     # -- inference, copies, files, sampling -----------------------------------------
     def marginal(self, node: str) -> pd.Series:

@@ -17,9 +17,13 @@ import numpy as np
 
 from .._errors import InvalidCPDError
 
-__all__ = ["SUM_TOLERANCE", "Table", "as_probability", "check_column", "column_label"]
+__all__ = ["NORMALIZE_TOLERANCE", "SUM_TOLERANCE", "Table", "as_probability", "check_column",
+           "column_label"]
 
 SUM_TOLERANCE = 1e-9  # pgmpy's check_model accepts 0.01: too loose for hand-set tables
+# set_cpd(normalize=True) rescales columns typed to a few decimals (0.3333 x 3 = 0.9999);
+# a column further than this from 1 is more likely a typo than rounding.
+NORMALIZE_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,14 +99,21 @@ def as_probability(value: object) -> float | None:
 
 
 def check_column(
-    node: str, label: str, states: Sequence[str], values: Sequence[object] | np.ndarray
+    node: str, label: str, states: Sequence[str], values: Sequence[object] | np.ndarray,
+    normalize: bool = False,
 ) -> tuple[np.ndarray | None, list[str]]:
     """One CPD column as floats, and every problem with it.
 
     Each value must be a real number, finite and non-negative, and the column must sum
-    to 1 within ``SUM_TOLERANCE``. ``label`` names the column (empty for a root node).
-    Shared by :meth:`ClinicModel.set_cpd` and the model-file parser, so both refuse the
-    same things with the same words.
+    to 1 within ``SUM_TOLERANCE`` -- or, with ``normalize``, within ``NORMALIZE_TOLERANCE``
+    and not be all zero; it is then divided by its sum. ``label`` names the column (empty
+    for a root node). Shared by :meth:`ClinicModel.set_cpd` and the model-file parser, so
+    both refuse the same things with the same words.
+
+    >>> check_column("coin", "", ["heads", "tails"], [0.3333, 0.6666], normalize=True)[0]
+    array([0.33333333, 0.66666667])
+    >>> check_column("coin", "", ["heads", "tails"], [0.3, 0.6], normalize=True)[1]
+    ["CPD for 'coin' sums to 0.9, more than 1% from 1: normalize=True only rescales rounding"]
     """
     where = f"CPD for {node!r}" + (f" column {label}" if label else "")
     probs = [as_probability(v) for v in values]
@@ -115,6 +126,17 @@ def check_column(
               for s, p in zip(states, array, strict=True) if not math.isfinite(p)]
     errors += [f"{where} has a negative probability {p:g} for {s!r}"
                for s, p in zip(states, array, strict=True) if -math.inf < p < 0]
-    if not errors and abs(array.sum() - 1.0) > SUM_TOLERANCE:
-        errors.append(f"{where} sums to {array.sum():.12g}, not 1")
+    if errors:
+        return None, errors
+    total = array.sum()
+    if not normalize:
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            errors.append(f"{where} sums to {total:.12g}, not 1")
+    elif total == 0:
+        errors.append(f"{where} is all zero: normalize=True cannot rescale it")
+    elif abs(total - 1.0) > NORMALIZE_TOLERANCE:
+        errors.append(f"{where} sums to {total:.12g}, more than {NORMALIZE_TOLERANCE:.0%} "
+                      "from 1: normalize=True only rescales rounding")
+    else:
+        array = array / total
     return (None, errors) if errors else (array, [])
