@@ -106,8 +106,8 @@ def follow_up_flat_in_age(model: clinicsim.ClinicModel, category: str = "chronic
         for a in ages:
             table.loc["True", (a, dx)] = rate
             table.loc["False", (a, dx)] = 1.0 - rate
-    # breaks the age trend, which has no exact figure to warn about: no warning
-    _set_cpd(skewed, "follow_up", table, None)
+    # the exact stratified slope is 0: below the trend's minimum
+    _set_cpd(skewed, "follow_up", table, "trend follow_up=True")
     return skewed
 
 

@@ -20,7 +20,8 @@ def edited(tmp_path_factory):
     cpd = model.cpd("follow_up")
     cols = [c for c in cpd.columns if c[1] == "asthma"]
     cpd.loc["True", cols], cpd.loc["False", cols] = 0.9, 0.1
-    model.set_cpd("follow_up", cpd)
+    with pytest.warns(clinicsim.TargetWarning, match="rate follow_up=True"):
+        model.set_cpd("follow_up", cpd)
     path = tmp_path_factory.mktemp("fit") / "edited.yaml"
     model.save(path)
     return path

@@ -133,6 +133,18 @@ def test_an_edited_model_no_longer_claims_the_preset(model, tmp_path):
     assert clinicsim.default_model().name == "default"
 
 
+def test_new_targets_and_a_fit_that_moves_a_cpd_are_edits(model):
+    assert model.with_targets(model.targets).name == "default"  # the same statements
+    assert model.fit_targets().name == "default"  # a fixed point: nothing moved
+    mine = model.with_targets([*model.targets[:1],
+                               {"rate": {"follow_up": "True"}, "value": 0.25, "margin": 0.02}])
+    assert mine.name == "default (edited)"
+    assert mine.description.endswith("\nEdited: with_targets().")
+    fitted = mine.fit_targets()
+    assert fitted.description.endswith("\nEdited: with_targets(); fit_targets().")
+    assert model.name == "default" and "Edited" not in model.description
+
+
 def test_a_name_the_user_gives_is_kept(model, tmp_path):
     model.name = "my_clinic"
     model.description = ""

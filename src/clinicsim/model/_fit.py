@@ -122,6 +122,9 @@ def fit_targets(model: ClinicModel, keep: Iterable[Any] = ()) -> ClinicModel:
             "after fitting the equality targets, the exact model misses "
             + "; ".join(f"{s}: {_value_text(fitted, s)}" for s in missed)
             + " (edit the CPDs or the statements; nothing was changed)")
+    if any(not np.array_equal(fitted.table(n).values, model.table(n).values)
+           for n in model.nodes):
+        fitted._record_edit("fit_targets()")
     return fitted
 
 

@@ -425,6 +425,8 @@ class ClinicModel:
                 for s in items]
         new = self.copy()
         new._targets = parse_statements(spec, {n: self.states(n) for n in self.nodes})
+        if new._targets != self._targets:
+            new._record_edit("with_targets()")
         return new
 
     def fit_targets(self, keep: Iterable[tuple[str, Mapping[str, str]]] = ()) -> ClinicModel:

@@ -38,6 +38,7 @@ __all__ = ["DIAGNOSIS_CATEGORY", "Difference", "Even", "Rate", "Share", "Stateme
            "Trend", "describe_value", "evidence_of", "exact_value", "is_met",
            "parse_statements", "parse_targets", "statements_to_list"]
 
+ROUNDING = 1e-12  # float error of exact inference, far below any margin
 # A trend's default minimum, per decade of age (per step of another node): a quarter of the
 # default model's 0.037, and 0.15 from the youngest to the oldest band (judgement).
 TREND_MIN_SLOPE = 0.02
@@ -627,17 +628,18 @@ def exact_value(model: ClinicModel, s: Statement) -> Any:
 
 def is_met(model: ClinicModel, s: Statement, value: Any = None) -> bool:
     """Whether the model's exact value (``value`` if given) meets ``s``: within the margin
-    for an equality statement, at least the minimum for a difference or trend."""
+    for an equality statement, at least the minimum for a difference or trend, up to
+    ``ROUNDING`` (a rate of exactly 0.32 computes as 0.32000000000000001)."""
     value = exact_value(model, s) if value is None else value
     if isinstance(s, Share):
-        return all(abs(value[k] - t) <= s.margin for k, t in s.values)
+        return all(abs(value[k] - t) <= s.margin + ROUNDING for k, t in s.values)
     if isinstance(s, Rate):
-        return bool(abs(value - s.value) <= s.margin)
+        return bool(abs(value - s.value) <= s.margin + ROUNDING)
     if isinstance(s, Difference):
-        return bool(value >= s.at_least)
+        return bool(value >= s.at_least - ROUNDING)
     if isinstance(s, Trend):
-        return bool((value if s.direction == "rising" else -value) >= s.min_slope)
-    return bool(value[0] <= s.margin and value[1] <= s.year_margin)
+        return bool((value if s.direction == "rising" else -value) >= s.min_slope - ROUNDING)
+    return bool(value[0] <= s.margin + ROUNDING and value[1] <= s.year_margin + ROUNDING)
 
 
 def describe_value(s: Statement, value: Any) -> str:
