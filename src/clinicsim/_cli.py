@@ -42,8 +42,7 @@ from .model import (
     load_model,
     parse_keep,
 )
-from .simulate import ENGINES, sample, write_sample
-from .simulate._stream import CHUNK_ROWS
+from .simulate import CHUNK_ROWS, ENGINES, sample, write_sample
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -207,9 +206,7 @@ def sample_command(
     """Generate N synthetic patient visit records."""
     if report is not None:
         # The report's modules (SciPy, matplotlib) load only when a report is asked for.
-        from .analysis import conformance_report
-        from .analysis._records import MAX_RECORDS_ROWS
-        from .analysis._report import check_report_path
+        from .analysis import MAX_RECORDS_ROWS, check_report_path, conformance_report
 
         check_report_path(report)
         if output is not None and Path(output).resolve() == report.resolve():
@@ -231,7 +228,7 @@ def sample_command(
         if cohort is not None:
             raise ArgumentError("--format fhir does not take --given; sample the cohort to a "
                                 "records file, then `clinicsim export fhir` it")
-        from .fhir._export import sample_fhir
+        from .fhir import sample_fhir
 
         rows = sample_fhir(output, n, model=m, seed=root, engine=engine, chunk_size=chunk_size,
                            workers=workers, scheduler=scheduler)
@@ -271,8 +268,7 @@ def report_command(
 
     The records are tested against the model's stated targets and its CPDs.
     """
-    from .analysis import conformance_report
-    from .analysis._report import check_report_path
+    from .analysis import check_report_path, conformance_report
 
     if output is not None:
         check_report_path(output)

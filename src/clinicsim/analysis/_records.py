@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,11 @@ from .._io import RECORD_SUFFIXES, input_file
 from ..model import MONTH_NODE, MONTHS
 from ._model_info import ModelInfo
 
+if TYPE_CHECKING:
+    from ..model import ClinicModel
+
 __all__ = ["MAX_RECORDS_COLUMNS", "MAX_RECORDS_ROWS", "MAX_TEXT_BYTES", "REQUIRED_COLUMNS",
-           "Coded", "code_records", "read_records"]
+           "Coded", "code_records", "read_records", "valid_records"]
 
 REQUIRED_COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment",
                     "follow_up")
@@ -89,6 +93,25 @@ class Coded:
     @property
     def n_used(self) -> int:
         return len(self.age)
+
+
+def valid_records(records: pd.DataFrame | str | os.PathLike[str], model: ClinicModel,
+                  refusal: str) -> pd.DataFrame:
+    """``records`` (a DataFrame or a records file) typed (``age`` int64, ``follow_up`` bool)
+    if every value is valid for ``model``; else a :class:`RecordsError` listing the records
+    check's own messages, then ``refusal`` (what was not done)."""
+    from ._model_info import model_info
+
+    frame = read_records(records)
+    coded = code_records(frame, model_info(model))
+    problems = [f"records: {column}: {p}" for column, ps in coded.problems.items() for p in ps]
+    if problems:
+        raise RecordsError([*problems, refusal])
+    # A CSV or JSON Lines file holds text: the checks above accepted it, now type it.
+    follow_up = frame["follow_up"]
+    if follow_up.dtype != bool:
+        follow_up = follow_up.astype(str).str.lower().map(_BOOL_SPELLINGS) == "True"
+    return frame.assign(age=pd.to_numeric(frame["age"]).astype(np.int64), follow_up=follow_up)
 
 
 def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:

@@ -36,20 +36,9 @@ def checked_records(records: pd.DataFrame | str | os.PathLike[str],
                     model: ClinicModel) -> pd.DataFrame:
     """``records`` (a DataFrame or a records file) if every value is valid, else the records
     check's own messages as a :class:`RecordsError`."""
-    from ..analysis._model_info import model_info
-    from ..analysis._records import _BOOL_SPELLINGS, code_records
-    from ..analysis._records import read_records as read_table
+    from ..analysis import valid_records
 
-    frame = read_table(records)
-    coded = code_records(frame, model_info(model))
-    problems = [f"records: {column}: {p}" for column, ps in coded.problems.items() for p in ps]
-    if problems:
-        raise RecordsError(problems + ["nothing was exported: FHIR needs every value valid"])
-    # A CSV or JSON Lines file holds text: the checks above accepted it, now type it.
-    follow_up = frame["follow_up"]
-    if follow_up.dtype != bool:
-        follow_up = follow_up.astype(str).str.lower().map(_BOOL_SPELLINGS) == "True"
-    return frame.assign(age=pd.to_numeric(frame["age"]).astype(np.int64), follow_up=follow_up)
+    return valid_records(records, model, "nothing was exported: FHIR needs every value valid")
 
 
 def _lines(chunks: Iterable[pd.DataFrame], mapper: Mapper,
@@ -197,9 +186,7 @@ def sample_fhir(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
     resources here; the same seed gives the same bytes as exporting the extended records
     of ``sample(n, seed=seed, extended=True)``.
     """
-    from ..simulate._dask import check_cluster
-    from ..simulate._sample import Sampler
-    from ..simulate._stream import CHUNK_ROWS
+    from ..simulate import CHUNK_ROWS, Sampler, check_cluster
 
     target, bundle = check_fhir_path(output)
     check_cluster(workers, scheduler)
@@ -215,7 +202,7 @@ def sample_fhir(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
     if workers is None and scheduler is None:
         return write_chunks(target, sampler.chunks(size), sampler.model, sampler.root,
                             bundle=bundle)
-    from ..simulate._dask import dask_client, in_order, partition_rows, to_dask
+    from ..simulate import dask_client, in_order, partition_rows, to_dask
 
     per = partition_rows(size)
     frame = to_dask(sampler.n, model=sampler.model, seed=sampler.root, engine=engine,

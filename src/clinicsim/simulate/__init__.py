@@ -1,16 +1,25 @@
-"""Records from a model: the numpy and pgmpy engines, writers and the Dask path."""
+"""Records from a model: the numpy and pgmpy engines, writers and the Dask path.
 
-from ._dask import to_dask
+What ``fhir`` and the command line need from here is exported here too (``CHUNK_ROWS`` and
+the Dask helpers): no other package imports this one's private modules.
+"""
+
+from ._dask import check_cluster, dask_client, in_order, partition_rows, to_dask
 from ._remaining import sample_remaining
 from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, sample
-from ._stream import write_sample
+from ._stream import CHUNK_ROWS, write_sample
 
 __all__ = [
     "BLOCK_ROWS",
+    "CHUNK_ROWS",
     "COLUMNS",
     "ENGINES",
     "EXTENDED_COLUMNS",
     "Sampler",
+    "check_cluster",
+    "dask_client",
+    "in_order",
+    "partition_rows",
     "sample",
     "sample_remaining",
     "to_dask",
