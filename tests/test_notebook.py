@@ -38,6 +38,9 @@ def _check_outputs(nb):
     assert not [t for t in streams if "Warning" in t.replace("TargetWarning", "")]
     assert [t for t in streams if "TargetWarning: set_cpd('follow_up')" in t
             and "rate follow_up=True: the exact rate is now" in t]
+    # the edit kept and the other columns refitted: the exact rate and the report pass again
+    assert [t for t in streams if "exact follow-up rate: 0.300" in t
+            and "\nPASSED: 5,000 records" in t]
     assert any("image/png" in o.get("data", {}) for o in outputs)
     # the report's and the model's rich displays: present, scoped and light
     report = [_html(o) for o in outputs if 'class="clinicsim-report' in _html(o)]
