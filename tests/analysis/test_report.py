@@ -1,5 +1,6 @@
 """Records input (frames and files), validity problems, renderers and saving by suffix."""
 
+import dataclasses
 import json
 import re
 
@@ -302,3 +303,15 @@ def test_realism_section(records, default, tmp_path):
     assert json.loads(report.to_json())["realism"][0].keys() >= {"quantity", "model", "reference"}
     page = report.to_html()
     assert "Realism: the model against its sources" in page and 'alt="realism"' in page
+
+
+def test_markdown_keeps_html_in_names_and_details_inert(failing):
+    """Text from a model or a records file (a state, a cell quoted in a detail) is shown by
+    a Markdown viewer that renders HTML, never run, and stays on its table line."""
+    evil = "<script>alert(1)</script> | x\nnext"
+    checks = tuple(dataclasses.replace(c, name=f"target: {evil}", detail=evil)
+                   if c.name == "target: share gender" else c for c in failing.checks)
+    report = dataclasses.replace(failing, checks=checks, notes=(*failing.notes, evil))
+    text = report.to_markdown()
+    assert "<script>" not in text and "\nnext" not in text
+    assert "| &lt;script&gt;alert(1)&lt;/script&gt; \\| x next | failed |" in text

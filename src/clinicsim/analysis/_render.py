@@ -101,49 +101,54 @@ def _rows(table: pd.DataFrame) -> list[dict[Hashable, Any]]:
     return table.to_dict("records")
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+def _md_escape(text: object) -> str:
+    """Text from the model or the records as Markdown text: HTML inert (a state named
+    ``<script>`` is shown, not run, by a viewer that renders HTML), on one table line."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def markdown(report: ConformanceReport) -> str:
     """The report as Markdown."""
     out = [f"# Conformance report: {'passed' if report.passed else 'FAILED'}", "",
-           _headline(report) + ".", ""]
+           _md_escape(_headline(report)) + ".", ""]
     out += ["## Stated targets", "",
             "| check | result | deviation | margin | test | p | p (Holm) |",
             "|---|---|---:|---:|---|---:|---:|"]
     targets = _by_kind(report, "target")
     for c in targets:
-        out.append(f"| {c.name.removeprefix('target: ')} | {c.status} | {_num(c.effect)} "
+        out.append(f"| {_md_escape(c.name.removeprefix('target: '))} | {c.status} "
+                   f"| {_num(c.effect)} "
                    f"| {_num(c.margin)} | {_md_escape(c.test)} | {_num(c.pvalue)} "
                    f"| {_num(c.pvalue_holm)} |")
     out.append("")
-    out += [f"- **{c.name.removeprefix('target: ')}**: {_md_escape(c.detail)}" for c in targets]
+    out += [f"- **{_md_escape(c.name.removeprefix('target: '))}**: {_md_escape(c.detail)}"
+            for c in targets]
     out += ["", "## Records", "", "| column | result | invalid rows | detail |",
             "|---|---|---:|---|"]
     for c in _by_kind(report, "records"):
-        out.append(f"| {c.name.removeprefix('records: ')} | {c.status} "
+        out.append(f"| {_md_escape(c.name.removeprefix('records: '))} | {c.status} "
                    f"| {int(c.statistic or 0):,} | {_md_escape(c.detail)} |")
     out += ["", "## Records against the model", "",
             "Each node's marginal against the exact marginal, each CPD column with enough rows "
             "against the observed conditional frequencies (sparse columns pooled).", "",
             "| node | checks | failed | smallest p (Holm) |", "|---|---:|---:|---:|"]
-    out += [f"| {n} | {k} | {f} | {p} |" for n, k, f, p in _model_rows(report)]
+    out += [f"| {_md_escape(n)} | {k} | {f} | {p} |" for n, k, f, p in _model_rows(report)]
     failed = [c for c in _by_kind(report, "model") if not c.passed]
     if failed:
         out += ["", "Failed:", ""]
-        out += [f"- **{c.name.removeprefix('model: ')}** ({c.test}, p (Holm) "
+        out += [f"- **{_md_escape(c.name.removeprefix('model: '))}** ({c.test}, p (Holm) "
                 f"{_num(c.pvalue_holm)}, total variation {_num(c.effect)}): {_md_escape(c.detail)}"
                 for c in failed]
     if report.realism is not None:
         out += ["", "## Realism: the model against its sources", "", REALISM, "",
                 "| quantity | group | model | reference | difference | source |",
                 "|---|---|---:|---:|---:|---|"]
-        out += [f"| {r['quantity']} | {r['group']} | {_num(r['model'])} "
+        out += [f"| {_md_escape(r['quantity'])} | {_md_escape(r['group'])} | {_num(r['model'])} "
                 f"| {_num(r['reference'])} | {_num(r['difference'])} | {_md_escape(r['source'])} |"
                 for r in _rows(report.realism)]
     if report.notes:
-        out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
+        out += ["", "## Notes", ""] + [f"- {_md_escape(n)}" for n in report.notes]
     out += ["", "## How to read this report", "", READING, ""]
     return "\n".join(out)
 
