@@ -92,6 +92,10 @@ def test_impossible_rows_are_listed_in_one_error():
     (pd.DataFrame({"age": [3, 120]}), "'age' row 2: 120 is not a whole number"),
     (pd.DataFrame({"age": [3], "age_group": ["75_89"]}), "age 3 is not in age_group '75_89'"),
     (pd.DataFrame({"visit_date": ["1999-01-01"]}), "not a date in the visit window"),
+    # read as the records check reads dates: no relative words, numbers or time zones
+    (pd.DataFrame({"visit_date": ["2024-03-05", "today"]}), "row 2: 'today' is not a date"),
+    (pd.DataFrame({"visit_date": ["1.7e18"]}), "row 1: '1.7e18' is not a date"),
+    (pd.DataFrame({"visit_date": ["2024-05-01T10:00+02:00"]}), "row 1: '2024-05-01T10:00"),
     (pd.DataFrame({"height": [180]}), "got also \\['height'\\]"),
     (pd.DataFrame({"gender": []}), "no rows"),
     ({"gender": ["male"]}, "must be a pandas DataFrame"),

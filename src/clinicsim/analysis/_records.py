@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._cells import booleans, days
 from .._errors import RecordsError
 from .._io import RECORD_SUFFIXES, input_file
 from ..model import MONTH_NODE, MONTHS
@@ -48,10 +49,6 @@ _TOO_BIG = ("; check a random sample of its rows instead (a million rows give th
 _JSON_CHUNK_ROWS = 1 << 16
 _SHOWN_ROWS = 3  # offending rows quoted per problem
 _SHOWN_CHARS = 40  # of each quoted value: a stray 1 MB cell must not flood the report
-# A visit date as text: a calendar date, perhaps with a time of day (which is dropped);
-# never a time zone (one row in another zone is not the same day) nor a relative word
-# ("today", "now"), which pandas would read as the day the report is made.
-_DATE_TEXT = r"\s*\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*"
 # What pandas infers for an object column whose cells are all plain values
 _PLAIN_KINDS = {"string", "bytes", "floating", "integer", "mixed-integer-float", "decimal",
                 "boolean", "datetime64", "datetime", "date", "timedelta64", "timedelta",
@@ -412,15 +409,6 @@ def _plain(column: pd.Series, name: str, problems: dict[str, list[Problem]],
     return column.astype(object).where(~mask, None)
 
 
-def _booleans(column: pd.Series) -> np.ndarray:
-    """Which cells are true/false values (a JSON ``true`` is no age, nor a date)."""
-    if pd.api.types.is_bool_dtype(column.dtype):
-        return column.notna().to_numpy(bool)
-    if not pd.api.types.is_object_dtype(column.dtype):
-        return np.zeros(len(column), bool)
-    return np.fromiter((isinstance(v, (bool, np.bool_)) for v in column), bool, len(column))
-
-
 def _ages(column: pd.Series, problems: dict[str, list[Problem]],
           bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whole years as int64, and which rows parsed; unparseable rows reported."""
@@ -428,34 +416,18 @@ def _ages(column: pd.Series, problems: dict[str, list[Problem]],
         return column.to_numpy(np.int64), np.ones(len(column), bool)
     numbers = pd.to_numeric(column, errors="coerce")
     values = numbers.to_numpy(np.float64, na_value=np.nan)
-    ok = np.isfinite(values) & (values == np.round(values)) & ~_booleans(column)
+    ok = np.isfinite(values) & (values == np.round(values)) & ~booleans(column)
     _add(problems, "age", "not a whole number of years", ~ok, column, bad)
     # 1e30 is a whole number, but no int64: clipped, it is still outside every band
     return np.where(ok, np.clip(values, -1, 2**31), -1).astype(np.int64), ok
 
 
 def _dates(column: pd.Series, problems: dict[str, list[Problem]], bad: np.ndarray) -> np.ndarray:
-    """Days as datetime64[D] (NaT where unparseable; those rows reported).
-
-    A date column keeps its dates (a time-zone-aware one its local dates); anything else
-    is read as text (a ``datetime.date`` cell as its ISO form), and only the text of
-    :data:`_DATE_TEXT` is parsed: no numbers, true/false, relative words or time zones.
-    """
-    if column.dtype.kind == "M":
-        parsed = column.dt.tz_localize(None) if column.dt.tz is not None else column
-    else:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        text = column.astype(str)
-        # Arrow's RE2 kernel: about 12 times pandas' str.fullmatch on a million rows
-        dated = pc.match_substring_regex(pa.array(text, pa.large_string(), from_pandas=True),
-                                         f"^(?:{_DATE_TEXT})$").fill_null(False)
-        dated = dated.to_numpy(zero_copy_only=False) & ~_booleans(column)
-        parsed = pd.to_datetime(text.where(dated), format="ISO8601", errors="coerce")
-    days = parsed.to_numpy(dtype="datetime64[D]", na_value=np.datetime64("NaT"))
-    _add(problems, "visit_date", "not a date (YYYY-MM-DD)", np.isnat(days), column, bad)
-    return days
+    """Days as datetime64[D] (NaT where not a date: :func:`clinicsim._cells.days`; those
+    rows reported)."""
+    parsed = days(column)
+    _add(problems, "visit_date", "not a date (YYYY-MM-DD)", np.isnat(parsed), column, bad)
+    return parsed
 
 
 def _categorical(column: pd.Series, node: str, states: list[str],

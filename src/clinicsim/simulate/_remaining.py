@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._cells import days
 from .._errors import ArgumentError, ModelError
 from .._random import SeedLike, as_seed_sequence
 from .._reference import MONTHS
@@ -157,17 +158,17 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
         if node in known:
             states_of(node, node, known[node])
     if "visit_date" in known:
-        dates = pd.to_datetime(known["visit_date"], errors="coerce")
+        dates = days(known["visit_date"])  # NaT where not a date; never "today"
         window = m.visit_window
-        inside = (dates.notna() & (dates.dt.date >= window.start)
-                  & (dates.dt.date <= window.end)).to_numpy()
+        inside = ((dates >= np.datetime64(window.start, "D"))
+                  & (dates <= np.datetime64(window.end, "D")))
         for r in np.flatnonzero(~inside)[:_SHOWN]:
             errors.append(f"`known` column 'visit_date' row {r + 1}: "
                           f"{_plain(known['visit_date'].iloc[r])!r} is not a date in the visit "
                           f"window {window.start}..{window.end}")
         if MONTH_NODE in m.nodes:  # the model validates its states: the twelve MONTHS
             to_code = np.array([m.states(MONTH_NODE).index(month) for month in MONTHS])
-            month = dates.dt.month.fillna(1).to_numpy(np.int64) - 1
+            month = np.where(inside, dates.astype("datetime64[M]").astype(np.int64) % 12, 0)
             codes[MONTH_NODE] = np.where(inside, to_code[month], -1)
     kept = [col for col in known.columns if col != "patient_id"]
     return codes, kept, errors
@@ -183,7 +184,7 @@ def _frame(m: ClinicModel, c: _Compiled, known: pd.DataFrame, codes: dict[str, n
     else:
         age = c.age_lo[band] + (u[0] * c.age_span[band]).astype(np.int64)
     if "visit_date" in known:
-        visit = pd.to_datetime(known["visit_date"]).to_numpy("datetime64[s]")
+        visit = days(known["visit_date"]).astype("datetime64[s]")
     else:
         visit = c.dates.visit(codes.get(MONTH_NODE), u[1]).astype("datetime64[s]")
     ids = (known["patient_id"].astype("string[pyarrow]").array if "patient_id" in known
