@@ -24,7 +24,7 @@ from .._cells import booleans, days
 from .._errors import RecordsError
 from .._io import RECORD_SUFFIXES, input_file
 from ..model import MONTH_NODE, MONTHS
-from ._model_info import ModelInfo
+from ._model_info import ModelInfo, model_info
 
 if TYPE_CHECKING:
     from ..model import ClinicModel
@@ -97,8 +97,6 @@ def valid_records(records: pd.DataFrame | str | os.PathLike[str], model: ClinicM
     """``records`` (a DataFrame or a records file) typed (``age`` int64, ``follow_up`` bool)
     if every value is valid for ``model``; else a :class:`RecordsError` listing the records
     check's own messages, then ``refusal`` (what was not done)."""
-    from ._model_info import model_info
-
     frame = read_records(records)
     coded = code_records(frame, model_info(model))
     problems = [f"records: {column}: {p}" for column, ps in coded.problems.items() for p in ps]
