@@ -68,3 +68,13 @@ def test_numpy_paths_load_no_heavy_library(tmp_path, case):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize("case", ["import clinicsim", "sample", "cli sample -o csv"])
+def test_presets_load_without_pyyaml(tmp_path, case):
+    """A preset is read from its JSON twin: the main job does not pay for PyYAML."""
+    code = f"import sys, clinicsim\n{LIGHT[case]}\nprint('yaml' in sys.modules)"
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "False"

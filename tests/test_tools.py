@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "build_default_model.py"
-SHIPPED = ("default.yaml", "us_office_visits.yaml")
+SHIPPED = ("default.json", "default.yaml", "us_office_visits.json", "us_office_visits.yaml")
 
 
 def test_build_default_model_reproduces_the_shipped_files(tmp_path):

@@ -1,11 +1,13 @@
 """The us-office-visits preset: NAMCS 2019 primary-care ages and sexes, the rest as the default."""
 
+from importlib import resources
+
 import pandas as pd
 import pytest
 
 import clinicsim
 from clinicsim._reference import NAMCS_PRIMARY_CARE_AGE, NAMCS_SEX
-from clinicsim.model._files import PRESETS
+from clinicsim.model import PRESETS, model_to_dict
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +19,18 @@ def test_presets_are_listed_and_default_stays_the_brief():
     assert set(PRESETS) == {"default", "us-office-visits"}
     assert clinicsim.default_model().marginal("gender").to_dict() == pytest.approx(
         {"male": 0.45, "female": 0.43, "other": 0.12}, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_a_preset_is_its_yaml_file(name):
+    """A preset is loaded from the JSON twin of its YAML file (faster to parse): the two hold
+    the same model, the YAML read as any model file is (duplicate keys refused)."""
+    yaml_file = resources.files("clinicsim.model").joinpath("data", PRESETS[name])
+    with resources.as_file(yaml_file) as path:
+        from_yaml = clinicsim.load_model(path)
+    preset = clinicsim.load_model(name)
+    assert preset.content_key() == from_yaml.content_key()
+    assert model_to_dict(preset) == model_to_dict(from_yaml)
 
 
 def test_ages_are_namcs_primary_care(preset):

@@ -12,12 +12,9 @@ import functools
 import json
 import os
 import re
-from collections.abc import Hashable
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .._errors import ArgumentError, ModelError
 from .._io import atomic_path, input_file
@@ -29,6 +26,9 @@ from ._treatments import UNCODED
 
 __all__ = ["PRESETS", "default_model", "load_model", "save_model", "shared_default_model"]
 
+# Each preset is data/<file>.yaml (the data with its reasons, written by
+# tools/build_default_model.py) and its JSON twin, which is what is loaded: json.loads takes
+# about 2 ms where PyYAML takes 40 ms or more, on every start of the command.
 PRESETS = {"default": "default.yaml", "us-office-visits": "us_office_visits.yaml"}
 # The default model is 70 kB; PyYAML needs about 1 s and 40 MB per MiB, so 4 MiB leaves
 # room for big hand-made models while a stray 100 MB file is refused before it is read.
@@ -37,7 +37,8 @@ SUFFIXES = (".yaml", ".yml", ".json", ".bif", ".xmlbif")
 
 
 def default_model() -> ClinicModel:
-    """The brief's clinic: the model shipped in ``clinicsim/model/data/default.yaml``."""
+    """The brief's clinic: the model shipped in ``clinicsim/model/data/default.yaml`` (read
+    from its JSON twin)."""
     return load_model("default")
 
 
@@ -75,9 +76,9 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
     if isinstance(source, str) and source in PRESETS:
         # Always the preset, whatever the working directory holds: a model file has a
         # suffix, so a file or folder named 'default' can never be one.
-        text = resources.files(__package__).joinpath("data", PRESETS[source]).read_text()
-        data = yaml.load(text, Loader=_YamlLoader)
-        return model_from_dict(data, source=f"preset {source!r}")
+        twin = PRESETS[source].removesuffix(".yaml") + ".json"
+        text = resources.files(__package__).joinpath("data", twin).read_text(encoding="utf-8")
+        return model_from_dict(json.loads(text), source=f"preset {source!r}")
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -94,77 +95,20 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
         raise ModelError(f"cannot parse model file {str(path)!r}: not UTF-8 text "
                          f"(byte {exc.start})") from None
     try:
-        data = (json.loads(text, object_pairs_hook=_json_object) if suffix == ".json"
-                else yaml.load(text, Loader=_YamlLoader))  # noqa: S506 -- a safe loader
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ModelError(f"cannot parse model file {str(path)!r}: "
-                         f"{exc.problem or exc.context}{where}") from None
-    except (ValueError, yaml.YAMLError) as exc:
+        if suffix == ".json":
+            data = json.loads(text, object_pairs_hook=_json_object)
+        else:
+            from ._yaml import load_yaml  # PyYAML loads only for a YAML file
+
+            data = load_yaml(text, f"cannot parse model file {str(path)!r}")
+    except ModelError:  # load_yaml's own, naming the line
+        raise
+    except ValueError as exc:
         raise ModelError(f"cannot parse model file {str(path)!r}: {exc}") from None
     except RecursionError:
         raise ModelError(f"cannot parse model file {str(path)!r}: nested too deep; the limit "
                          f"is MAX_DEPTH = {MAX_DEPTH}") from None
     return model_from_dict(data, source=str(path))
-
-
-class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """``yaml.safe_load``'s loader (libyaml's when available) that refuses duplicate keys.
-
-    PyYAML keeps the last of two equal keys, so a hand-edited file with ``male:`` twice
-    would silently lose a value. Like ``SafeLoader`` it constructs no Python objects.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # "<<: *anchor" merges may be overridden on purpose
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, Hashable) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
-            if isinstance(key, Hashable):
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-class _Flow(dict):
-    """A mapping that the model-file dumper writes on one line (flow style)."""
-
-
-class _FlowList(list):
-    """A list that the model-file dumper writes on one line (flow style)."""
-
-
-class _YamlDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """``yaml.safe_dump``'s dumper (libyaml's when available: 10x faster) that writes
-    :class:`_Flow` mappings and :class:`_FlowList` lists on one line each."""
-
-
-_YamlDumper.add_representer(_Flow, lambda dumper, data: dumper.represent_mapping(
-    "tag:yaml.org,2002:map", data, flow_style=True))
-_YamlDumper.add_representer(_FlowList, lambda dumper, data: dumper.represent_sequence(
-    "tag:yaml.org,2002:seq", data, flow_style=True))
-
-
-def _compact(data: Any) -> Any:
-    """The model file's data with one line per CPD column and per small entry.
-
-    Mappings and lists that hold no mapping or list (a root's CPD, a diagnosis's code and
-    category, a list of states) are written on one line; so is each CPD column, ``{given:
-    {...}, p: {...}}``: a model file reads as a table, not 3,000 block-style lines.
-    """
-    if isinstance(data, dict):
-        if set(data) == {"given", "p"}:
-            return _Flow(given=_Flow(data["given"]), p=_Flow(data["p"]))
-        leaf = not any(isinstance(v, (dict, list)) for v in data.values())
-        return _Flow(data) if leaf and data else {k: _compact(v) for k, v in data.items()}
-    if isinstance(data, list):
-        leaf = not any(isinstance(v, (dict, list)) for v in data)
-        return _FlowList(data) if leaf else [_compact(v) for v in data]
-    return data
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -201,12 +145,9 @@ def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
         except (TypeError, ValueError) as exc:
             raise ModelError(f"cannot write {str(path)!r} as JSON: {exc}") from None
     else:
-        try:
-            # no line wrapping: a CPD column stays on its line, however many states it has
-            text = yaml.dump(_compact(model_to_dict(model)), Dumper=_YamlDumper,
-                             sort_keys=False, width=2**20, allow_unicode=True)
-        except yaml.YAMLError as exc:
-            raise ModelError(f"cannot write {str(path)!r} as YAML: {exc}") from None
+        from ._yaml import dump_yaml
+
+        text = dump_yaml(model_to_dict(model), f"cannot write {str(path)!r} as YAML")
     with atomic_path(path, what="model file", error=ModelError) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
