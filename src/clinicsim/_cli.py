@@ -34,6 +34,7 @@ from ._validate import check_suffix
 from .model import (
     PRESETS,
     ClinicModel,
+    check_keep,
     cpd_changes,
     default_model,
     describe_value,
@@ -417,6 +418,7 @@ def model_fit(
     check_suffix(output, "output", "fitted model", (".yaml", ".yml", ".json"))
     columns = [parse_keep(k) for k in keep or []]
     m = _model(model)
+    check_keep(m, columns, names=[f"--keep {k!r}" for k in keep or []])
     fitted = m.fit_targets(keep=columns)
     changes = cpd_changes(m, fitted)
     if changes.empty:

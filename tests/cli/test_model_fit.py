@@ -57,8 +57,10 @@ def test_fit_with_a_kept_column_writes_a_model_meeting_the_rate(capsys, edited, 
 @pytest.mark.parametrize("keep, message", [
     ("follow_up", "--keep must be NODE:PARENT=STATE"),
     ("follow_up:diagnosis", "--keep must be NODE:PARENT=STATE"),
-    ("follow_up:gender=male", "'gender' is not a parent of 'follow_up'"),
-    ("nope:diagnosis=asthma", "unknown node 'nope'"),
+    # named as typed, not as the Python argument keep[0]
+    ("follow_up:gender=male", "--keep 'follow_up:gender=male': 'gender' is not a parent of "
+                              "'follow_up'"),
+    ("nope:diagnosis=asthma", "--keep 'nope:diagnosis=asthma': unknown node 'nope'"),
 ])
 def test_bad_keep_is_refused_and_nothing_written(capsys, tmp_path, keep, message):
     out_file = tmp_path / "fitted.yaml"

@@ -8,7 +8,7 @@ from .._cache import cached_by_content
 from ._calendar import MONTH_NODE, calendar_span, day_weights, visit_groups
 from ._cohort import Cohort, adjusted_tables, cohort
 from ._files import PRESETS, as_model, default_model, load_model, shared_default_model
-from ._fit import cpd_changes, parse_keep
+from ._fit import check_keep, cpd_changes, parse_keep
 from ._inference import factors, joint
 from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, VisitWindow
 from ._model import MONTHS, REQUIRED_NODES, ClinicModel
@@ -58,6 +58,7 @@ __all__ = [
     "as_model",
     "cached_by_content",
     "calendar_span",
+    "check_keep",
     "cohort",
     "cpd_changes",
     "day_weights",

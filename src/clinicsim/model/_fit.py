@@ -39,7 +39,7 @@ from ._targets import (
 if TYPE_CHECKING:
     from ._model import ClinicModel
 
-__all__ = ["cpd_changes", "fit_statements", "fit_targets", "parse_keep"]
+__all__ = ["check_keep", "cpd_changes", "fit_statements", "fit_targets", "parse_keep"]
 
 MAX_STEP = 4.0  # largest change of a log-odds multiplier per Newton step
 Keep = Sequence[tuple[str, Mapping[str, str]]]
@@ -71,29 +71,31 @@ def _as_share(model: ClinicModel, s: Statement) -> Share | Rate | None:
     return s if isinstance(s, (Share, Rate)) else None
 
 
-def check_keep(model: ClinicModel, keep: Iterable[Any]) -> list[tuple[str, dict[str, str]]]:
+def check_keep(model: ClinicModel, keep: Iterable[Any], names: Sequence[str] = ()
+               ) -> list[tuple[str, dict[str, str]]]:
     """``keep`` as (node, {parent: state}) pairs, or an :class:`ArgumentError` naming the
-    bad entry."""
+    bad entry: ``names[i]`` if given (the command line's ``--keep 'TEXT'``), else
+    ``keep[i]``."""
     if isinstance(keep, (str, Mapping)):
         raise ArgumentError(f"`keep` must be a list of (node, {{parent: state}}) pairs; "
                             f"got {keep!r}")
     out = []
     for i, item in enumerate(keep):
+        at = names[i] if i < len(names) else f"`keep[{i}]`"
         if not (isinstance(item, (tuple, list)) and len(item) == 2
                 and isinstance(item[1], Mapping)):
-            raise ArgumentError(f"`keep[{i}]` must be a pair (node, {{parent: state}}); "
-                                f"got {item!r}")
+            raise ArgumentError(f"{at} must be a pair (node, {{parent: state}}); got {item!r}")
         node, combo = item
         if node not in model.nodes:
-            raise ArgumentError(f"`keep[{i}]`: unknown node {node!r}; the model's nodes are "
+            raise ArgumentError(f"{at}: unknown node {node!r}; the model's nodes are "
                                 f"{list(model.nodes)}")
         parents = model.parents(node)
         for p, state in combo.items():
             if p not in parents:
-                raise ArgumentError(f"`keep[{i}]`: {p!r} is not a parent of {node!r} "
+                raise ArgumentError(f"{at}: {p!r} is not a parent of {node!r} "
                                     f"(its parents: {list(parents)})")
             if str(state) not in model.states(p):
-                raise ArgumentError(f"`keep[{i}]`: {state!r} is not a state of {p!r} "
+                raise ArgumentError(f"{at}: {state!r} is not a state of {p!r} "
                                     f"({', '.join(model.states(p))})")
         out.append((str(node), {str(p): str(v) for p, v in combo.items()}))
     return out
