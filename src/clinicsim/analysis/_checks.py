@@ -45,6 +45,9 @@ from ..model import (
     Rate,
     Share,
     Statement,
+    node_of,
+    trend_scale,
+    trend_scores,
 )
 from ..model import Trend as TrendStatement
 from ._model_info import ModelInfo
@@ -63,7 +66,6 @@ MIN_GROUP_ROWS = 20  # fewer rows in a group: a normal approximation is not trus
 MODEL_LAMBDA = "cressie-read"
 SPARSE_MIN_P = 0.1  # states rarer than this are pooled within a sparse column
 ZERO = 1e-9  # a goodness-of-fit statistic this small is zero up to rounding: p = 1
-
 
 
 def gof(observed: np.ndarray, probs: np.ndarray, lambda_: str = "pearson",
@@ -463,8 +465,8 @@ def _statement_check(s: Statement, coded: Coded, info: ModelInfo, alpha: float,
             need = None if cdf is None or years is None else max(cdf, years)
             result = _with_rows_needed(result, need, coded.n_used, figure["n"])
         return result
-    node = _node_of(s.node)
-    columns = {node, *(_node_of(c) for c, _ in s.where)}
+    node = node_of(s.node)
+    columns = {node, *(node_of(c) for c, _ in s.where)}
     if isinstance(s, TrendStatement):
         columns.add(s.over)
     missing = sorted(columns - coded.codes.keys())
@@ -500,26 +502,21 @@ def _statement_check(s: Statement, coded: Coded, info: ModelInfo, alpha: float,
         labels = ("in these categories" if only_categories else "in the group", "elsewhere")
         return difference_check(name, s.node, hits, group, s.at_least, alpha, labels)
     # a trend: within each combination of the grouped nodes' states (over excepted)
-    strata = [_node_of(c) for c, _ in s.where if _node_of(c) != s.over]
+    strata = [node_of(c) for c, _ in s.where if node_of(c) != s.over]
     stratum = np.zeros(coded.n_used, np.int64)
     for n in dict.fromkeys(strata):
         stratum = stratum * len(info.states[n]) + coded.codes[n]
     stratum = np.unique(stratum[group], return_inverse=True)[1].reshape(-1)
-    score_of = (np.array([sum(info.bands[b]) / 2 for b in info.states[s.over]])
-                if s.over == "age_group" else np.arange(len(info.states[s.over]), dtype=float))
-    per, unit = (10.0, "decade") if s.over == "age_group" else (1.0, f"step of {s.over}")
+    score_of = trend_scores(s.over, info.states[s.over], info.bands)
+    unit = "decade" if s.over == "age_group" else f"step of {s.over}"
     rows = hits[group] if s.direction == "rising" else ~hits[group]
     result = trend_check(name, s.node, rows, score_of[coded.codes[s.over][group]], stratum,
-                         s.min_slope, alpha, per, unit)
+                         s.min_slope, alpha, trend_scale(s.over), unit)
     if s.direction == "falling":
         result = dataclasses.replace(
             result, detail=f"falling, tested as the rate of {s.node}≠{s.state} rising: "
             + result.detail)
     return result
-
-
-def _node_of(column: str) -> str:
-    return "diagnosis" if column == DIAGNOSIS_CATEGORY else column
 
 
 def _rows_for(estimate: np.ndarray, target: np.ndarray | float, margin: float,

@@ -22,7 +22,17 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..model import DIAGNOSIS_CATEGORY, ClinicModel, Cohort, Even, Statement, Trend, factors, joint
+from ..model import (
+    DIAGNOSIS_CATEGORY,
+    ClinicModel,
+    Cohort,
+    Even,
+    Statement,
+    Trend,
+    factors,
+    joint,
+    node_of,
+)
 from ._model_info import ModelInfo
 from ._records import Coded
 from ._result import CheckResult
@@ -79,8 +89,7 @@ def skip_inapplicable(checks: list[CheckResult], statements: Sequence[Statement]
         else:
             columns = [s.node, *(c for c, _ in s.where)]
             nodes = list(dict.fromkeys(
-                "diagnosis" if c == DIAGNOSIS_CATEGORY else c
-                for c in columns + ([s.over] if isinstance(s, Trend) else [])))
+                node_of(c) for c in columns + ([s.over] if isinstance(s, Trend) else [])))
             # diagnosis through its categories only: compare the categories' distribution
             group = category if DIAGNOSIS_CATEGORY in columns and "diagnosis" not in columns \
                 else None

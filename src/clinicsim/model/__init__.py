@@ -27,6 +27,9 @@ from ._targets import (
     describe_value,
     exact_value,
     is_met,
+    node_of,
+    trend_scale,
+    trend_scores,
 )
 from ._treatments import FOLLOW_UP_CODE, UNCODED, treatment_codes
 
@@ -71,8 +74,11 @@ __all__ = [
     "load_model",
     "model_from_dict",
     "model_to_dict",
+    "node_of",
     "parse_keep",
     "shared_default_model",
     "treatment_codes",
+    "trend_scale",
+    "trend_scores",
     "visit_groups",
 ]

@@ -22,7 +22,6 @@ from .._errors import ModelError, TargetWarning
 from ._schema import model_from_dict, model_to_dict
 from ._table import as_probability, column_label
 from ._targets import (
-    DIAGNOSIS_CATEGORY,
     Difference,
     Rate,
     Share,
@@ -30,6 +29,7 @@ from ._targets import (
     describe_value,
     exact_value,
     is_met,
+    node_of,
 )
 
 if TYPE_CHECKING:
@@ -86,10 +86,8 @@ def target_figures(model: ClinicModel) -> list[Figure]:
                     f"spread at its furthest (margin {s.margin:g}), {value[1]:.1%} at its "
                     f"largest single-year deviation (margin {s.year_margin:.0%})")
             figures, node = tuple(value), "age_group"
-        if node == DIAGNOSIS_CATEGORY:
-            node = "diagnosis"
         out.append(Figure(str(s), tuple(map(float, figures)), is_met(model, s, value), text,
-                          node))
+                          None if node is None else node_of(node)))
     return out
 
 

@@ -22,7 +22,6 @@ import pandas as pd
 from .._errors import ArgumentError, ModelError
 from ._table import Table
 from ._targets import (
-    DIAGNOSIS_CATEGORY,
     Difference,
     Even,
     Rate,
@@ -34,6 +33,7 @@ from ._targets import (
     evidence_of,
     exact_value,
     is_met,
+    node_of,
 )
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def _descendants(model: ClinicModel, node: str) -> set[str]:
 def _features(model: ClinicModel, s: Share | Rate
               ) -> tuple[str, list[tuple[np.ndarray, float]]]:
     """The node tilted for ``s`` and its (indicator over the node's states, target) pairs."""
-    node = "diagnosis" if s.node == DIAGNOSIS_CATEGORY else s.node
+    node = node_of(s.node)
     # a share's last state follows from the others
     pairs = [(s.state, s.value)] if isinstance(s, Rate) else list(s.values)[:-1]
     states = model.states(node)

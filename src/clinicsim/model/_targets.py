@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     from ._model import ClinicModel
 
 __all__ = ["DIAGNOSIS_CATEGORY", "Difference", "Even", "Rate", "Share", "Statement", "Targets",
-           "Trend", "describe_value", "evidence_of", "exact_value", "is_met",
-           "parse_statements", "parse_targets", "statements_to_list"]
+           "Trend", "describe_value", "evidence_of", "exact_value", "is_met", "node_of",
+           "parse_statements", "parse_targets", "statements_to_list", "trend_scale",
+           "trend_scores"]
 
 ROUNDING = 1e-12  # float error of exact inference, far below any margin
 # A trend's default minimum, per decade of age (per step of another node): a quarter of the
@@ -352,7 +353,7 @@ def _parse_one(item: Any, at: str, states: Mapping[str, Sequence[str]],
     if kind == "trend":
         node, state = node_state("trend")
         over = item.get("over")
-        if not isinstance(over, str) or over not in states or over == _node_of(node):
+        if not isinstance(over, str) or over not in states or over == node_of(node):
             errors.append(f"{at}.over must be an ordered node other than the trend's own; "
                           f"got {over!r}")
         direction = item.get("direction", "rising")
@@ -489,7 +490,8 @@ def evidence_of(model: ClinicModel, where: Where) -> dict[str, list[str]]:
     return out
 
 
-def _node_of(column: str) -> str:
+def node_of(column: str) -> str:
+    """The node a statement's column is about: ``diagnosis`` for ``diagnosis_category``."""
     return "diagnosis" if column == DIAGNOSIS_CATEGORY else column
 
 
@@ -510,7 +512,7 @@ def _joint(model: ClinicModel, nodes: list[str]) -> np.ndarray:
 def _axis_mask(model: ClinicModel, nodes: list[str], column: str,
                chosen: Sequence[str]) -> np.ndarray:
     """Indicator of ``column`` in ``chosen``, broadcastable over the axes of ``nodes``."""
-    node = _node_of(column)
+    node = node_of(column)
     shape = [1] * len(nodes)
     shape[nodes.index(node)] = -1
     return np.isin(_labels(model, column), list(chosen)).reshape(shape)
@@ -519,7 +521,7 @@ def _axis_mask(model: ClinicModel, nodes: list[str], column: str,
 def _rates(model: ClinicModel, s: Rate | Difference | Trend, extra: Sequence[str] = ()
            ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """The nodes, P(nodes), the hit indicator and the group indicator of ``s``."""
-    nodes = list(dict.fromkeys([_node_of(s.node), *(_node_of(c) for c, _ in s.where),
+    nodes = list(dict.fromkeys([node_of(s.node), *(node_of(c) for c, _ in s.where),
                                 *extra]))
     p = _joint(model, nodes)
     hit = _axis_mask(model, nodes, s.node, [s.state])
@@ -546,7 +548,7 @@ def _trend_slope(model: ClinicModel, s: Trend) -> float:
     h = np.moveaxis((p * group * hit).sum(axis=0), nodes.index(s.over) - 1, -1)
     n_over = len(model.states(s.over))
     w, h = w.reshape(-1, n_over), h.reshape(-1, n_over)
-    score = trend_scores(model, s.over)
+    score = trend_scores(s.over, model.states(s.over), model.age_bands)
     rows = w.sum(axis=1, keepdims=True)
     centre = np.divide(w @ score, rows[:, 0], out=np.zeros(len(w)), where=rows[:, 0] > 0)
     dev = score - centre[:, None]
@@ -554,18 +556,19 @@ def _trend_slope(model: ClinicModel, s: Trend) -> float:
     if spread <= 0:
         raise ModelError(f"{s}: within its strata, {s.over} has one state of positive "
                          "probability")
-    return float((h * dev).sum()) / spread * trend_scale(model, s.over)
+    return float((h * dev).sum()) / spread * trend_scale(s.over)
 
 
-def trend_scores(model: ClinicModel, over: str) -> np.ndarray:
-    """The score of each state of ``over``: an age band's midpoint, else its position."""
+def trend_scores(over: str, states: Sequence[str],
+                 bands: Mapping[str, tuple[int, int]]) -> np.ndarray:
+    """The score of each of ``over``'s ``states``: an age band's midpoint, else its
+    position. The exact slope and the report's trend test score alike."""
     if over == "age_group":
-        bands = model.age_bands
-        return np.array([sum(bands[b]) / 2 for b in model.states(over)])
-    return np.arange(len(model.states(over)), dtype=float)
+        return np.array([sum(bands[b]) / 2 for b in states])
+    return np.arange(len(states), dtype=float)
 
 
-def trend_scale(model: ClinicModel, over: str) -> float:
+def trend_scale(over: str) -> float:
     """Score units per reported unit: a decade of age, or one step."""
     return 10.0 if over == "age_group" else 1.0
 
