@@ -145,7 +145,7 @@ def with_state_added(model: ClinicModel, node: str, state: str, *, like: str | N
     """
     states = model.states(node)  # an unknown node: InvalidCPDError, a ModelError
     where = f"add_state({node!r}, {state!r})"
-    children = [n for n in model.nodes if node in model.parents(n)]
+    children = _children(model, node)
     errors = []
     if not isinstance(state, str) or not state:
         raise ModelError(f"{where}: the new state must be a non-empty string")
@@ -173,8 +173,7 @@ def with_state_added(model: ClinicModel, node: str, state: str, *, like: str | N
     data = model_to_dict(model)
     spec = data["nodes"][node]
     spec["states"].append(state)
-    for column in [spec["cpd"]] if not model.parents(node) else \
-            [c["p"] for c in spec["cpd"]]:
+    for column in _cpd_columns(spec):
         column.update({s: v * (1 - prob) for s, v in column.items()}, **{state: prob})
     for child in children:
         columns = data["nodes"][child]["cpd"]
@@ -208,18 +207,26 @@ def with_state_removed(model: ClinicModel, node: str, state: str) -> ClinicModel
     data = model_to_dict(model)
     spec = data["nodes"][node]
     spec["states"].remove(state)
-    for column in [spec["cpd"]] if not t.parents else [c["p"] for c in spec["cpd"]]:
+    for column in _cpd_columns(spec):
         column.pop(state)
         total = sum(column.values())
         column.update({s: v / total for s, v in column.items()})
-    for child in model.nodes:
-        if node in model.parents(child):
-            columns = data["nodes"][child]["cpd"]
-            columns[:] = [c for c in columns if c["given"][node] != state]
+    for child in _children(model, node):
+        columns = data["nodes"][child]["cpd"]
+        columns[:] = [c for c in columns if c["given"][node] != state]
     key, _ = STATE_METADATA.get(node, (None, None))
     if key is not None:
         del data["metadata"][key][state]
     return _validated(data, where, [])
+
+
+def _children(model: ClinicModel, node: str) -> list[str]:
+    return [n for n in model.nodes if node in model.parents(n)]
+
+
+def _cpd_columns(spec: dict) -> list[dict]:
+    """A node's CPD columns in model-file data: ``{state: p}`` mappings to edit in place."""
+    return [spec["cpd"]] if not spec["parents"] else [c["p"] for c in spec["cpd"]]
 
 
 def _validated(data: dict, where: str, errors: list[str]) -> ClinicModel:
