@@ -23,6 +23,8 @@ import pandas as pd
 from .._cells import booleans, days
 from .._errors import RecordsError
 from .._io import RECORD_SUFFIXES, input_file
+from .._text import bad_text, not_unicode
+from .._validate import shown
 from ..model import MONTH_NODE, MONTHS
 from ._model_info import ModelInfo, model_info
 
@@ -273,6 +275,10 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
                            "frame.columns = frame.columns.map('_'.join)")
     if frame.columns.size > MAX_RECORDS_COLUMNS:
         _check_columns(list(frame.columns), "records table")
+    names = [c for c in frame.columns if isinstance(c, str) and not_unicode(c)]
+    if names:
+        raise RecordsError(f"records column {shown(names[0])} is not valid Unicode text "
+                           f"({not_unicode(names[0])}); rename it")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise RecordsError(f"records are missing column(s) {', '.join(map(repr, missing))}; "
@@ -384,7 +390,8 @@ def _cut(text: str) -> str:
 def _plain(column: pd.Series, name: str, problems: dict[str, list[Problem]],
            bad: np.ndarray) -> pd.Series:
     """``column`` with cells that are not plain values (a list, dict or struct from a
-    Parquet or JSON Lines file, an array in a DataFrame cell) reported and made missing.
+    Parquet or JSON Lines file, an array in a DataFrame cell) or text that is not valid
+    Unicode reported and made missing.
 
     Linear, and in C for the usual columns: only an object column that pandas cannot
     classify as plain values is looked at cell by cell.
@@ -396,8 +403,12 @@ def _plain(column: pd.Series, name: str, problems: dict[str, list[Problem]],
         if not pa.types.is_nested(dtype.pyarrow_dtype):
             return column
         mask = column.notna().to_numpy(bool)
-    elif not pd.api.types.is_object_dtype(dtype) \
-            or pd.api.types.infer_dtype(column, skipna=True) in _PLAIN_KINDS:
+    elif not pd.api.types.is_object_dtype(dtype):
+        return column
+    elif (text := bad_text(column)).any():  # read as missing: no check could encode it
+        _add(problems, name, "not valid Unicode text (a lone surrogate)", text, column, bad)
+        return _plain(column.where(~text, None), name, problems, bad)
+    elif pd.api.types.infer_dtype(column, skipna=True) in _PLAIN_KINDS:
         return column
     else:
         mask = np.fromiter((not pd.api.types.is_scalar(v) for v in column), bool, len(column))

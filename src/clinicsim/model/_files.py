@@ -18,6 +18,7 @@ from typing import Any
 
 from .._errors import ArgumentError, ModelError
 from .._io import atomic_path, input_file
+from .._text import model_text_errors
 from .._validate import check_path, shown
 from ._limits import MAX_DEPTH
 from ._model import ClinicModel
@@ -135,19 +136,25 @@ def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
                          f"use one of {', '.join(SUFFIXES)}")
     if target.is_dir():
         raise ModelError(f"cannot write model file {str(path)!r}: it is a folder")
+    data = model_to_dict(model)
+    # A model's text was checked when it was made; its name and description may have been
+    # set since, and no file could be read back with text that is not valid Unicode.
+    bad = model_text_errors(data)
+    if bad:
+        raise ModelError([f"cannot write model file {str(path)!r}: {e}" for e in bad])
     if suffix in (".bif", ".xmlbif"):
         from .._pgmpy import write_text
 
         text = write_text(model, suffix, str(path))
     elif suffix == ".json":
         try:
-            text = json.dumps(model_to_dict(model), indent=1, allow_nan=False) + "\n"
+            text = json.dumps(data, indent=1, allow_nan=False) + "\n"
         except (TypeError, ValueError) as exc:
             raise ModelError(f"cannot write {str(path)!r} as JSON: {exc}") from None
     else:
         from ._yaml import dump_yaml
 
-        text = dump_yaml(model_to_dict(model), f"cannot write {str(path)!r} as YAML")
+        text = dump_yaml(data, f"cannot write {str(path)!r} as YAML")
     with atomic_path(path, what="model file", error=ModelError) as tmp:
         tmp.write_text(text, encoding="utf-8")
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._errors import ModelError
 from .._reference import MONTHS
+from .._text import model_text_errors
 from ._calendar import MONTH_NODE, visit_groups
 from ._limits import check_cells, check_counts, check_shape, column_clashes
 from ._metadata import check_metadata
@@ -63,6 +64,9 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
         raise ModelError(f"{source}: expected a mapping at the top level; "
                          f"got {type(data).__name__}")
     check_shape(data, source)
+    text = model_text_errors(data)  # first: other messages would quote the text as it is
+    if text:
+        raise ModelError([f"{source}: {e}" for e in text])
     version = data.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:  # not 1.0, True or "1"
         raise ModelError(f"{source}: unsupported schema_version {version!r}; "

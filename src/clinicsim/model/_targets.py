@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ModelError
+from .._text import model_text_errors
 from ._metadata import CATEGORIES, FrozenMap
 from ._table import SUM_TOLERANCE, as_probability
 
@@ -222,7 +223,9 @@ def parse_statements(spec: Any, states: Mapping[str, Sequence[str]],
     clinicsim._errors.ModelError: targets[0].rate: 'yes' is not a state of f (True, False); \
 targets[0].margin must be a number in (0, 1); got None
     """
-    errors: list[str] = []
+    errors = model_text_errors({"targets": spec})  # first: messages quote the text
+    if errors:
+        raise ModelError(errors)
     targets = parse_targets(spec, states, errors, columns)
     if errors or targets is None:
         raise ModelError(errors)

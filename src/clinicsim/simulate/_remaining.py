@@ -9,6 +9,8 @@ from .._cells import days
 from .._errors import ArgumentError, ModelError
 from .._random import SeedLike, as_seed_sequence
 from .._reference import MONTHS
+from .._text import bad_text, not_unicode
+from .._validate import shown
 from ..model import MONTH_NODE, ClinicModel, adjusted_tables, as_model, factors
 from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
 
@@ -67,6 +69,10 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     if other or known.empty:
         raise ArgumentError(f"`known` must hold rows and only the columns {list(KNOWN_COLUMNS)}"
                             + (f"; got also {other}" if other else "; it has no rows"))
+    text = _text_errors(known)
+    if text:  # first: nothing below could encode it
+        raise ArgumentError(text[:_SHOWN] + ([f"... and {len(text) - _SHOWN} more"]
+                                             if len(text) > _SHOWN else []))
     m = as_model(model)
     net = factors(m)
     n = len(known)
@@ -120,6 +126,13 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
 def _plain(value: object) -> object:
     """A numpy scalar as the Python value it holds (``5``, not ``np.int64(5)``)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _text_errors(known: pd.DataFrame) -> list[str]:
+    """Every cell of ``known`` that is text but not valid Unicode, with its column and row."""
+    return [f"`known` column {c!r} row {r + 1}: {shown(known[c].iloc[r])} is not valid "
+            f"Unicode text ({not_unicode(known[c].iloc[r])})"
+            for c in known.columns for r in np.flatnonzero(bad_text(known[c]))]
 
 
 def _evidence_codes(m: ClinicModel, known: pd.DataFrame
