@@ -226,10 +226,10 @@ def test_too_many_columns_are_refused_by_count(tmp_path, same):
     path = tmp_path / "r.csv"
     names = ["x"] * 300_000 if same else [f"c{i}" for i in range(300_000)]
     path.write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n")
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other work on the machine does not count
     with pytest.raises(clinicsim.RecordsError, match="300,000 columns.*MAX_RECORDS_COLUMNS"):
         clinicsim.conformance_report(path)
-    assert time.perf_counter() - start < 5  # a guard against a quadratic check only
+    assert time.process_time() - start < 5  # a guard against a quadratic check only
     wide = pd.DataFrame(np.zeros((1, 2000)))
     with pytest.raises(clinicsim.RecordsError, match="2,000 columns"):
         clinicsim.conformance_report(wide)
