@@ -16,6 +16,7 @@ import clinicsim.fhir
 from clinicsim import ArgumentError, ModelError, RecordsError
 from clinicsim._cli import main
 from clinicsim._text import not_unicode
+from clinicsim.analysis._records import read_records
 from clinicsim.model import model_from_dict, model_to_dict
 
 BAD = "fl\ud800u"
@@ -160,3 +161,21 @@ def test_fhir_and_sample_remaining_refuse_it_naming_column_and_row(records, tmp_
     assert info.value.errors == ["`known` column 'gender' row 2: 'fe\\ud800' is not valid "
                                  "Unicode text (lone surrogate U+D800 at character 3)"]
     assert np.array_equal(clinicsim.sample_remaining(known.iloc[:1], seed=1).gender, ["male"])
+
+
+def test_a_json_lines_file_with_it_is_refused_naming_line_and_column(records, tmp_path):
+    path = tmp_path / "r.jsonl"
+    records.head(5).to_json(path, orient="records", lines=True, date_format="iso")
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace('"P0000002"', '"P\\ud83d\\ude00"')  # a pair: U+1F600
+    lines[2] = lines[2].replace('"P0000003"', '"P\\ud800"')  # valid UTF-8: a JSON escape
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordsError) as info:
+        clinicsim.conformance_report(path)
+    assert info.value.errors == [f"cannot read records file {str(path)!r}: line 3: column "
+                                 "'patient_id': 'P\\ud800' is not valid Unicode text (lone "
+                                 "surrogate U+D800 at character 2)"]
+    # pandas' own parser would have read it as 'P', silently
+    path.write_text("\n".join(lines[:2]) + "\n")
+    assert clinicsim.conformance_report(path).n_used == 2
+    assert read_records(path).patient_id.tolist() == ["P0000001", "P😀"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ MAX_RECORDS_COLUMNS = 1_000
 _TOO_BIG = ("; check a random sample of its rows instead (a million rows give the tests "
             "ample power)")
 _JSON_CHUNK_ROWS = 1 << 16
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # half of a pair, or lone
 _SHOWN_ROWS = 3  # offending rows quoted per problem
 _SHOWN_CHARS = 40  # of each quoted value: a stray 1 MB cell must not flood the report
 # What pandas infers for an object column whose cells are all plain values
@@ -192,8 +194,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
     """JSON Lines in chunks (parsing it whole takes about 12 times the file size in memory);
-    a line that is not a JSON object, or holds an integer pandas cannot read, is named by
-    its number."""
+    a line that is not a JSON object, holds an integer pandas cannot read or text that is
+    not valid Unicode, is named by its number."""
     try:
         return pd.concat(_jsonl_chunks(path), ignore_index=True)
     except (ValueError, TypeError):  # TypeError: a line holding a number, not an object
@@ -232,7 +234,10 @@ def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
     with open(path, encoding="utf-8-sig") as file:
         while lines := list(itertools.islice(file, _JSON_CHUNK_ROWS)):
             read += len(lines)
-            rows = ujson_loads("[" + ",".join(t for t in map(str.strip, lines) if t) + "]")
+            text = "[" + ",".join(t for t in map(str.strip, lines) if t) + "]"
+            if _SURROGATE_ESCAPE.search(text):  # pandas' parser drops a lone "\ud800"
+                _check_escapes(path, lines, read - len(lines))
+            rows = ujson_loads(text)
             for row in rows:
                 if not isinstance(row, dict):
                     raise TypeError("a line that is not an object")
@@ -242,6 +247,24 @@ def _jsonl_chunks(path: Path) -> Iterator[pd.DataFrame]:
                                    f"columns (keys in its first {read:,} lines); the limit "
                                    f"is MAX_RECORDS_COLUMNS = {MAX_RECORDS_COLUMNS:,}")
             yield pd.DataFrame(rows)
+
+
+def _check_escapes(path: Path, lines: list[str], before: int) -> None:
+    """Refuse the first of ``lines`` (after ``before`` others) whose text, read by Python's
+    parser, holds a lone surrogate: pandas' would read ``"P\\ud800"`` as ``"P"``."""
+    for number, line in enumerate(lines, before + 1):
+        if not _SURROGATE_ESCAPE.search(line):
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError):
+            continue  # named as not JSON by the reader's own scan
+        for key, cell in value.items() if isinstance(value, dict) else ():
+            for text in (key, cell):
+                if isinstance(text, str) and (why := not_unicode(text)):
+                    raise RecordsError(f"cannot read records file {str(path)!r}: line {number}: "
+                                       f"column {shown(key)}: {shown(text)} is not valid "
+                                       f"Unicode text ({why})")
 
 
 class _HugeInteger(ValueError):
