@@ -15,14 +15,22 @@ import pandas as pd
 import pyarrow as pa
 
 from .._errors import ClinicSimError, RecordsError
-from .._io import atomic_dir, atomic_path
+from .._io import (
+    atomic_dir,
+    atomic_path,
+    check_name,
+    check_outputs,
+    output_file,
+    output_folder,
+    shown_path,
+)
 from .._random import SeedLike, as_seed_sequence
 from .._validate import check_path
 from ..model import FOLLOW_UP_CODE, ClinicModel, as_model
 from ._mapping import ID_SYSTEM, Mapper, age_on, birth_dates
 
-__all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "read_records", "resources", "sample_fhir",
-           "write"]
+__all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "check_fhir_path", "read_records", "resources",
+           "sample_fhir", "write"]
 
 # A transaction Bundle is one JSON document that a server applies all or nothing, in
 # memory: about 4.3 resources and 2.4 kB per record, so 10,000 records are 43,000 entries
@@ -101,6 +109,8 @@ def write(path: str | os.PathLike[str], records: pd.DataFrame | str | os.PathLik
     """
     model = as_model(model)
     target, bundle = check_fhir_path(path)
+    if isinstance(records, (str, os.PathLike)):
+        check_outputs({"output": path}, {"records file": records})
     frame = checked_records(records, model)
     if bundle and len(frame) > BUNDLE_MAX_RECORDS:
         raise ClinicSimError(_too_many(target, len(frame)))
@@ -115,20 +125,14 @@ def _too_many(target: Path, n: int) -> str:
 def check_fhir_path(path: str | os.PathLike[str]) -> tuple[Path, bool]:
     """``(path, is_bundle)`` for a FHIR output, or an error before any work starts."""
     text = str(path)
-    target = check_path(path, "path")
+    target = check_name(check_path(path, "path"), "output")
     if text.endswith(("/", os.sep)) or target.is_dir() or not target.suffix:
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
-            raise ClinicSimError(f"output {text!r}: directory is not empty")
-        bundle = False
-    elif target.suffix.lower() == ".json":
-        bundle = True
-    else:
-        raise ClinicSimError(f"output {text!r}: unknown FHIR output "
+        return output_folder(target), False
+    if target.suffix.lower() != ".json":
+        raise ClinicSimError(f"output {shown_path(text)!r}: unknown FHIR output "
                              f"{target.suffix or '(no suffix)'!r}; use DIR/ for NDJSON or "
                              ".json for a transaction Bundle")
-    if not target.parent.is_dir():
-        raise ClinicSimError(f"output {text!r}: folder {str(target.parent)!r} does not exist")
-    return target, bundle
+    return output_file(target, "output", "FHIR Bundle", (".json",)), True
 
 
 def write_chunks(target: Path, chunks: Iterable[pd.DataFrame], model: ClinicModel,
@@ -263,7 +267,7 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     the report names.
     """
     model = as_model(model)
-    path = check_path(folder, "folder")
+    path = check_name(check_path(folder, "folder"), "FHIR folder", RecordsError)
     if not path.is_dir() or not (path / "Patient.ndjson").is_file():
         raise RecordsError(f"{str(path)!r} is not a FHIR export folder (no Patient.ndjson)")
     patients = _read(path, "Patient")

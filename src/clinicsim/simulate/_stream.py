@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import ClinicSimError
-from .._io import atomic_dir
+from .._io import atomic_dir, check_name, output_folder
 from .._random import SeedLike
 from .._validate import check_int, check_path
 from ..model import ClinicModel
@@ -68,7 +68,7 @@ def write_sample(
     from ._dask import check_cluster
 
     if output is not None:
-        check_path(output, "output")
+        check_name(check_path(output, "output"), "output")
     directory = output is not None and is_directory(output)
     if directory:
         assert output is not None  # for mypy: a directory is only asked of an output
@@ -105,10 +105,7 @@ def write_sample(
 
 
 def _check_directory(path: Path) -> None:
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ClinicSimError(f"output {str(path)!r}: directory is not empty")
-    if not path.parent.is_dir():
-        raise ClinicSimError(f"output {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    output_folder(path)
 
 
 def _check_space(output: Path, sampler: Sampler, suffix: str) -> None:
