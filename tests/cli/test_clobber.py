@@ -289,3 +289,24 @@ def test_the_last_phase_failing_leaves_every_file_as_it_was(capsys, clinic, monk
     if how == "signal":
         assert err.splitlines()[-1] == ("error: terminated by SIGTERM; no output file was "
                                         "left behind")
+
+
+def test_a_signal_after_the_renames_says_what_was_written(capsys, clinic, monkeypatch,
+                                                          clean_stops):
+    """A signal that arrives while the outputs are renamed is held off until all are;
+    the message then names them instead of claiming nothing was left behind."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def held():
+        yield
+        _io.stop(signal.SIGTERM)  # delivered when signals are let through again
+
+    monkeypatch.setattr(_io, "_signals_held", held)
+    code, _, err = run(capsys, ["sample", "-n", "20", "--seed", "1", "-o", "old.csv",
+                                "--report", "old.html"])
+    assert code == 143
+    assert err.splitlines()[-1] == ("error: terminated by SIGTERM after writing 'old.csv', "
+                                    "'old.html' in full")
+    assert (clinic / "old.csv").read_text().startswith("patient_id,")
+    assert (clinic / "old.html").read_text().startswith("<!DOCTYPE html>")
