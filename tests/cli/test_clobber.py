@@ -8,8 +8,12 @@ traceback; every file that existed before is byte for byte the same, and no file
 
 import os
 import signal
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import clinicsim
 import clinicsim.analysis
@@ -310,3 +314,44 @@ def test_a_signal_after_the_renames_says_what_was_written(capsys, clinic, monkey
                                     "'old.html' in full")
     assert (clinic / "old.csv").read_text().startswith("patient_id,")
     assert (clinic / "old.html").read_text().startswith("<!DOCTYPE html>")
+
+
+# -- any name: written under exactly that name, or refused with nothing changed ----------
+
+# Any characters a file name may hold, then a run of 1- to 4-byte characters that takes
+# the name across 255 bytes about half of the time.
+NAME_TEXT = st.builds(
+    lambda head, char, count: head + char * count,
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"),
+            min_size=1, max_size=20),
+    st.sampled_from(["a", "é", "€", "𝄞"]), st.integers(0, 130))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stem=NAME_TEXT, command=st.sampled_from(["sample", "model export", "export fhir",
+                                                "report"]))
+def test_any_output_name_is_written_as_given_or_refused(capsys, originals, stem, command):
+    suffix = {"sample": ".csv", "model export": ".yaml", "export fhir": ".json",
+              "report": ".md"}[command]
+    argv = {"sample": ["sample", "-n", "3", "--seed", "1", "-o"],
+            "model export": ["model", "export", "-o"],
+            "export fhir": ["export", "fhir", "r.csv", "-o"],
+            "report": ["report", "r.csv", "-o"]}[command]
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "r.csv").write_bytes(originals["r.csv"].read_bytes())
+        old = os.getcwd()
+        os.chdir(folder)
+        try:
+            before = snapshot(folder)
+            code, _, err = run(capsys, [*argv, stem + suffix])
+            added = set(snapshot(folder)) - set(before)
+        finally:
+            os.chdir(old)
+    assert "Traceback" not in err
+    if len(os.fsencode(stem + suffix)) > 255:
+        assert code == 2 and err.startswith("error: ") and "at most 255" in err, err
+        assert added == set()
+    else:
+        assert code in (0, 1), err
+        assert added == {stem + suffix}
