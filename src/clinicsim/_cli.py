@@ -6,6 +6,13 @@ quietly, as a program ended by SIGPIPE). Bad input prints one line ``error: <wha
 where>`` to standard error, without a traceback (``clinicsim --debug ...`` shows it); no
 partial output file is left behind. Standard output is an output like any other: a full
 disk or a closed standard output is an error (exit 2), never a silent success.
+
+Every command's file names go through one check before any work (:func:`_files`): each
+fits the filesystem (255 bytes a name), and no output is an input or another output by
+any path, links included. The outputs of one run are renamed to their names together
+when the command has succeeded (``_io.outputs_together``), so a failure or a signal in
+its last phase (the report of ``sample -o r.csv --report r.html``) leaves every existing
+file as it was; ``wrote ...`` is printed only then.
 """
 
 from __future__ import annotations

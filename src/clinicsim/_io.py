@@ -1,4 +1,12 @@
-"""Files in and out: atomic output beside the target, and checks on an input file before reading."""
+"""Files in and out: atomic output beside the target, and checks on names before any work.
+
+An output is written under a temporary name in its folder and renamed when complete
+(:func:`atomic_path`, :func:`atomic_dir`); inside :func:`outputs_together` (the command
+line's every run) the renames wait for the end of the run and happen together. A symbolic
+link given as an output is followed, as ``open`` follows it: what it points to is written
+and the link stays. Names are checked against the filesystem's limits (:func:`check_name`)
+and outputs against inputs (:func:`check_outputs`) before any work starts.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +62,7 @@ def _commit_unless_stopped(tmp: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class _Pending:
     """An output complete under its temporary name, renamed when its run ends."""
 
@@ -299,7 +307,7 @@ def output_file(path: str | os.PathLike[str], what: str, kind: str,
     Checked before any work starts, so a typo costs nothing, and before any output is
     written, so that a command with two outputs never replaces one and fails on the other.
     """
-    path = check_suffix(check_name(path, what), what, kind, suffixes)
+    path = check_name(check_suffix(path, what, kind, suffixes), what)
     target = _followed(path)
     shown = f"{what} {shown_path(path)!r}"
     _writable_folder(target.parent, shown)
