@@ -193,3 +193,19 @@ def test_fhir_write_never_replaces_its_records_file(tmp_path):
     with pytest.raises(clinicsim.ClinicSimError, match="is the records file"):
         clinicsim.fhir.write(tmp_path / "r.json", tmp_path / "r.csv")
     assert (tmp_path / "r.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("write", [
+    lambda out, m: clinicsim.fhir.sample_fhir(out, 5, model=m),
+    lambda out, m: clinicsim.fhir.write(out, clinicsim.sample(3, seed=1), model=m),
+    lambda out, m: clinicsim.simulate.write_sample(out + "/", 5, model=m),
+])
+def test_python_writers_never_replace_the_model_file_they_read(tmp_path, write):
+    clinicsim.default_model().save(tmp_path / "m.json")
+    before = (tmp_path / "m.json").read_bytes()
+    os.symlink("m.json", tmp_path / "link.json")
+    for out in ("m.json", "link.json"):
+        with pytest.raises(clinicsim.ClinicSimError, match="is the model file|not a folder"):
+            write(str(tmp_path / out), str(tmp_path / "m.json"))
+    assert (tmp_path / "m.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "m.json"]

@@ -26,7 +26,7 @@ from .._io import (
 )
 from .._random import SeedLike, as_seed_sequence
 from .._validate import check_path
-from ..model import FOLLOW_UP_CODE, ClinicModel, as_model
+from ..model import FOLLOW_UP_CODE, PRESETS, ClinicModel, as_model
 from ._mapping import ID_SYSTEM, Mapper, age_on, birth_dates
 
 __all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "check_fhir_path", "read_records", "resources",
@@ -107,14 +107,21 @@ def write(path: str | os.PathLike[str], records: pd.DataFrame | str | os.PathLik
     ``TYPE.ndjson`` file per resource type; ``FILE.json`` gets one ``transaction`` Bundle
     (at most :data:`BUNDLE_MAX_RECORDS` records). Nothing appears unless all is written.
     """
+    source = model
     model = as_model(model)
     target, bundle = check_fhir_path(path)
-    if isinstance(records, (str, os.PathLike)):
-        check_outputs({"output": path}, {"records file": records})
+    check_outputs({"output": path}, {"records file": _file(records), "model file": _file(source)})
     frame = checked_records(records, model)
     if bundle and len(frame) > BUNDLE_MAX_RECORDS:
         raise ClinicSimError(_too_many(target, len(frame)))
     return write_chunks(target, [frame], model, as_seed_sequence(seed), bundle=bundle)
+
+
+def _file(source: object) -> str | os.PathLike[str] | None:
+    """``source`` if it names a file (a records or model file), else None."""
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and source not in PRESETS):
+        return source
+    return None
 
 
 def _too_many(target: Path, n: int) -> str:
@@ -193,6 +200,7 @@ def sample_fhir(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
     from ..simulate import CHUNK_ROWS, Sampler, check_cluster
 
     target, bundle = check_fhir_path(output)
+    check_outputs({"output": output}, {"model file": _file(model)})
     check_cluster(workers, scheduler)
     sampler = Sampler(model, seed=seed, engine=engine, extended=True, n=n)
     if bundle and sampler.n > BUNDLE_MAX_RECORDS:

@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import ClinicSimError
-from .._io import atomic_dir, check_name, output_folder
+from .._io import atomic_dir, check_name, check_outputs, output_folder
 from .._random import SeedLike
 from .._validate import check_int, check_path
-from ..model import ClinicModel
+from ..model import PRESETS, ClinicModel
 from ._sample import BLOCK_ROWS, Sampler
 from ._writers import check_records_path, date_columns, encoded_bytes, write_records
 
@@ -75,6 +75,8 @@ def write_sample(
         _check_directory(Path(output))
     elif output is not None:
         check_records_path(output)
+    if isinstance(model, (str, os.PathLike)) and model not in PRESETS:
+        check_outputs({"output": output}, {"model file": model})
     chunk_size = CHUNK_ROWS if chunk_size is None else check_int(chunk_size, "chunk_size")
     check_cluster(workers, scheduler)
     on_cluster = workers is not None or scheduler is not None
