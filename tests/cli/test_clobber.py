@@ -6,6 +6,7 @@ Each refusal must be one ``error:`` line with exit 2 (128 + the signal for a sig
 traceback; every file that existed before is byte for byte the same, and no file is added.
 """
 
+import contextlib
 import os
 import signal
 import tempfile
@@ -301,8 +302,6 @@ def test_a_signal_after_the_renames_says_what_was_written(capsys, clinic, monkey
                                                           clean_stops):
     """A signal that arrives while the outputs are renamed is held off until all are;
     the message then names them instead of claiming nothing was left behind."""
-    import contextlib
-
     @contextlib.contextmanager
     def held():
         yield
@@ -357,3 +356,40 @@ def test_any_output_name_is_written_as_given_or_refused(capsys, originals, stem,
     else:
         assert code in (0, 1), err
         assert added == {stem + suffix}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux's /proc")
+def test_sigterm_in_the_report_phase_of_a_real_process_leaves_the_old_files(tmp_path):
+    """``sample -o old.csv --report old.md`` stopped once the records are complete (their
+    temporary file written and closed) and the report is being made: both old files stay,
+    nothing is left, and the message says so."""
+    import subprocess
+    import sys
+    import time
+
+    for name in ("old.csv", "old.md"):
+        (tmp_path / name).write_text(f"the user's {name}\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clinicsim", "sample", "-n", "300000", "--seed", "1", "-o",
+         "old.csv", "--report", "old.md"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    fds = f"/proc/{process.pid}/fd"
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the records' temporary is written and the process has closed it
+            assert process.poll() is None and time.monotonic() < deadline, "no report phase"
+            part = next(tmp_path.glob(".old.csv.*.part"), None)
+            with contextlib.suppress(OSError):  # the process may end or close files meanwhile
+                size = part.stat().st_size if part else 0
+                held = {os.readlink(os.path.join(fds, fd)) for fd in os.listdir(fds)}
+                if size > 0 and str(part) not in held:
+                    break
+            time.sleep(0.02)
+        assert size > 10_000_000  # all 300,000 rows, about 40 bytes each
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 143, err
+    assert err.splitlines()[-1] == "error: terminated by SIGTERM; no output file was left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.csv", "old.md"]
+    assert (tmp_path / "old.csv").read_text() == "the user's old.csv\n"
