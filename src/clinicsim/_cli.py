@@ -6,6 +6,13 @@ quietly, as a program ended by SIGPIPE). Bad input prints one line ``error: <wha
 where>`` to standard error, without a traceback (``clinicsim --debug ...`` shows it); no
 partial output file is left behind. Standard output is an output like any other: a full
 disk or a closed standard output is an error (exit 2), never a silent success.
+
+Every command's file names go through one check before any work (:func:`_files`): each
+fits the filesystem (255 bytes a name), and no output is an input or another output by
+any path, links included. The outputs of one run are renamed to their names together
+when the command has succeeded (``_io.outputs_together``), so a failure or a signal in
+its last phase (the report of ``sample -o r.csv --report r.html``) leaves every existing
+file as it was; ``wrote ...`` is printed only then.
 """
 
 from __future__ import annotations
@@ -28,10 +35,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ._errors import ArgumentError, ClinicSimError
-from ._io import Stopped, stop
+from ._io import Run, Stopped, check_name, check_outputs, output_file, outputs_together, stop
 from ._random import as_seed_sequence
-from ._validate import check_suffix
 from .model import (
+    MODEL_SUFFIXES,
     PRESETS,
     ClinicModel,
     check_keep,
@@ -210,14 +217,11 @@ def sample_command(
         from .analysis import MAX_RECORDS_ROWS, check_report_path, conformance_report
 
         check_report_path(report)
-        if output is not None and Path(output).resolve() == report.resolve():
-            raise ArgumentError(f"--report {str(report)!r} is the output file; write the "
-                                "report to another file")
         if n > MAX_RECORDS_ROWS:
             raise ClinicSimError(f"--report checks the whole table in memory: at most "
                                  f"{MAX_RECORDS_ROWS:,} records; got -n {n:,} (sample fewer "
                                  "rows, or leave out --report)")
-    _not_an_input(report, model=model)  # both may be .json
+    _files({"output": output, "--report": report}, model=model)
     m = _model(model)
     cohort = _given(given)
     root = as_seed_sequence(seed)  # one stream for the file and for the report
@@ -238,7 +242,7 @@ def sample_command(
                             chunk_size=chunk_size, workers=workers, scheduler=scheduler,
                             given=cohort)
     if output is not None:
-        typer.echo(f"wrote {rows:,} records to {output}", err=True)
+        _done(f"wrote {rows:,} records to {output}")
     if report is None:
         return 0
     # The report needs the whole table in memory; it is made again from the same seed.
@@ -271,9 +275,9 @@ def report_command(
     """
     from .analysis import check_report_path, conformance_report
 
+    _files({"output": output}, records=records, model=model)
     if output is not None:
         check_report_path(output)
-    _not_an_input(output, records=records, model=model)
     m = _model(model)
     data: Path | pd.DataFrame = records
     if (records / "Patient.ndjson").is_file():  # a FHIR export folder
@@ -284,22 +288,30 @@ def report_command(
     return _report(report, output)
 
 
-def _not_an_input(output: str | Path | None, **inputs: str | Path | None) -> None:
-    """Refuse an output that would overwrite one of the inputs (same file, by any path)."""
-    for what, source in inputs.items():
-        if output is None or source is None:
-            continue
-        with contextlib.suppress(OSError):  # either does not exist: they are not the same file
-            if os.path.samefile(output, source):
-                raise ClinicSimError(f"output {str(output)!r} is the {what} file "
-                                     f"{str(source)!r}; write to another file")
+def _files(outputs: dict[str, str | Path | None], **inputs: str | Path | None) -> None:
+    """The one check of a command's file names, before any work: every name fits the
+    filesystem, and no output is an input or another output (the same file by any path,
+    links included). ``--model`` given as a preset name is no file."""
+    files = {f"{what.replace('_', ' ')} file": source for what, source in inputs.items()
+             if not (what == "model" and source in PRESETS)}
+    for what, source in files.items():
+        if source is not None:
+            check_name(source, what)
+    check_outputs(outputs, files)
+
+
+_wrote: list[str] = []  # "wrote ..." lines: printed once every output has its name
+
+
+def _done(message: str) -> None:
+    _wrote.append(message)
 
 
 def _report(report: ConformanceReport, output: Path | None, err: bool = False) -> int:
     typer.echo(report.summary(), err=err)
     if output is not None:
         report.save(output)
-        typer.echo(f"wrote report to {output}", err=True)
+        _done(f"wrote report to {output}")
     return 0 if report.passed else 1
 
 
@@ -318,9 +330,9 @@ def export_fhir(
     """Write a records file as FHIR R4 resources."""
     from .fhir import write
 
-    _not_an_input(output, records=records, model=model)
+    _files({"output": output}, records=records, model=model)
     rows = write(output, records, _model(model), seed=as_seed_sequence(seed))
-    typer.echo(f"wrote {rows:,} records as FHIR to {output}", err=True)
+    _done(f"wrote {rows:,} records as FHIR to {output}")
 
 
 @model_app.command("show")
@@ -337,6 +349,7 @@ def model_show(
     with the node's exact marginal in the last row. With --targets, each target statement
     is printed with the model's exact value (variable elimination) and whether it is met.
     """
+    _files({}, model=model)
     m = _model(model)
     width = shutil.get_terminal_size().columns  # COLUMNS, else the terminal's, else 80
     if targets:
@@ -394,9 +407,10 @@ def model_export(
     model: ModelOption = None,
 ) -> None:
     """Write a model (the default if --model is omitted) to a file."""
-    _not_an_input(output, model=model)
+    _files({"output": output}, model=model)
+    output_file(output, "output", "model", MODEL_SUFFIXES)
     _model(model).save(output)
-    typer.echo(f"wrote {output}", err=True)
+    _done(f"wrote {output}")
 
 
 @model_app.command("fit")
@@ -414,8 +428,8 @@ def model_fit(
     Every share, rate and even statement is met exactly; each CPD moves as little as
     possible (least Kullback-Leibler change). Prints each CPD column that moved.
     """
-    _not_an_input(output, model=model)
-    check_suffix(output, "output", "fitted model", (".yaml", ".yml", ".json"))
+    _files({"output": output}, model=model)
+    output_file(output, "output", "fitted model", (".yaml", ".yml", ".json"))
     columns = [parse_keep(k) for k in keep or []]
     m = _model(model)
     check_keep(m, columns, names=[f"--keep {k!r}" for k in keep or []])
@@ -428,13 +442,14 @@ def model_fit(
                    "probability, and KL divergence in nats, largest first):")
         typer.echo(changes.to_string(index=False, float_format="{:.3g}".format))
     fitted.save(output)
-    typer.echo(f"wrote {output}", err=True)
+    _done(f"wrote {output}")
 
 
 @model_app.command("validate")
 def model_validate(file: Annotated[str, typer.Argument(
         metavar="FILE|PRESET", help="Model file (or preset) to check.")]) -> None:
     """Check a model file; list every problem found."""
+    _files({}, model=file)
     m = load_model(file)
     typer.echo(f"ok: {file} is a valid model ({len(m.nodes)} nodes: {', '.join(m.nodes)})")
 
@@ -448,10 +463,15 @@ def main(argv: list[str] | None = None) -> None:
     """
     global _debug
     _debug = False
+    _wrote.clear()
+    run = Run()
     with _signals(), _checked_stdout():
         try:
-            code = app(args=argv, standalone_mode=False, prog_name="clinicsim")
-            sys.stdout.flush()  # here, so that a failure is reported, not ignored at exit
+            with outputs_together() as run:
+                code = app(args=argv, standalone_mode=False, prog_name="clinicsim")
+                sys.stdout.flush()  # here, so that a failure is reported, not ignored at exit
+            for line in _wrote:
+                typer.echo(line, err=True)
         except typer.TyperException as exc:  # usage errors from Typer's bundled click
             _fail([exc.format_message()])
         except ClinicSimError as exc:
@@ -459,11 +479,17 @@ def main(argv: list[str] | None = None) -> None:
         except Stopped as exc:
             if exc.signum == _SIGPIPE:  # `clinicsim sample | head`: the reader left
                 sys.exit(128 + exc.signum)
-            _fail([f"{_ended(exc.signum)}; no output file was left behind"],
-                  code=128 + exc.signum)
+            _fail([_stopped_message(_ended(exc.signum), run)], code=128 + exc.signum)
         except (KeyboardInterrupt, typer.Abort):  # Abort: end of input (EOFError)
-            _fail(["interrupted; no output file was left behind"], code=130)
+            _fail([_stopped_message("interrupted", run)], code=130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _stopped_message(ended: str, run: Run) -> str:
+    """What a signal left: nothing (every existing file as it was), or outputs complete."""
+    if not run.done:
+        return f"{ended}; no output file was left behind"
+    return f"{ended} after writing {', '.join(repr(str(p)) for p in run.done)} in full"
 
 
 _SIGPIPE = getattr(signal, "SIGPIPE", 13)  # Windows has no SIGPIPE, but pipes that close

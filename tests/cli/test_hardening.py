@@ -50,7 +50,7 @@ def files(folder) -> list[str]:
          "output 'sub/../m.json' is the model file 'm.json'"),
         (["model", "export", "--model", "m.json", "-o", "m.json"], "output 'm.json' is the model"),
         (["sample", "-n", "5", "--model", "m.json", "--report", "m.json"],
-         "output 'm.json' is the model file"),
+         "--report 'm.json' is the model file"),
         (["report", "good.csv", "--alpha", "1.5"], "`alpha` must be a number in (0, 0.5); got 1.5"),
         (["report", "good.csv", "--alpha", "nan"], "`alpha` must be a number in (0, 0.5); got nan"),
         (["report", "folder.csv"], "cannot read records file 'folder.csv': it is a folder"),

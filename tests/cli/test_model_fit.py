@@ -61,6 +61,11 @@ def test_fit_with_a_kept_column_writes_a_model_meeting_the_rate(capsys, edited, 
     ("follow_up:gender=male", "--keep 'follow_up:gender=male': 'gender' is not a parent of "
                               "'follow_up'"),
     ("nope:diagnosis=asthma", "--keep 'nope:diagnosis=asthma': unknown node 'nope'"),
+    # one column is one state per parent: asthma was silently dropped before
+    ("follow_up:diagnosis=asthma,diagnosis=copd",
+     "--keep 'follow_up:diagnosis=asthma,diagnosis=copd': 'diagnosis' named twice; a column "
+     "gives each parent one state (keep two columns with two --keep options)"),
+    ("follow_up:diagnosis=asthma, diagnosis =asthma", "'diagnosis' named twice"),
 ])
 def test_bad_keep_is_refused_and_nothing_written(capsys, tmp_path, keep, message):
     out_file = tmp_path / "fitted.yaml"

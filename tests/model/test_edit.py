@@ -308,3 +308,48 @@ def test_remove_state_refusals_name_where_and_change_nothing(model):
         with pytest.raises(clinicsim.ModelError, match=message):
             model.remove_state(*args)
     assert model.content_key() == key
+
+
+# -- a warning raised as an error leaves the model unchanged -----------------------------
+
+def _even_gender(model):
+    model.set_cpd("gender", {"male": 0.5, "female": 0.5, "other": 0.0})
+
+
+def _follow_up_column(model):
+    table = model.cpd("follow_up")
+    table[("25_44", "adult_checkup")] = [1.0, 0.0]
+    model.set_cpd("follow_up", table)
+
+
+@pytest.mark.parametrize("edit", [
+    _even_gender,
+    _follow_up_column,
+    lambda m: m.add_state("diagnosis", "covid19", like="hypertension", p=0.5, metadata=COVID),
+    lambda m: m.remove_state("diagnosis", "hypertension"),
+    lambda m: m.remove_state("age_group", "0_14"),
+], ids=["set_cpd root", "set_cpd column", "add_state", "remove_state", "remove_state band"])
+def test_a_warning_raised_as_an_error_leaves_the_model_unchanged(model, edit):
+    """``warnings.simplefilter("error", TargetWarning)``, as the README suggests: the edit
+    raises and is not made, so the model is never half-edited."""
+    before = (model.content_key(), model.name, model.description, model.nodes,
+              {n: model.states(n) for n in model.nodes}, model.metadata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TargetWarning)
+        with pytest.raises(TargetWarning):
+            edit(model)
+    assert (model.content_key(), model.name, model.description, model.nodes,
+            {n: model.states(n) for n in model.nodes}, model.metadata) == before
+    with pytest.warns(TargetWarning):  # and the same edit, warned only, is made
+        edit(model)
+    assert model.content_key() != before[0] and model.name == "default (edited)"
+
+
+def test_methods_that_return_a_new_model_never_warn_nor_edit(model):
+    """with_targets and fit_targets edit a copy and do not warn."""
+    key = model.content_key()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TargetWarning)
+        model.with_targets(model.targets[:1])
+        model.fit_targets()
+    assert model.content_key() == key and model.name == "default"

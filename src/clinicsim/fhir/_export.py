@@ -15,14 +15,22 @@ import pandas as pd
 import pyarrow as pa
 
 from .._errors import ClinicSimError, RecordsError
-from .._io import atomic_dir, atomic_path
+from .._io import (
+    atomic_dir,
+    atomic_path,
+    check_name,
+    check_outputs,
+    output_file,
+    output_folder,
+    shown_path,
+)
 from .._random import SeedLike, as_seed_sequence
 from .._validate import check_path
-from ..model import FOLLOW_UP_CODE, ClinicModel, as_model
+from ..model import FOLLOW_UP_CODE, PRESETS, ClinicModel, as_model
 from ._mapping import ID_SYSTEM, Mapper, age_on, birth_dates
 
-__all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "read_records", "resources", "sample_fhir",
-           "write"]
+__all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "check_fhir_path", "read_records", "resources",
+           "sample_fhir", "write"]
 
 # A transaction Bundle is one JSON document that a server applies all or nothing, in
 # memory: about 4.3 resources and 2.4 kB per record, so 10,000 records are 43,000 entries
@@ -99,12 +107,21 @@ def write(path: str | os.PathLike[str], records: pd.DataFrame | str | os.PathLik
     ``TYPE.ndjson`` file per resource type; ``FILE.json`` gets one ``transaction`` Bundle
     (at most :data:`BUNDLE_MAX_RECORDS` records). Nothing appears unless all is written.
     """
+    source = model
     model = as_model(model)
     target, bundle = check_fhir_path(path)
+    check_outputs({"output": path}, {"records file": _file(records), "model file": _file(source)})
     frame = checked_records(records, model)
     if bundle and len(frame) > BUNDLE_MAX_RECORDS:
         raise ClinicSimError(_too_many(target, len(frame)))
     return write_chunks(target, [frame], model, as_seed_sequence(seed), bundle=bundle)
+
+
+def _file(source: object) -> str | os.PathLike[str] | None:
+    """``source`` if it names a file (a records or model file), else None."""
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and source not in PRESETS):
+        return source
+    return None
 
 
 def _too_many(target: Path, n: int) -> str:
@@ -115,20 +132,14 @@ def _too_many(target: Path, n: int) -> str:
 def check_fhir_path(path: str | os.PathLike[str]) -> tuple[Path, bool]:
     """``(path, is_bundle)`` for a FHIR output, or an error before any work starts."""
     text = str(path)
-    target = check_path(path, "path")
+    target = check_name(check_path(path, "path"), "output")
     if text.endswith(("/", os.sep)) or target.is_dir() or not target.suffix:
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
-            raise ClinicSimError(f"output {text!r}: directory is not empty")
-        bundle = False
-    elif target.suffix.lower() == ".json":
-        bundle = True
-    else:
-        raise ClinicSimError(f"output {text!r}: unknown FHIR output "
+        return output_folder(target), False
+    if target.suffix.lower() != ".json":
+        raise ClinicSimError(f"output {shown_path(text)!r}: unknown FHIR output "
                              f"{target.suffix or '(no suffix)'!r}; use DIR/ for NDJSON or "
                              ".json for a transaction Bundle")
-    if not target.parent.is_dir():
-        raise ClinicSimError(f"output {text!r}: folder {str(target.parent)!r} does not exist")
-    return target, bundle
+    return output_file(target, "output", "FHIR Bundle", (".json",)), True
 
 
 def write_chunks(target: Path, chunks: Iterable[pd.DataFrame], model: ClinicModel,
@@ -189,6 +200,7 @@ def sample_fhir(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
     from ..simulate import CHUNK_ROWS, Sampler, check_cluster
 
     target, bundle = check_fhir_path(output)
+    check_outputs({"output": output}, {"model file": _file(model)})
     check_cluster(workers, scheduler)
     sampler = Sampler(model, seed=seed, engine=engine, extended=True, n=n)
     if bundle and sampler.n > BUNDLE_MAX_RECORDS:
@@ -263,7 +275,7 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     the report names.
     """
     model = as_model(model)
-    path = check_path(folder, "folder")
+    path = check_name(check_path(folder, "folder"), "FHIR folder", RecordsError)
     if not path.is_dir() or not (path / "Patient.ndjson").is_file():
         raise RecordsError(f"{str(path)!r} is not a FHIR export folder (no Patient.ndjson)")
     patients = _read(path, "Patient")

@@ -7,7 +7,14 @@ exported here.
 from .._cache import cached_by_content
 from ._calendar import MONTH_NODE, calendar_span, day_weights, visit_groups
 from ._cohort import Cohort, adjusted_tables, cohort
-from ._files import PRESETS, as_model, default_model, load_model, shared_default_model
+from ._files import (
+    MODEL_SUFFIXES,
+    PRESETS,
+    as_model,
+    default_model,
+    load_model,
+    shared_default_model,
+)
 from ._fit import check_keep, cpd_changes, parse_keep
 from ._inference import factors, joint
 from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, VisitWindow
@@ -37,6 +44,7 @@ __all__ = [
     "CATEGORIES",
     "DIAGNOSIS_CATEGORY",
     "FOLLOW_UP_CODE",
+    "MODEL_SUFFIXES",
     "MONTHS",
     "MONTH_NODE",
     "PRESETS",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ArgumentError, ModelError
-from .._io import atomic_path, input_file
+from .._io import atomic_path, check_name, input_file
 from .._text import model_text_errors
 from .._validate import check_path, shown
 from ._limits import MAX_DEPTH
@@ -25,7 +25,8 @@ from ._model import ClinicModel
 from ._schema import model_from_dict, model_to_dict
 from ._treatments import UNCODED
 
-__all__ = ["PRESETS", "default_model", "load_model", "save_model", "shared_default_model"]
+__all__ = ["MODEL_SUFFIXES", "PRESETS", "default_model", "load_model", "save_model",
+           "shared_default_model"]
 
 # Each preset is data/<file>.yaml (the data with its reasons, written by
 # tools/build_default_model.py) and its JSON twin, which is what is loaded: json.loads takes
@@ -35,6 +36,7 @@ PRESETS = {"default": "default.yaml", "us-office-visits": "us_office_visits.yaml
 # room for big hand-made models while a stray 100 MB file is refused before it is read.
 MAX_FILE_BYTES = 4 * 2**20
 SUFFIXES = (".yaml", ".yml", ".json", ".bif", ".xmlbif")
+MODEL_SUFFIXES = SUFFIXES  # for the command line: model files it reads and writes
 
 
 def default_model() -> ClinicModel:
@@ -129,7 +131,7 @@ def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise ModelError(f"model file path must be a str or os.PathLike; got {path!r}")
-    target = check_path(path, "path")
+    target = check_name(check_path(path, "path"), "model file", ModelError)
     suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
         raise ModelError(f"{str(path)!r}: unknown model format {suffix or '(no suffix)'!r}; "

@@ -104,6 +104,9 @@ def check_keep(model: ClinicModel, keep: Iterable[Any], names: Sequence[str] = (
 def parse_keep(text: str) -> tuple[str, dict[str, str]]:
     """``'follow_up:diagnosis=asthma,age_group=65_74'`` as ``("follow_up", {...})``.
 
+    A column gives each parent one state, so a parent named twice is refused (two
+    columns are two ``--keep``).
+
     >>> parse_keep("follow_up:diagnosis=asthma")
     ('follow_up', {'diagnosis': 'asthma'})
     """
@@ -111,6 +114,12 @@ def parse_keep(text: str) -> tuple[str, dict[str, str]]:
     pairs = [p.partition("=") for p in rest.split(",")] if rest else []
     if not sep or not node or not pairs or any(not k or not e or not v for k, e, v in pairs):
         raise ArgumentError(f"--keep must be NODE:PARENT=STATE[,PARENT=STATE...]; got {text!r}")
+    names = [k.strip() for k, _, _ in pairs]
+    twice = sorted({k for k in names if names.count(k) > 1})
+    if twice:
+        raise ArgumentError(f"--keep {text!r}: {', '.join(map(repr, twice))} named twice; a "
+                            "column gives each parent one state (keep two columns with two "
+                            "--keep options)")
     return node.strip(), {k.strip(): v.strip() for k, _, v in pairs}
 
 

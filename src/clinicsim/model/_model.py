@@ -253,16 +253,20 @@ class ClinicModel:
             raise InvalidCPDError(errors)
         from ._edit import target_figures, warn_moved_targets
 
-        before = target_figures(self)
-        self._tables[node] = Table(node, old.states, parents, old.parent_states,
-                                   probs.reshape(old.values.shape))
+        edited = self.copy()
+        edited._tables[node] = Table(node, old.states, parents, old.parent_states,
+                                     probs.reshape(old.values.shape))
         changed = [j for j in range(probs.shape[1]) if (probs[:, j] != old.matrix[:, j]).any()]
         combos = list(itertools.product(*old.parent_states))
         keep = [(node, {})] if len(changed) == len(combos) else \
             [(node, dict(zip(parents, combos[j], strict=True))) for j in changed]
+        # Warned before the edit is made: a warning raised as an error (the filter
+        # "error") leaves this model as it was.
+        warn_moved_targets(target_figures(self), edited, f"set_cpd({node!r})", keep,
+                           stacklevel=2)
+        self._tables[node] = edited._tables[node]
         if changed:
             self._record_edit(f"set_cpd({node!r})")
-        warn_moved_targets(before, self, f"set_cpd({node!r})", keep, stacklevel=2)
 
     def _record_edit(self, edit: str) -> None:
         """After an edit the model no longer claims the name it was loaded under (a preset's,
@@ -325,16 +329,17 @@ class ClinicModel:
 
     def _apply_edit(self, edit: str, node: str, build: Callable[[], ClinicModel]) -> None:
         """Replace this model's content by ``build()`` (validated, or it raises and nothing
-        changes), record the edit and warn about targets it moved."""
+        changes), warn about targets it moved, then record the edit (a warning raised as an
+        error leaves the model unchanged)."""
         from ._edit import target_figures, warn_moved_targets
 
         new = build()
-        before = target_figures(self)
+        # Warned before the edit is made, as in set_cpd; the warning points at the caller
+        # of add_state / remove_state.
+        warn_moved_targets(target_figures(self), new, edit, [(node, {})], stacklevel=3)
         self._order, self._tables, self._metadata, self._meta, self._targets = (
             new._order, new._tables, new._metadata, new._meta, new._targets)
         self._record_edit(edit)
-        # the warning points at the caller of add_state / remove_state
-        warn_moved_targets(before, self, edit, [(node, {})], stacklevel=3)
 
     # -- inference, copies, files, sampling -----------------------------------------
     def marginal(self, node: str) -> pd.Series:

@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import ClinicSimError
-from .._io import atomic_dir
+from .._io import atomic_dir, check_name, check_outputs, output_folder
 from .._random import SeedLike
 from .._validate import check_int, check_path
-from ..model import ClinicModel
+from ..model import PRESETS, ClinicModel
 from ._sample import BLOCK_ROWS, Sampler
 from ._writers import check_records_path, date_columns, encoded_bytes, write_records
 
@@ -68,13 +68,15 @@ def write_sample(
     from ._dask import check_cluster
 
     if output is not None:
-        check_path(output, "output")
+        check_name(check_path(output, "output"), "output")
     directory = output is not None and is_directory(output)
     if directory:
         assert output is not None  # for mypy: a directory is only asked of an output
         _check_directory(Path(output))
     elif output is not None:
         check_records_path(output)
+    if isinstance(model, (str, os.PathLike)) and model not in PRESETS:
+        check_outputs({"output": output}, {"model file": model})
     chunk_size = CHUNK_ROWS if chunk_size is None else check_int(chunk_size, "chunk_size")
     check_cluster(workers, scheduler)
     on_cluster = workers is not None or scheduler is not None
@@ -105,10 +107,7 @@ def write_sample(
 
 
 def _check_directory(path: Path) -> None:
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ClinicSimError(f"output {str(path)!r}: directory is not empty")
-    if not path.parent.is_dir():
-        raise ClinicSimError(f"output {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    output_folder(path)
 
 
 def _check_space(output: Path, sampler: Sampler, suffix: str) -> None:
