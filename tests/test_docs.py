@@ -61,6 +61,7 @@ def run_pycon(block: Block, globs: dict, path: Path) -> int:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     out: list[str] = []
     runner.run(test, out=out.append, clear_globs=False)
+    globs.update(test.globs)  # a DocTest works on a copy; the next block sees these names
     if runner.failures:
         pytest.fail(f"{path.name} line {block.line}:\n" + "".join(out), pytrace=False)
     return len(test.examples)
