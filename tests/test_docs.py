@@ -164,6 +164,39 @@ def test_readme_is_short_and_links_every_page():
             assert f"docs/{page.name}" in text, f"README does not link docs/{page.name}"
 
 
+def test_cli_synopsis_options_exist():
+    """Every option of docs/cli.md's synopsis is in its command's --help, and every command
+    of the CLI is in the synopsis."""
+    from typer.testing import CliRunner
+
+    from clinicsim._cli import app
+
+    text = (DOCS / "cli.md").read_text()
+    synopsis = text.split("```text\n", 1)[1].split("```", 1)[0]
+    entries = re.split(r"\n(?=clinicsim )", synopsis.strip())
+    runner = CliRunner()
+    commands = set()
+    for entry in entries:
+        words = entry.split()
+        command = words[1:3] if words[1] in ("model", "export") else words[1:2]
+        commands.add(" ".join(command))
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        for option in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", entry):
+            assert re.search(rf"(?<![\w-]){re.escape(option)}\b", result.output), (
+                f"clinicsim {' '.join(command)}: {option} is not an option")
+    import typer
+
+    group = typer.main.get_command(app)
+    every = set()
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        if hasattr(command, "commands"):  # a group (Typer bundles its own click)
+            every |= {f"{name} {sub}" for sub in command.commands}
+        else:
+            every.add(name)
+    assert commands == every
+
+
 # -- the site -------------------------------------------------------------------------------
 
 def test_site_builds_with_warnings_and_broken_references_as_errors(tmp_path):
