@@ -60,12 +60,16 @@ html_title = "clinicsim"
 html_static_path = ["_static"]
 html_theme_options = {
     "navigation_with_keys": False,
+    "header_links_before_dropdown": 5,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
     "footer_end": [],
 }
 html_show_sourcelink = False
+# The guide's pages are one level, so the left sidebar would be empty on them: only the API
+# reference, which has sections, keeps it.
+html_sidebars = {"*": [], "api/**": ["sidebar-nav-bs"]}
 
 
 # Docstrings name public objects by their short name (``:class:`ModelError```, a numpydoc
