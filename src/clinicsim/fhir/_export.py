@@ -98,6 +98,15 @@ def write(path: str | os.PathLike[str], records: pd.DataFrame | str | os.PathLik
     Bulk Data NDJSON, one
     ``TYPE.ndjson`` file per resource type; ``FILE.json`` gets one ``transaction`` Bundle
     (at most :data:`BUNDLE_MAX_RECORDS` records). Nothing appears unless all is written.
+
+    Examples
+    --------
+    >>> import os, clinicsim, clinicsim.fhir
+    >>> records = clinicsim.sample(100, seed=1, extended=True)
+    >>> clinicsim.fhir.write("fhir/", records, seed=1)
+    100
+    >>> sorted(os.listdir("fhir"))[:3]
+    ['Condition.ndjson', 'Encounter.ndjson', 'MedicationRequest.ndjson']
     """
     model = as_model(model)
     target, bundle = check_fhir_path(path)
@@ -185,6 +194,15 @@ def sample_fhir(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
     Rows are drawn a chunk at a time (on Dask workers if asked) and turned into
     resources here; the same seed gives the same bytes as exporting the extended records
     of ``sample(n, seed=seed, extended=True)``.
+
+    Examples
+    --------
+    >>> import json, pathlib, clinicsim.fhir
+    >>> clinicsim.fhir.sample_fhir("bundle.json", 10, seed=1)
+    10
+    >>> bundle = json.loads(pathlib.Path("bundle.json").read_text())
+    >>> bundle["type"], len(bundle["entry"])
+    ('transaction', 41)
     """
     from ..simulate import CHUNK_ROWS, Sampler, check_cluster
 
@@ -261,6 +279,14 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     by :func:`write` come back equal to the table that went in (columns of
     :func:`clinicsim.sample`). A row whose resources are missing gets empty values, which
     the report names.
+
+    Examples
+    --------
+    >>> import clinicsim, clinicsim.fhir
+    >>> records = clinicsim.sample(100, seed=1, extended=True)
+    >>> _ = clinicsim.fhir.write("fhir/", records, seed=1)
+    >>> clinicsim.fhir.read_records("fhir/").equals(records[list(clinicsim.simulate.COLUMNS)])
+    True
     """
     model = as_model(model)
     path = check_path(folder, "folder")
