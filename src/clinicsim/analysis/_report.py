@@ -201,6 +201,13 @@ class ConformanceReport:
     levels : dict
         The level each family was tested at (``"target"``, ``"model"``): ``alpha / 2``,
         or ``alpha`` when the other family failed (Holm over the two families).
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> report = clinicsim.conformance_report(clinicsim.sample(5000, seed=42))
+    >>> report.passed, len(report.checks), report.failed
+    (True, 150, [])
     """
 
     checks: list[CheckResult]

@@ -609,14 +609,30 @@ def _trend_slope(model: ClinicModel, s: Trend) -> float:
 def trend_scores(over: str, states: Sequence[str],
                  bands: Mapping[str, tuple[int, int]]) -> np.ndarray:
     """The score of each of ``over``'s ``states``: an age band's midpoint, else its
-    position. The exact slope and the report's trend test score alike."""
+    position. The exact slope and the report's trend test score alike.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import trend_scores
+    >>> model = clinicsim.default_model()
+    >>> trend_scores("age_group", model.states("age_group"), model.age_bands).tolist()
+    [7.0, 19.5, 34.5, 54.5, 69.5, 82.0]
+    """
     if over == "age_group":
         return np.array([sum(bands[b]) / 2 for b in states])
     return np.arange(len(states), dtype=float)
 
 
 def trend_scale(over: str) -> float:
-    """Score units per reported unit: a decade of age, or one step."""
+    """Score units per reported unit: a decade of age, or one step.
+
+    Examples
+    --------
+    >>> from clinicsim.model import trend_scale
+    >>> trend_scale("age_group"), trend_scale("visit_month")
+    (10.0, 1.0)
+    """
     return 10.0 if over == "age_group" else 1.0
 
 
