@@ -58,6 +58,7 @@ nitpick_ignore_regex = [
 html_theme = "pydata_sphinx_theme"
 html_title = "clinicsim"
 html_static_path = ["_static"]
+html_css_files = ["clinicsim.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "header_links_before_dropdown": 5,
