@@ -19,19 +19,27 @@ from ._errors import (
 from .model import ClinicModel, default_model, load_model
 from .simulate import sample, sample_remaining
 
+# Loaded on first use: the report (SciPy, matplotlib) and the FHIR export, so that
+# `import clinicsim` and sampling stay near the import time of numpy, pandas and pyarrow.
+_LAZY_MODULES = ("analysis", "fhir")
+
 
 def __getattr__(name: str) -> Any:
-    # The report (SciPy, matplotlib) loads on first use: `import clinicsim` and sampling
-    # stay near the import time of numpy, pandas and pyarrow.
     if name == "conformance_report":
         from .analysis import conformance_report
 
         return conformance_report
-    if name == "analysis":
+    if name in _LAZY_MODULES:
         import importlib
 
-        return importlib.import_module(".analysis", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'clinicsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # dir() lists the lazy names too, as if they were loaded (tab completion, help()).
+    return sorted({*globals(), "conformance_report", *_LAZY_MODULES})
+
 
 __all__ = [
     "ArgumentError",
@@ -43,6 +51,7 @@ __all__ = [
     "TargetWarning",
     "conformance_report",
     "default_model",
+    "fhir",
     "load_model",
     "sample",
     "sample_remaining",

@@ -100,7 +100,16 @@ def valid_records(records: pd.DataFrame | str | os.PathLike[str], model: ClinicM
                   refusal: str) -> pd.DataFrame:
     """``records`` (a DataFrame or a records file) typed (``age`` int64, ``follow_up`` bool)
     if every value is valid for ``model``; else a :class:`RecordsError` listing the records
-    check's own messages, then ``refusal`` (what was not done)."""
+    check's own messages, then ``refusal`` (what was not done).
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.analysis import valid_records
+    >>> records = clinicsim.sample(100, seed=1)
+    >>> valid_records(records, clinicsim.default_model(), "export").dtypes["age"]
+    dtype('int64')
+    """
     frame = read_records(records)
     coded = code_records(frame, model_info(model))
     problems = [f"records: {column}: {p}" for column, ps in coded.problems.items() for p in ps]

@@ -167,7 +167,18 @@ def _judged(checks: list[CheckResult], level: float) -> list[CheckResult]:
 
 
 def check_report_path(path: str | os.PathLike[str]) -> Path:
-    """``path`` if its suffix is a report format (``.html``, ``.md``, ``.json``), else an error."""
+    """``path`` if its suffix is a report format (``.html``, ``.md``, ``.json``), else an error.
+
+    Examples
+    --------
+    >>> from clinicsim.analysis import check_report_path
+    >>> check_report_path("report.html")
+    PosixPath('report.html')
+    >>> check_report_path("r.pdf")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    clinicsim._errors.ArgumentError: report 'r.pdf': unknown report format '.pdf'; use .html, ...
+    """
     return output_file(path, "report", "report", REPORT_SUFFIXES)
 
 
@@ -190,6 +201,13 @@ class ConformanceReport:
     levels : dict
         The level each family was tested at (``"target"``, ``"model"``): ``alpha / 2``,
         or ``alpha`` when the other family failed (Holm over the two families).
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> report = clinicsim.conformance_report(clinicsim.sample(5000, seed=42))
+    >>> report.passed, len(report.checks), report.failed
+    (True, 150, [])
     """
 
     checks: list[CheckResult]
@@ -227,7 +245,14 @@ class ConformanceReport:
         return {s: found[s] for s in STATUSES if found[s]}
 
     def tally(self) -> str:
-        """``157 checks: 3 shown, 2 not shown, ...``: the count every format shows."""
+        """``157 checks: 3 shown, 2 not shown, ...``: the count every format shows.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> clinicsim.conformance_report(clinicsim.sample(5000, seed=42)).tally()
+        '150 checks: 2 shown, 3 not shown, 138 not rejected, 7 valid'
+        """
         parts = ", ".join(f"{k} {s}" for s, k in self.counts.items())
         return f"{len(self.checks)} checks: {parts}"
 
@@ -243,7 +268,15 @@ class ConformanceReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per check: the fields of :class:`CheckResult` (``interval`` as
-        ``interval_low``, ``interval_high``) plus ``status``."""
+        ``interval_low``, ``interval_high``) plus ``status``.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> frame = clinicsim.conformance_report(clinicsim.sample(5000, seed=42)).to_frame()
+        >>> frame.status.value_counts().to_dict()
+        {'not rejected': 138, 'valid': 7, 'not shown': 3, 'shown': 2}
+        """
         rows = []
         for c in self.checks:
             row = dataclasses.asdict(c) | {"status": c.status}
@@ -252,31 +285,76 @@ class ConformanceReport:
         return pd.DataFrame(rows, columns=FRAME_COLUMNS)
 
     def summary(self) -> str:
-        """A short plain-text table: the targets, and counts for records and model checks."""
+        """A short plain-text table: the targets, and counts for records and model checks.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> summary = clinicsim.conformance_report(clinicsim.sample(1000, seed=1)).summary()
+        >>> print(summary.splitlines()[0].split(";")[0])
+        PASSED: 1,000 records (1,000 used) against model 'default'
+        """
         from ._render import summary
 
         return summary(self)
 
     def to_markdown(self) -> str:
-        """The report as Markdown (tables and text; no figures)."""
+        """The report as Markdown (tables and text; no figures).
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> text = clinicsim.conformance_report(clinicsim.sample(1000, seed=1)).to_markdown()
+        >>> text.splitlines()[0]
+        '# Conformance report: passed'
+        """
         from ._render import markdown
 
         return markdown(self)
 
     def to_json(self) -> str:
-        """The report as JSON: ``passed``, ``alpha``, rows, ``notes`` and every check."""
+        """The report as JSON: ``passed``, ``alpha``, rows, ``notes`` and every check.
+
+        Examples
+        --------
+        >>> import json, clinicsim
+        >>> report = clinicsim.conformance_report(clinicsim.sample(1000, seed=1))
+        >>> data = json.loads(report.to_json())
+        >>> data["passed"], len(data["checks"])
+        (True, 65)
+        """
         from ._render import to_json
 
         return to_json(self)
 
     def to_html(self, figures: bool = True) -> str:
-        """A self-contained HTML page; figures are embedded as PNG (built only here)."""
+        """A self-contained HTML page; figures are embedded as PNG (built only here).
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> html = clinicsim.conformance_report(clinicsim.sample(1000, seed=1)).to_html()
+        >>> html.startswith("<!DOCTYPE html>"), 'class="clinicsim-report"' in html
+        (True, False)
+        """
         from ._render import html
 
         return html(self, figures=figures)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the report to ``path`` by suffix (``.html``, ``.md``, ``.json``), atomically."""
+        """Write the report to ``path`` by suffix (``.html``, ``.md``, ``.json``), atomically.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> report = clinicsim.conformance_report(clinicsim.sample(1000, seed=1))
+        >>> report.save("conformance.md")
+        PosixPath('conformance.md')
+        >>> report.save("r.pdf")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+            ...
+        clinicsim._errors.ArgumentError: report 'r.pdf': unknown report format '.pdf'; ...
+        """
         path = check_report_path(path)
         render = {".html": self.to_html, ".md": self.to_markdown, ".json": self.to_json}
         text = render[path.suffix.lower()]()
@@ -285,7 +363,15 @@ class ConformanceReport:
         return path
 
     def figures(self) -> ReportFigures:
-        """The report's figures, drawn on demand: a mapping of name to matplotlib ``Figure``."""
+        """The report's figures, drawn on demand: a mapping of name to matplotlib ``Figure``.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> figures = clinicsim.conformance_report(clinicsim.sample(1000, seed=1)).figures()
+        >>> list(figures)[:3]
+        ['gender', 'age', 'follow_up']
+        """
         from ._figures import ReportFigures
 
         return ReportFigures(self._figures)

@@ -65,6 +65,14 @@ class CheckResult:
         The ``1 - alpha`` confidence interval of ``effect``, when the check has one.
     rows : int
         The rows the check used.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> report = clinicsim.conformance_report(clinicsim.sample(5000, seed=42))
+    >>> check = report.checks[8]
+    >>> check.name, check.kind, check.passed, check.shown, round(check.effect, 4)
+    ('target: rate follow_up=True', 'target', True, False, -0.0152)
     """
 
     name: str

@@ -106,6 +106,15 @@ def write(path: str | os.PathLike[str], records: pd.DataFrame | str | os.PathLik
     Bulk Data NDJSON, one
     ``TYPE.ndjson`` file per resource type; ``FILE.json`` gets one ``transaction`` Bundle
     (at most :data:`BUNDLE_MAX_RECORDS` records). Nothing appears unless all is written.
+
+    Examples
+    --------
+    >>> import os, clinicsim, clinicsim.fhir
+    >>> records = clinicsim.sample(100, seed=1, extended=True)
+    >>> clinicsim.fhir.write("fhir/", records, seed=1)
+    100
+    >>> sorted(os.listdir("fhir"))[:3]
+    ['Condition.ndjson', 'Encounter.ndjson', 'MedicationRequest.ndjson']
     """
     source = model
     model = as_model(model)
@@ -196,6 +205,15 @@ def sample_fhir(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
     Rows are drawn a chunk at a time (on Dask workers if asked) and turned into
     resources here; the same seed gives the same bytes as exporting the extended records
     of ``sample(n, seed=seed, extended=True)``.
+
+    Examples
+    --------
+    >>> import json, pathlib, clinicsim.fhir
+    >>> clinicsim.fhir.sample_fhir("bundle.json", 10, seed=1)
+    10
+    >>> bundle = json.loads(pathlib.Path("bundle.json").read_text())
+    >>> bundle["type"], len(bundle["entry"])
+    ('transaction', 41)
     """
     from ..simulate import CHUNK_ROWS, Sampler, check_cluster
 
@@ -273,6 +291,14 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     by :func:`write` come back equal to the table that went in (columns of
     :func:`clinicsim.sample`). A row whose resources are missing gets empty values, which
     the report names.
+
+    Examples
+    --------
+    >>> import clinicsim, clinicsim.fhir
+    >>> records = clinicsim.sample(100, seed=1, extended=True)
+    >>> _ = clinicsim.fhir.write("fhir/", records, seed=1)
+    >>> clinicsim.fhir.read_records("fhir/").equals(records[list(clinicsim.simulate.COLUMNS)])
+    True
     """
     model = as_model(model)
     path = check_name(check_path(folder, "folder"), "FHIR folder", RecordsError)

@@ -32,7 +32,15 @@ MONTH_NODE = "visit_month"  # optional node: states are MONTHS, its CPD gives th
 
 
 def calendar_span(start: date, end: date, longest_follow_up: int) -> tuple[date, date]:
-    """The first and last day a visit or a follow-up can fall on."""
+    """The first and last day a visit or a follow-up can fall on.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from clinicsim.model import calendar_span
+    >>> calendar_span(datetime.date(2024, 1, 1), datetime.date(2024, 12, 31), 365)
+    (datetime.date(2024, 1, 1), datetime.date(2025, 12, 31))
+    """
     return start, end + timedelta(days=int(longest_follow_up))
 
 

@@ -86,6 +86,14 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
 
     Every unknown node, state or category and an empty age range is named in one
     ArgumentError; evidence of probability 0 raises ModelError saying so.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import cohort
+    >>> evidence = cohort(clinicsim.default_model(), {"diagnosis": "asthma", "age": (65, 89)})
+    >>> evidence.text, round(evidence.probability, 6)
+    ('diagnosis=asthma, age=65-89', 0.013313)
     """
     if given is None:
         return None

@@ -41,7 +41,15 @@ MODEL_SUFFIXES = SUFFIXES  # for the command line: model files it reads and writ
 
 def default_model() -> ClinicModel:
     """The brief's clinic: the model shipped in ``clinicsim/model/data/default.yaml`` (read
-    from its JSON twin)."""
+    from its JSON twin).
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> model = clinicsim.default_model()
+    >>> model.name, len(model.states("diagnosis")), len(model.states("treatment"))
+    ('default', 16, 13)
+    """
     return load_model("default")
 
 
@@ -53,7 +61,14 @@ def shared_default_model() -> ClinicModel:
 
 def as_model(model: object) -> ClinicModel:
     """A ``model=`` argument as a model: None is the default, a str or path is loaded
-    (a preset name or a model file); anything else is an :class:`ArgumentError`."""
+    (a preset name or a model file); anything else is an :class:`ArgumentError`.
+
+    Examples
+    --------
+    >>> from clinicsim.model import as_model
+    >>> as_model(None).name, as_model("us-office-visits").name
+    ('default', 'us-office-visits')
+    """
     if model is None:
         return shared_default_model()
     if isinstance(model, ClinicModel):
@@ -72,6 +87,16 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
     preset name is always the preset, never a file in the working directory: ``"default"``
     (the brief's clinic) or ``"us-office-visits"`` (the same clinic with NAMCS 2019
     primary-care ages and sexes). Model files are named with their suffix.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> office = clinicsim.load_model("us-office-visits")
+    >>> office.name, round(float(office.marginal("gender")["female"]), 4)
+    ('us-office-visits', 0.5747)
+    >>> clinicsim.default_model().save("m.json")
+    >>> clinicsim.load_model("m.json").name
+    'default'
     """
     if not isinstance(source, (str, os.PathLike)):
         raise ModelError(f"model file path must be a str or os.PathLike; got {source!r}")

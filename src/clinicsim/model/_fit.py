@@ -75,7 +75,15 @@ def check_keep(model: ClinicModel, keep: Iterable[Any], names: Sequence[str] = (
                ) -> list[tuple[str, dict[str, str]]]:
     """``keep`` as (node, {parent: state}) pairs, or an :class:`ArgumentError` naming the
     bad entry: ``names[i]`` if given (the command line's ``--keep 'TEXT'``), else
-    ``keep[i]``."""
+    ``keep[i]``.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import check_keep
+    >>> check_keep(clinicsim.default_model(), [("follow_up", {"diagnosis": "asthma"})])
+    [('follow_up', {'diagnosis': 'asthma'})]
+    """
     if isinstance(keep, (str, Mapping)):
         raise ArgumentError(f"`keep` must be a list of (node, {{parent: state}}) pairs; "
                             f"got {keep!r}")

@@ -121,11 +121,25 @@ class ClinicModel:
         return self._order
 
     def parents(self, node: str) -> tuple[str, ...]:
-        """The node's parents, in topological order (the order of :meth:`cpd`'s column levels)."""
+        """The node's parents, in topological order (the order of :meth:`cpd`'s column levels).
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> clinicsim.default_model().parents("treatment")
+        ('age_group', 'diagnosis')
+        """
         return self.table(node).parents
 
     def states(self, node: str) -> list[str]:
-        """The node's state names, in CPD row order."""
+        """The node's state names, in CPD row order.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> clinicsim.default_model().states("gender")
+        ['male', 'female', 'other']
+        """
         return list(self.table(node).states)
 
     def table(self, node: str) -> Table:
@@ -192,6 +206,15 @@ class ClinicModel:
         The index holds the node's states, the columns its parents' state combinations
         (a MultiIndex with levels in topological order when there are several parents; a
         single column ``p`` for a root). Each column sums to 1.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> cpd = clinicsim.default_model().cpd("follow_up")
+        >>> cpd.columns.names, cpd.shape
+        (FrozenList(['age_group', 'diagnosis']), (2, 96))
+        >>> round(float(cpd.loc["True", ("75_89", "copd")]), 4)
+        0.6599
         """
         t = self.table(node)
         return pd.DataFrame(t.matrix.copy(), index=pd.Index(list(t.states), name=node),
@@ -321,6 +344,14 @@ class ClinicModel:
         Refused (a :class:`ModelError` naming where; the model unchanged) when a column of
         ``node``'s CPD gives the state probability 1, when ``node`` would be left with one
         state, or when the model without it is invalid (a target naming it, ...).
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> model.remove_state("treatment", "physical_therapy")
+        >>> "physical_therapy" in model.states("treatment"), model.name
+        (False, 'default (edited)')
         """
         from ._edit import with_state_removed
 
@@ -346,6 +377,12 @@ class ClinicModel:
         """The exact marginal distribution of ``node``, a Series indexed by its states.
 
         Computed by clinicsim's own variable elimination (:meth:`query`).
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> clinicsim.default_model().marginal("follow_up").round(4).to_dict()
+        {'True': 0.3, 'False': 0.7}
         """
         self.table(node)  # an unknown node is an InvalidCPDError, as before
         return self.query([node])
@@ -389,7 +426,18 @@ class ClinicModel:
     def content_key(self) -> str:
         """A digest of everything that defines the model: nodes, states, parents, CPD
         values, metadata (holiday dates included), targets and name. Equal models have
-        equal keys; any edit (``set_cpd``) changes it."""
+        equal keys; any edit (``set_cpd``) changes it.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> a, b = clinicsim.default_model(), clinicsim.default_model()
+        >>> a.content_key() == b.content_key()
+        True
+        >>> b.remove_state("treatment", "physical_therapy")
+        >>> a.content_key() == b.content_key()
+        False
+        """
         digest = hashlib.sha256()
         for node in self.nodes:
             digest.update(repr(self.table(node).key()).encode())
@@ -419,6 +467,15 @@ class ClinicModel:
         (``{"rate": {"follow_up": "True"}, "value": 0.3, "margin": 0.02}``). Each is
         checked against this model's nodes and states; every problem is named by its
         index and field in one :class:`ModelError`.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> rate = {"rate": {"follow_up": "True"}, "value": 0.3, "margin": 0.01}
+        >>> mine = model.with_targets([rate])
+        >>> [str(t) for t in mine.targets], len(model.targets)
+        (['rate follow_up=True'], 5)
         """
         from ._targets import parse_statements, statements_to_list
 
@@ -474,7 +531,17 @@ class ClinicModel:
         return fit_targets(self, keep)
 
     def copy(self) -> ClinicModel:
-        """A deep copy: edits to it do not touch this model."""
+        """A deep copy: edits to it do not touch this model.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> other = model.copy()
+        >>> other.remove_state("treatment", "physical_therapy")
+        >>> len(model.states("treatment")), len(other.states("treatment"))
+        (13, 12)
+        """
         # Tables and parsed metadata are immutable: only the containers are copied.
         new = copy.copy(self)
         new._tables = dict(self._tables)
@@ -486,6 +553,14 @@ class ClinicModel:
 
         ``.yaml``/``.yml``/``.json`` keep everything; ``.bif``/``.xmlbif`` (pgmpy) keep
         the network only. The file is written atomically.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> model.save("my_clinic.yaml")
+        >>> clinicsim.load_model("my_clinic.yaml").cpd("follow_up").equals(model.cpd("follow_up"))
+        True
         """
         from ._files import save_model
 
@@ -495,7 +570,15 @@ class ClinicModel:
         self, n: int, seed: SeedLike = None, engine: str = "numpy", extended: bool = False,
         given: Mapping[str, object] | None = None,
     ) -> pd.DataFrame:
-        """Draw ``n`` records (a cohort with ``given``); see :func:`clinicsim.sample`."""
+        """Draw ``n`` records (a cohort with ``given``); see :func:`clinicsim.sample`.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> model.sample(1000, seed=1).equals(clinicsim.sample(1000, model=model, seed=1))
+        True
+        """
         # The one import of simulate from model: deferred, so model never needs simulate
         # to load (the layers model <- simulate <- analysis stay without a cycle).
         from ..simulate import sample

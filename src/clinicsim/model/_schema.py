@@ -32,7 +32,16 @@ NODE_KEYS = ("states", "parents", "cpd")
 
 
 def model_to_dict(model: ClinicModel) -> dict[str, Any]:
-    """The model as plain data (the schema of the YAML/JSON files)."""
+    """The model as plain data (the schema of the YAML/JSON files).
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import model_to_dict
+    >>> data = model_to_dict(clinicsim.default_model())
+    >>> data["schema_version"], list(data["nodes"])[:3]
+    (1, ['gender', 'age_group', 'diagnosis'])
+    """
     nodes: dict[str, Any] = {}
     for node in model.nodes:
         t = model.table(node)
@@ -58,7 +67,16 @@ def model_to_dict(model: ClinicModel) -> dict[str, Any]:
 
 
 def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
-    """Validate plain data (the file schema) and build a :class:`ClinicModel`."""
+    """Validate plain data (the file schema) and build a :class:`ClinicModel`.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import model_from_dict, model_to_dict
+    >>> data = model_to_dict(clinicsim.default_model())
+    >>> model_from_dict(data).nodes == clinicsim.default_model().nodes
+    True
+    """
     errors: list[str] = []
     if not isinstance(data, dict):
         raise ModelError(f"{source}: expected a mapping at the top level; "

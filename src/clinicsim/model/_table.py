@@ -67,7 +67,15 @@ class Table:
         return self.values.reshape(len(self.states), -1)
 
     def column(self, combo: Sequence[str]) -> np.ndarray:
-        """P(node | parents = ``combo``), ``combo`` given as state names in parent order."""
+        """P(node | parents = ``combo``), ``combo`` given as state names in parent order.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> table = clinicsim.default_model().table("follow_up")
+        >>> table.column(("75_89", "copd")).round(4).tolist()
+        [0.6599, 0.3401]
+        """
         index = tuple(s.index(c) for s, c in zip(self.parent_states, combo, strict=True))
         key: tuple[slice | int, ...] = (slice(None), *index)
         return self.values[key]

@@ -59,7 +59,15 @@ def _where_text(where: Where) -> str:
 
 @dataclass(frozen=True)
 class Share:
-    """The distribution of ``node`` (or ``diagnosis_category``) within ``where``."""
+    """The distribution of ``node`` (or ``diagnosis_category``) within ``where``.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> share = clinicsim.default_model().targets[0]
+    >>> type(share).__name__, str(share), share.margin
+    ('Share', 'share gender', 0.02)
+    """
 
     node: str
     values: tuple[tuple[str, float], ...]
@@ -72,7 +80,15 @@ class Share:
 
 @dataclass(frozen=True)
 class Rate:
-    """The share of ``node == state`` within ``where``."""
+    """The share of ``node == state`` within ``where``.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> rate = clinicsim.default_model().targets[1]
+    >>> type(rate).__name__, rate.node, rate.state, rate.value, rate.margin
+    ('Rate', 'follow_up', 'True', 0.3, 0.02)
+    """
 
     node: str
     state: str
@@ -86,7 +102,15 @@ class Rate:
 
 @dataclass(frozen=True)
 class Difference:
-    """The rate of ``node == state`` in ``where`` minus the rest's is at least ``at_least``."""
+    """The rate of ``node == state`` in ``where`` minus the rest's is at least ``at_least``.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> difference = clinicsim.default_model().targets[2]
+    >>> type(difference).__name__, difference.at_least
+    ('Difference', 0.15)
+    """
 
     node: str
     state: str
@@ -99,7 +123,15 @@ class Difference:
 
 @dataclass(frozen=True)
 class Trend:
-    """The rate of ``node == state`` rises (or falls) over the ordered node ``over``."""
+    """The rate of ``node == state`` rises (or falls) over the ordered node ``over``.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> trend = clinicsim.default_model().targets[3]
+    >>> type(trend).__name__, trend.over, trend.direction, trend.min_slope
+    ('Trend', 'age_group', 'rising', 0.02)
+    """
 
     node: str
     state: str
@@ -116,7 +148,15 @@ class Trend:
 
 @dataclass(frozen=True)
 class Even:
-    """Ages (``column``) evenly spread over ``low..high``, within ``margin`` per age."""
+    """Ages (``column``) evenly spread over ``low..high``, within ``margin`` per age.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> even = clinicsim.default_model().targets[4]
+    >>> type(even).__name__, even.column, even.low, even.high, even.margin
+    ('Even', 'age', 0, 89, 0.02)
+    """
 
     column: str
     low: int
@@ -494,7 +534,14 @@ def evidence_of(model: ClinicModel, where: Where) -> dict[str, list[str]]:
 
 
 def node_of(column: str) -> str:
-    """The node a statement's column is about: ``diagnosis`` for ``diagnosis_category``."""
+    """The node a statement's column is about: ``diagnosis`` for ``diagnosis_category``.
+
+    Examples
+    --------
+    >>> from clinicsim.model import node_of
+    >>> node_of("diagnosis_category"), node_of("follow_up")
+    ('diagnosis', 'follow_up')
+    """
     return "diagnosis" if column == DIAGNOSIS_CATEGORY else column
 
 
@@ -565,14 +612,30 @@ def _trend_slope(model: ClinicModel, s: Trend) -> float:
 def trend_scores(over: str, states: Sequence[str],
                  bands: Mapping[str, tuple[int, int]]) -> np.ndarray:
     """The score of each of ``over``'s ``states``: an age band's midpoint, else its
-    position. The exact slope and the report's trend test score alike."""
+    position. The exact slope and the report's trend test score alike.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import trend_scores
+    >>> model = clinicsim.default_model()
+    >>> trend_scores("age_group", model.states("age_group"), model.age_bands).tolist()
+    [7.0, 19.5, 34.5, 54.5, 69.5, 82.0]
+    """
     if over == "age_group":
         return np.array([sum(bands[b]) / 2 for b in states])
     return np.arange(len(states), dtype=float)
 
 
 def trend_scale(over: str) -> float:
-    """Score units per reported unit: a decade of age, or one step."""
+    """Score units per reported unit: a decade of age, or one step.
+
+    Examples
+    --------
+    >>> from clinicsim.model import trend_scale
+    >>> trend_scale("age_group"), trend_scale("visit_month")
+    (10.0, 1.0)
+    """
     return 10.0 if over == "age_group" else 1.0
 
 
@@ -635,7 +698,17 @@ def exact_value(model: ClinicModel, s: Statement) -> Any:
 def is_met(model: ClinicModel, s: Statement, value: Any = None) -> bool:
     """Whether the model's exact value (``value`` if given) meets ``s``: within the margin
     for an equality statement, at least the minimum for a difference or trend, up to
-    ``ROUNDING`` (a rate of exactly 0.32 computes as 0.32000000000000001)."""
+    ``ROUNDING`` (a rate of exactly 0.32 computes as 0.32000000000000001).
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import is_met
+    >>> model = clinicsim.default_model()
+    >>> rate = model.targets[1]
+    >>> is_met(model, rate), is_met(model, rate, value=0.33)
+    (True, False)
+    """
     value = exact_value(model, s) if value is None else value
     if isinstance(s, Share):
         return all(abs(value[k] - t) <= s.margin + ROUNDING for k, t in s.values)
@@ -649,7 +722,17 @@ def is_met(model: ClinicModel, s: Statement, value: Any = None) -> bool:
 
 
 def describe_value(s: Statement, value: Any) -> str:
-    """The exact value beside its target, as ``model show --targets`` prints it."""
+    """The exact value beside its target, as ``model show --targets`` prints it.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import describe_value, exact_value
+    >>> model = clinicsim.default_model()
+    >>> rate = model.targets[1]
+    >>> describe_value(rate, exact_value(model, rate))
+    '0.3000 (target 0.3 ± 0.02)'
+    """
     if isinstance(s, Share):
         parts = ", ".join(f"{k} {value[k]:.4f} (target {t:g})" for k, t in s.values)
         return f"{parts}; margin {s.margin:g}"

@@ -73,6 +73,15 @@ def check_treatments(spec: Any, treatments: list[str], errors: list[str]) -> Non
 
 
 def treatment_codes(metadata: dict[str, Any]) -> dict[str, TreatmentCode]:
-    """``metadata.treatments`` of a validated model as ``{state: TreatmentCode}``."""
+    """``metadata.treatments`` of a validated model as ``{state: TreatmentCode}``.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.model import treatment_codes
+    >>> code = treatment_codes(clinicsim.default_model().metadata)["antibiotic"]
+    >>> code.resource, code.code
+    ('MedicationRequest', 'J01')
+    """
     return {t: TreatmentCode(**{k: m[k] for k in _KEYS})
             for t, m in metadata["treatments"].items()}

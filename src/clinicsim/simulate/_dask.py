@@ -113,7 +113,17 @@ def to_dask(
 
 
 def check_cluster(workers: int | None, scheduler: str | None) -> None:
-    """Bad ``workers``/``scheduler`` arguments as a ClinicSimError naming them."""
+    """Bad ``workers``/``scheduler`` arguments as a ClinicSimError naming them.
+
+    Examples
+    --------
+    >>> from clinicsim.simulate import check_cluster
+    >>> check_cluster(2, None)
+    >>> check_cluster(0, None)
+    Traceback (most recent call last):
+        ...
+    clinicsim._errors.ArgumentError: `workers` must be a positive integer; got 0
+    """
     if workers is not None and scheduler is not None:
         raise ArgumentError(f"give either `workers` or `scheduler`, not both; got "
                             f"workers={shown(workers)} and scheduler={shown(scheduler)}")
@@ -168,5 +178,12 @@ def in_order(frame: dask.dataframe.DataFrame, client: distributed.Client,
 
 
 def partition_rows(chunk_size: int) -> int:
-    """Rows per partition for a requested chunk size: whole blocks, at least one."""
+    """Rows per partition for a requested chunk size: whole blocks, at least one.
+
+    Examples
+    --------
+    >>> from clinicsim.simulate import BLOCK_ROWS, partition_rows
+    >>> partition_rows(100_000) // BLOCK_ROWS, partition_rows(1) // BLOCK_ROWS
+    (2, 1)
+    """
     return -(-check_int(chunk_size, "chunk_size") // BLOCK_ROWS) * BLOCK_ROWS

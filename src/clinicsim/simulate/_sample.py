@@ -177,6 +177,15 @@ class Sampler:
 
     ``Sampler(...).rows(start, stop)`` gives rows ``start..stop-1`` of the table that
     ``sample(n, ...)`` returns, drawing only the blocks that cover them.
+
+    Examples
+    --------
+    >>> import clinicsim
+    >>> from clinicsim.simulate import Sampler
+    >>> sampler = Sampler(None, seed=42, engine="numpy", extended=False, n=100_000)
+    >>> sampler.rows(70_000, 70_003).equals(
+    ...     clinicsim.sample(100_000, seed=42).iloc[70_000:70_003].reset_index(drop=True))
+    True
     """
 
     def __init__(self, model: ClinicModel | str | os.PathLike[str] | None, *, seed: SeedLike,
@@ -226,6 +235,13 @@ class Sampler:
         """The whole table as consecutive frames of ``size`` rows (the last may be shorter).
 
         Memory is bounded by one chunk plus one block, whatever ``size``.
+
+        Examples
+        --------
+        >>> from clinicsim.simulate import Sampler
+        >>> sampler = Sampler(None, seed=1, engine="numpy", extended=False, n=250)
+        >>> [len(chunk) for chunk in sampler.chunks(100)]
+        [100, 100, 50]
         """
         size = check_int(size, "chunk_size")
         for start in range(0, self.n, size):

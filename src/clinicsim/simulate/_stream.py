@@ -64,6 +64,18 @@ def write_sample(
     ``show_progress=None`` shows a bar on standard error when it is a terminal, the
     output is a file and the run is long. ``given`` samples a cohort, as for
     :func:`clinicsim.sample`; bad evidence raises before anything is written.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import clinicsim
+    >>> from clinicsim.simulate import write_sample
+    >>> write_sample("records.csv", 1000, seed=1, chunk_size=100)
+    1000
+    >>> pd.read_csv("records.csv").patient_id.tolist()[:3]
+    ['P0000001', 'P0000002', 'P0000003']
+    >>> clinicsim.conformance_report("records.csv").passed
+    True
     """
     from ._dask import check_cluster
 
