@@ -13,7 +13,7 @@ from typing import Any
 from .._errors import ModelError
 
 __all__ = ["MAX_CALENDAR_DAYS", "MAX_CPD_CELLS", "MAX_DEPTH", "MAX_ITEMS", "MAX_NODES",
-           "MAX_STATES",
+           "MAX_FIT_CELLS", "MAX_FIT_CONDITIONS", "MAX_STATES", "MAX_TARGETS",
            "RECORD_ONLY_COLUMNS", "check_cells", "check_counts", "check_shape", "column_clashes"]
 
 MAX_NODES = 1_000
@@ -21,6 +21,17 @@ MAX_STATES = 1_000  # of one node
 MAX_CPD_CELLS = 1_000_000  # of one node: its states times its parent combinations
 MAX_DEPTH = 64  # nesting of mappings and lists
 MAX_ITEMS = 2_000_000  # values in the file, a YAML alias counted each time it is used
+# Target statements of one model. Evaluating all of them (model show --targets, the check
+# after every edit) costs one exact query per distinct set of nodes, and fitting a node
+# solves its statements together: 10,000 take about 2 s to show and to fit (measured on
+# the default model); the default model states 5.
+MAX_TARGETS = 10_000
+# Fitting one node solves its conditions together (a rate is one, a share one per state
+# but the last): a Newton step solves a dense system of that many unknowns and holds two
+# arrays of conditions x CPD columns. 500 conditions: a 2 MB system, ~10 s to fit on the
+# shared 2-core machine; 2,000 took 1.1 GB and minutes.
+MAX_FIT_CONDITIONS = 500  # of one node
+MAX_FIT_CELLS = 10_000_000  # of one node: conditions x CPD columns (80 MB per array)
 # Days from the first visit to the last possible follow-up: a century. Sampling and the
 # holidays are per day of this calendar, and it must end by 9999-12-31 (Python's last date).
 MAX_CALENDAR_DAYS = 36_525
