@@ -15,6 +15,7 @@ n rows of ``sample(m)`` for m >= n (numpy engine; pgmpy keeps whole blocks only)
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Iterator, Mapping
 
@@ -26,6 +27,7 @@ from .._errors import ArgumentError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
 from ..model import ClinicModel, Cohort, as_model, cached_by_content, cohort, factors
+from ..model._limits import MAX_REJECTION_DRAWS
 from ._dates import VisitDates
 from ._guide import GuideTable
 
@@ -87,6 +89,27 @@ def sample(
     """
     sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
     return sampler.rows(0, sampler.n)
+
+
+def _check_rejection(n: int, evidence: Cohort) -> None:
+    """Refuse a pgmpy cohort whose rejection sampling would take more than
+    MAX_REJECTION_DRAWS draws: pgmpy accepts a row with probability P(evidence) divided
+    by the largest weights (an age range inside one band is that band), exactly known."""
+    accept = evidence.probability
+    for weights in evidence.likelihoods.values():
+        accept /= float(weights.max())
+    draws = n / accept if accept > n / 1e300 else math.inf
+    if draws > MAX_REJECTION_DRAWS:
+        raise ArgumentError(
+            f"given {evidence.text}: the pgmpy engine samples a cohort by rejection, "
+            f"about {_count(draws)} draws for {n:,} rows (pgmpy accepts a draw with "
+            f"probability {accept:.3g}); the limit is MAX_REJECTION_DRAWS = "
+            f"{MAX_REJECTION_DRAWS:,}. The numpy engine (engine='numpy', --engine numpy) "
+            "samples a cohort exactly, without rejection")
+
+
+def _count(x: float) -> str:
+    return f"{x:,.0f}" if x < 1e15 else f"{x:.3g}"
 
 
 class _Table(GuideTable):
@@ -192,6 +215,8 @@ class Sampler:
         self.extended = bool(extended)
         self.nodes = self.model.nodes
         self.cohort = cohort(self.model, given)
+        if engine == "pgmpy" and self.cohort is not None:
+            _check_rejection(self.n, self.cohort)
         self._c = _conditioned(self.model, self.cohort)
         self._cached: tuple[int, dict[str, np.ndarray]] = (-1, {})
 
