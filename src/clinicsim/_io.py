@@ -14,8 +14,8 @@ from pathlib import Path
 from ._errors import ClinicSimError
 from ._validate import check_suffix
 
-__all__ = ["RECORD_SUFFIXES", "Stopped", "atomic_dir", "atomic_path", "input_file",
-           "output_file", "stop"]
+__all__ = ["RECORD_SUFFIXES", "Stopped", "atomic_dir", "atomic_path", "deferred_stop",
+           "input_file", "output_file", "stop"]
 
 RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")  # records files, written and read
 
@@ -40,7 +40,26 @@ def stop(signum: int, frame: object = None) -> None:
     raised while a library's C code runs (pyarrow's compute kernels) can be lost there;
     :func:`atomic_path` and :func:`atomic_dir` then refuse to complete their output."""
     _stopped.append(signum)
-    raise Stopped(signum)
+    if not _deferring:
+        raise Stopped(signum)
+
+
+_deferring: list[bool] = []  # inside deferred_stop(): a signal is remembered, not raised
+
+
+@contextlib.contextmanager
+def deferred_stop() -> Iterator[None]:
+    """A signal that arrives inside is raised as :class:`Stopped` at the end, once the
+    block is done: for work that leaks when cut halfway (a local Dask cluster starting
+    its worker processes is never shut down if the start is interrupted)."""
+    before = len(_stopped)
+    _deferring.append(True)
+    try:
+        yield
+    finally:
+        _deferring.pop()
+    if len(_stopped) > before:
+        raise Stopped(_stopped[-1])
 
 
 def _commit_unless_stopped(tmp: Path, target: Path) -> None:

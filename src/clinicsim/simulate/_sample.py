@@ -27,13 +27,15 @@ from .._errors import ArgumentError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
 from ..model import ClinicModel, Cohort, as_model, cached_by_content, cohort, factors
-from ..model._limits import MAX_REJECTION_DRAWS
+from ..model._limits import MAX_CHUNK_ROWS, MAX_CHUNKS, MAX_REJECTION_DRAWS
 from ._dates import VisitDates
 from ._guide import GuideTable
 
-__all__ = ["BLOCK_ROWS", "COLUMNS", "ENGINES", "EXTENDED_COLUMNS", "Sampler", "sample"]
+__all__ = ["BLOCK_ROWS", "CHUNK_ROWS", "COLUMNS", "ENGINES", "EXTENDED_COLUMNS", "Sampler",
+           "check_chunk_size", "sample"]
 
 BLOCK_ROWS = 1 << 16
+CHUNK_ROWS = 16 * BLOCK_ROWS  # default chunk: 1,048,576 rows, about 100 MB at its peak
 ENGINES = ("numpy", "pgmpy")
 COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment", "follow_up")
 EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category", "follow_up_date")
@@ -89,6 +91,31 @@ def sample(
     """
     sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
     return sampler.rows(0, sampler.n)
+
+
+def check_chunk_size(size: object, n: int) -> int:
+    """``size`` as a chunk size for ``n`` rows: at most MAX_CHUNK_ROWS (memory), and at
+    most MAX_CHUNKS chunks unless they are of the default size (each chunk's own cost).
+
+    >>> check_chunk_size(1, 10**6)
+    Traceback (most recent call last):
+    ...
+    clinicsim._errors.ArgumentError: `chunk_size` 1 cuts 1,000,000 rows into 1,000,000 \
+chunks, each costing ~5 ms of its own; the limit is MAX_CHUNKS = 1,000 chunks: give at \
+least 1,000
+    """
+    size = check_int(size, "chunk_size")
+    if size > MAX_CHUNK_ROWS:
+        raise ArgumentError(f"`chunk_size` {size:,} is above MAX_CHUNK_ROWS = "
+                            f"{MAX_CHUNK_ROWS:,} (a chunk takes up to ~250 bytes a row of "
+                            "memory)")
+    chunks = -(-n // size)
+    least = min(CHUNK_ROWS, -(-n // MAX_CHUNKS))
+    if size < least:
+        raise ArgumentError(f"`chunk_size` {size:,} cuts {n:,} rows into {chunks:,} chunks, "
+                            f"each costing ~5 ms of its own; the limit is MAX_CHUNKS = "
+                            f"{MAX_CHUNKS:,} chunks: give at least {least:,}")
+    return size
 
 
 def _check_rejection(n: int, evidence: Cohort) -> None:
@@ -252,7 +279,7 @@ class Sampler:
 
         Memory is bounded by one chunk plus one block, whatever ``size``.
         """
-        size = check_int(size, "chunk_size")
+        size = check_chunk_size(size, self.n)
         for start in range(0, self.n, size):
             yield self.rows(start, min(start + size, self.n))
 
