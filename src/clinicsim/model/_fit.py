@@ -247,10 +247,15 @@ def _fit_node(model: ClinicModel, node: str, rows: list, keep: Keep, tol: float
     m = t.matrix
     n_cols = m.shape[1]
 
+    given: dict[tuple, np.ndarray] = {}  # statements share groups: one query per group
+
     def parents_given(evidence) -> np.ndarray:
         if not t.parents:
             return np.ones(1)
-        return model.query(list(t.parents), evidence or None).to_numpy()
+        key = tuple(sorted((k, tuple(v)) for k, v in evidence.items()))
+        if key not in given:
+            given[key] = model.query(list(t.parents), evidence or None).to_numpy()
+        return given[key]
 
     q = parents_given({})
     grids = [g.ravel() for g in
