@@ -60,6 +60,17 @@ def _parent_combinations(path):
     path.write_text(json.dumps(data))
 
 
+def _statement_of_many_nodes(path):
+    """A rate within 5 nodes of 100 states: its joint would have 2 x 10^10 cells."""
+    data = _model()
+    for i in range(5):
+        data["nodes"][f"p{i}"] = {"states": [str(j) for j in range(100)], "parents": [],
+                                  "cpd": {str(j): 0.01 for j in range(100)}}
+    data["targets"].append({"rate": {"follow_up": "True"}, "value": 0.3, "margin": 0.02,
+                            "where": {f"p{i}": ["0"] for i in range(5)}})
+    path.write_text(json.dumps(data))
+
+
 def _json_keys(path):
     path.write_text("{" + ",".join(f'"k{i}": 1' for i in range(300_000)) + ',"k7": 2}')
 
@@ -114,6 +125,8 @@ CASES = {
     "YAML alias bomb": ("bomb.yaml", _alias_bomb, "MAX_ITEMS"),
     "5 parents of 100 states": ("m.json", _parent_combinations, "MAX_CPD_CELLS"),
     "300,000 JSON keys": ("m.json", _json_keys, "duplicate key 'k7'"),
+    "a statement within 5 nodes of 100 states": ("m.json", _statement_of_many_nodes,
+                                                 "MAX_CPD_CELLS"),
     "55,000 root nodes": ("m.json", _root_nodes, "MAX_NODES"),
     "JSON nested 100,000 deep": ("m.json", _deep_json, "MAX_DEPTH"),
     "metadata nested 900 deep": ("m.json", _deep_metadata, "MAX_DEPTH"),
