@@ -275,3 +275,14 @@ def test_the_jacobian_is_the_covariance_sum_without_its_k_k_c_array():
     cov = np.einsum("kx,lx,xc->klc", f, f, p) - ef[:, None, :] * ef[None, :, :]
     expected = np.einsum("kc,lc,klc->kl", qk, r, cov)
     np.testing.assert_allclose(_jacobian(f, p, ef, qk, r), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_node_too_big_to_fit_is_refused_before_any_work():
+    from clinicsim.model._fit import _check_fit_size
+    from clinicsim.model._limits import MAX_FIT_CELLS, MAX_FIT_CONDITIONS
+
+    _check_fit_size("x", MAX_FIT_CONDITIONS, MAX_FIT_CELLS // MAX_FIT_CONDITIONS)
+    with pytest.raises(ModelError, match="MAX_FIT_CONDITIONS = 500 per node"):
+        _check_fit_size("x", MAX_FIT_CONDITIONS + 1, 1)
+    with pytest.raises(ModelError, match="MAX_FIT_CELLS = 10,000,000 per node"):
+        _check_fit_size("x", 2, MAX_FIT_CELLS // 2 + 1)
