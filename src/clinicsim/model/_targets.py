@@ -529,7 +529,10 @@ def _labels(model: ClinicModel, column: str) -> list[str]:
 
 
 _JOINTS: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
-JOINT_CACHE = 64  # joints kept: the statements of a model share a few sets of nodes
+# Joints kept, the most recent first, up to this many cells in all (32 MB): the
+# statements of a model share a few sets of nodes, each joint at most MAX_CPD_CELLS.
+JOINT_CACHE_CELLS = 4_000_000
+_cached_cells = [0]  # cells held in _JOINTS
 
 
 def _joint(model: ClinicModel, nodes: list[str]) -> np.ndarray:
@@ -546,8 +549,9 @@ def _joint(model: ClinicModel, nodes: list[str]) -> np.ndarray:
     table = model.query(nodes).to_numpy().reshape([len(model.states(n)) for n in nodes])
     table.flags.writeable = False
     _JOINTS[key] = table
-    if len(_JOINTS) > JOINT_CACHE:
-        _JOINTS.popitem(last=False)
+    _cached_cells[0] += table.size
+    while len(_JOINTS) > 1 and _cached_cells[0] > JOINT_CACHE_CELLS:
+        _cached_cells[0] -= _JOINTS.popitem(last=False)[1].size
     return table
 
 
