@@ -29,13 +29,13 @@ MAX_CPD_CELLS = 1_000_000  # of one node: its states times its parent combinatio
 MAX_DEPTH = 64  # nesting of mappings and lists
 MAX_ITEMS = 2_000_000  # values in the file, a YAML alias counted each time it is used
 # Target statements of one model. Evaluating all of them (model show --targets, the check
-# after every edit) costs one exact query per distinct set of nodes, and fitting a node
-# solves its statements together: 10,000 take about 2 s to show and to fit (measured on
-# the default model); the default model states 5.
+# after every edit, the report) costs one exact query per distinct set of nodes: 10,000
+# take about 2 s to show (measured on the default model, which states 5); before the
+# queries were shared, 10,000 took 133 s. Fitting is bounded per node, below.
 MAX_TARGETS = 10_000
 # Fitting one node solves its conditions together (a rate is one, a share one per state
 # but the last): a Newton step solves a dense system of that many unknowns and holds two
-# arrays of conditions x CPD columns. 500 conditions: a 2 MB system, ~10 s to fit on the
+# arrays of conditions x CPD columns. 500 conditions: a 2 MB system, ~4 s to fit on the
 # shared 2-core machine; 2,000 took 1.1 GB and minutes.
 MAX_FIT_CONDITIONS = 500  # of one node
 MAX_FIT_CELLS = 10_000_000  # of one node: conditions x CPD columns (80 MB per array)
@@ -49,14 +49,22 @@ MAX_PATTERNS = 10_000
 # Streaming: a chunk costs ~5 ms of its own (a frame, an Arrow table, a write) besides its
 # rows' ~2 us each (measured: 200,000 rows in chunks of 100, 9.6 s; of 1,000, 1.7 s), so a
 # run makes at most MAX_CHUNKS chunks (unless they are of the default size). A chunk's
-# peak memory is 60-250 bytes a row (CSV to JSON Lines, measured; 3e7 rows took 7.8 GB):
-# MAX_CHUNK_ROWS, 64 blocks, stays near 1 GB.
+# peak memory is 60-250 bytes a row (CSV to JSON Lines; chunks of 3e7 rows ran out of
+# memory): MAX_CHUNK_ROWS, 64 blocks, stays near 1 GB.
 MAX_CHUNKS = 1_000
 MAX_CHUNK_ROWS = 1 << 22  # 4,194,304
 MAX_PARTITIONS = 10_000  # Dask tasks of one sample: the scheduler holds each one's state
 # Sampling is CPU-bound with one thread a worker: processes beyond the cores only add
-# ~100 MB each (100 workers took 7.8 GB on 2 cores). Twice the cores leaves room for I/O.
+# ~100 MB each and start-up time (--workers 100 on 2 cores: gigabytes, leaked semaphores).
+# Twice the cores leaves room for the writer and I/O.
 WORKERS_PER_CORE = 2
+# Days from the first visit to the last possible follow-up: a century. Sampling and the
+# holidays are per day of this calendar, and it must end by 9999-12-31 (Python's last date).
+MAX_CALENDAR_DAYS = 36_525
+# Record columns that are made, not sampled as nodes: a node of that name would write a
+# second column of the name, which no records reader can tell apart.
+RECORD_ONLY_COLUMNS = ("patient_id", "visit_date", "age", "diagnosis_code",
+                       "diagnosis_category", "follow_up_date")
 
 
 def max_workers() -> int:
@@ -66,13 +74,6 @@ def max_workers() -> int:
     except (AttributeError, OSError):  # not on Linux
         cores = os.cpu_count() or 1
     return WORKERS_PER_CORE * max(1, cores)
-# Days from the first visit to the last possible follow-up: a century. Sampling and the
-# holidays are per day of this calendar, and it must end by 9999-12-31 (Python's last date).
-MAX_CALENDAR_DAYS = 36_525
-# Record columns that are made, not sampled as nodes: a node of that name would write a
-# second column of the name, which no records reader can tell apart.
-RECORD_ONLY_COLUMNS = ("patient_id", "visit_date", "age", "diagnosis_code",
-                       "diagnosis_category", "follow_up_date")
 
 
 def column_clashes(nodes: dict) -> list[str]:
