@@ -50,6 +50,7 @@ from .model import (
     load_model,
     parse_keep,
 )
+from .model._limits import MAX_CHUNK_ROWS, MAX_CHUNKS, WORKERS_PER_CORE
 from .simulate import CHUNK_ROWS, ENGINES, sample, write_sample
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def _given(items: list[str] | None) -> dict[str, object] | None:
     "clinicsim sample -n 5000 --seed 42 -o clinic_records.csv --report conformance.html",
     "clinicsim sample -n 1e6 --seed 7 --extended -o records.parquet",
     "clinicsim sample -n 20 --model us-office-visits | head",
-    "clinicsim sample -n 50_000_000 --seed 1 --workers 4 -o records/"))
+    "clinicsim sample -n 50_000_000 --seed 1 --workers 2 -o records/"))
 def sample_command(
     n: Annotated[int, typer.Option("-n", parser=_whole_number(), metavar="N",
                                    help="Number of records (1e6 and 1_000_000 work).")] = 5000,
@@ -195,10 +196,12 @@ def sample_command(
         help="Add age_group, diagnosis_code, diagnosis_category, follow_up_date.")] = False,
     chunk_size: Annotated[int | None, typer.Option(
         parser=_whole_number(), metavar="N", help=f"Rows made and written at a time, default "
-        f"{CHUNK_ROWS:,}; memory is bounded by it. The output is the same whatever N.")] = None,
+        f"{CHUNK_ROWS:,}; memory is bounded by it. The output is the same whatever N. At "
+        f"most {MAX_CHUNK_ROWS:,}, and at most {MAX_CHUNKS:,} chunks a run.")] = None,
     workers: Annotated[int | None, typer.Option(
-        parser=_whole_number(), metavar="N", help="Sample on N local Dask worker processes "
-        "(needs: pip install 'clinicsim[dask]').")] = None,
+        parser=_whole_number(), metavar="N", help="Sample on N local Dask worker processes, "
+        f"at most {WORKERS_PER_CORE} per CPU core (needs: pip install 'clinicsim[dask]')."
+    )] = None,
     scheduler: Annotated[str | None, typer.Option(
         metavar="ADDR", help="Sample on the Dask cluster whose scheduler is at ADDR, e.g. "
         "tcp://scheduler.example.org:8786 (needs clinicsim[dask]).")] = None,

@@ -25,8 +25,8 @@ from ._errors import ClinicSimError
 from ._validate import check_suffix
 
 __all__ = ["NAME_MAX", "PATH_MAX", "RECORD_SUFFIXES", "Run", "Stopped", "atomic_dir",
-           "atomic_path", "check_name", "check_outputs", "input_file", "output_file",
-           "output_folder", "outputs_together", "shown_path", "stop"]
+           "atomic_path", "check_name", "check_outputs", "deferred_stop", "input_file",
+           "output_file", "output_folder", "outputs_together", "shown_path", "stop"]
 
 RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")  # records files, written and read
 
@@ -51,7 +51,26 @@ def stop(signum: int, frame: object = None) -> None:
     raised while a library's C code runs (pyarrow's compute kernels) can be lost there;
     :func:`atomic_path` and :func:`atomic_dir` then refuse to complete their output."""
     _stopped.append(signum)
-    raise Stopped(signum)
+    if not _deferring:
+        raise Stopped(signum)
+
+
+_deferring: list[bool] = []  # inside deferred_stop(): a signal is remembered, not raised
+
+
+@contextlib.contextmanager
+def deferred_stop() -> Iterator[None]:
+    """A signal that arrives inside is raised as :class:`Stopped` at the end, once the
+    block is done: for work that leaks when cut halfway (a local Dask cluster starting
+    its worker processes is never shut down if the start is interrupted)."""
+    before = len(_stopped)
+    _deferring.append(True)
+    try:
+        yield
+    finally:
+        _deferring.pop()
+    if len(_stopped) > before:
+        raise Stopped(_stopped[-1])
 
 
 def _commit_unless_stopped(tmp: Path, target: Path) -> None:

@@ -136,3 +136,21 @@ def test_targets_are_hashable_and_immutable(model):
 def test_a_table_checks_its_shape():
     with pytest.raises(clinicsim.InvalidCPDError, match="shape"):
         Table("x", ("a", "b"), ("y",), (("c",),), np.array([0.5, 0.5]))
+
+
+def test_content_key_is_kept_between_queries_and_follows_every_edit():
+    """The digest is cached while tables, metadata and targets are the same objects."""
+    model = clinicsim.default_model()
+    key = model.content_key()
+    model.name = "renamed"
+    assert model.content_key() != key
+    model.name = "default"
+    assert model.content_key() == key
+    fewer = model.with_targets(model.targets[:2])
+    assert fewer.content_key() != key and model.content_key() == key
+    with pytest.warns(clinicsim.TargetWarning):
+        model.set_cpd("gender", {"male": 0.4, "female": 0.48, "other": 0.12})
+    edited = model.content_key()
+    assert edited != key and model.copy().content_key() == edited
+    model.remove_state("diagnosis", "low_back_pain")
+    assert model.content_key() != edited

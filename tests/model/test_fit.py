@@ -258,3 +258,31 @@ def test_trend_slope_matches_a_hand_computation(model):
         num += float(w @ (dev * r))
         den += float(w @ dev**2)
     assert exact_value(model, trend) == pytest.approx(10 * num / den, abs=1e-12)
+
+
+def test_the_jacobian_is_the_covariance_sum_without_its_k_k_c_array():
+    """_jacobian (memory k*c + k^2) equals the einsum it replaced (memory k^2*c)."""
+    from clinicsim.model._fit import _jacobian
+
+    rng = np.random.default_rng(20)
+    k, x, c = 9, 5, 7
+    f = (rng.random((k, x)) < 0.4).astype(float)
+    f[0] = 0.0  # a statement whose feature holds nowhere
+    p = rng.random((x, c))
+    p /= p.sum(axis=0)
+    qk, r = rng.random((k, c)), rng.random((k, c))
+    ef = f @ p
+    cov = np.einsum("kx,lx,xc->klc", f, f, p) - ef[:, None, :] * ef[None, :, :]
+    expected = np.einsum("kc,lc,klc->kl", qk, r, cov)
+    np.testing.assert_allclose(_jacobian(f, p, ef, qk, r), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_node_too_big_to_fit_is_refused_before_any_work():
+    from clinicsim.model._fit import _check_fit_size
+    from clinicsim.model._limits import MAX_FIT_CELLS, MAX_FIT_CONDITIONS
+
+    _check_fit_size("x", MAX_FIT_CONDITIONS, MAX_FIT_CELLS // MAX_FIT_CONDITIONS)
+    with pytest.raises(ModelError, match="MAX_FIT_CONDITIONS = 500 per node"):
+        _check_fit_size("x", MAX_FIT_CONDITIONS + 1, 1)
+    with pytest.raises(ModelError, match="MAX_FIT_CELLS = 10,000,000 per node"):
+        _check_fit_size("x", 2, MAX_FIT_CELLS // 2 + 1)

@@ -418,7 +418,8 @@ def target_checks(coded: Coded, info: ModelInfo, alpha: float) -> tuple[list[Che
     """One check per target statement of the model, in its order, named
     ``target: <statement>``; and the data of the targets' figures."""
     figures: dict[str, Any] = {"alpha": alpha}
-    results = [_statement_check(s, coded, info, alpha, figures) for s in info.targets]
+    masks: dict[tuple, np.ndarray] = {}  # statements share groups: each mask made once
+    results = [_statement_check(s, coded, info, alpha, figures, masks) for s in info.targets]
     codes = coded.codes
     if {"follow_up", "diagnosis", "age_group"} <= codes.keys():
         figures["follow_up"] = _rates_by(coded, info)
@@ -439,13 +440,35 @@ def _column_codes(coded: Coded, info: ModelInfo, column: str) -> tuple[np.ndarra
     return coded.codes[column], info.states[column]
 
 
-def _is_in(coded: Coded, info: ModelInfo, column: str, chosen: Sequence[str]) -> np.ndarray:
-    codes, states = _column_codes(coded, info, column)
-    return np.isin(codes, [states.index(c) for c in chosen])
+def _is_in(coded: Coded, info: ModelInfo, column: str, chosen: Sequence[str],
+           masks: dict[tuple, np.ndarray]) -> np.ndarray:
+    """The rows whose ``column`` is in ``chosen``, read-only and kept in ``masks``: a
+    model of 10,000 statements names a few hundred groups."""
+    key = (column, tuple(chosen))
+    if key not in masks:
+        codes, states = _column_codes(coded, info, column)
+        wanted = np.zeros(len(states), bool)
+        wanted[[states.index(c) for c in chosen]] = True
+        masks[key] = wanted[codes]  # a lookup: np.isin sorts, ten times slower
+        masks[key].flags.writeable = False
+    return masks[key]
+
+
+def _group(coded: Coded, info: ModelInfo, where: Sequence[tuple[str, Sequence[str]]],
+           masks: dict[tuple, np.ndarray]) -> np.ndarray:
+    """The rows in every ``where`` clause (read-only, kept in ``masks``)."""
+    key = ("where", tuple(where))
+    if key not in masks:
+        group = np.ones(coded.n_used, bool)
+        for column, chosen in where:
+            group &= _is_in(coded, info, column, chosen, masks)
+        group.flags.writeable = False
+        masks[key] = group
+    return masks[key]
 
 
 def _statement_check(s: Statement, coded: Coded, info: ModelInfo, alpha: float,
-                     figures: dict[str, Any]) -> CheckResult:
+                     figures: dict[str, Any], masks: dict[tuple, np.ndarray]) -> CheckResult:
     name = f"target: {s}"
     if isinstance(s, Even):
         # ages outside the first even range are invalid rows already; another range's
@@ -474,13 +497,14 @@ def _statement_check(s: Statement, coded: Coded, info: ModelInfo, alpha: float,
         margin = getattr(s, "margin", None)
         return _not_tested(name, "target", s.node, coded.n_used,
                            f"{', '.join(missing)} not in the records", margin)
-    group = np.ones(coded.n_used, bool)
-    for column, chosen in s.where:
-        group &= _is_in(coded, info, column, chosen)
+    group = _group(coded, info, s.where, masks)
+    if ("rows", s.where) not in masks:  # a gather of the group's rows: cheaper than a mask
+        masks["rows", s.where] = np.flatnonzero(group)
+    rows_in = masks["rows", s.where]
     if isinstance(s, Share):
         codes, states = _column_codes(coded, info, s.node)
         target = dict(s.values)
-        result, figure = share_check(name, s.node, codes[group], states, target, s.margin,
+        result, figure = share_check(name, s.node, codes[rows_in], states, target, s.margin,
                                      alpha)
         if s.node == "gender" and not s.where and "gender" not in figures:
             figures["gender"] = figure
@@ -489,13 +513,14 @@ def _statement_check(s: Statement, coded: Coded, info: ModelInfo, alpha: float,
             result = _with_rows_needed(result, _rows_for(figure["shares"], t, s.margin, alpha),
                                        coded.n_used, figure["n"])
         return result
-    hits = _is_in(coded, info, s.node, [s.state])
+    hits = _is_in(coded, info, s.node, [s.state], masks)
     if isinstance(s, Rate):
-        result = rate_check(name, s.node, hits[group], s.value, s.margin, alpha)
-        if group.any():
-            rate = np.array([hits[group].mean()])
+        inside = hits[rows_in]
+        result = rate_check(name, s.node, inside, s.value, s.margin, alpha)
+        if inside.size:
+            rate = np.array([inside.mean()])
             result = _with_rows_needed(result, _rows_for(rate, s.value, s.margin, alpha),
-                                       coded.n_used, int(group.sum()))
+                                       coded.n_used, inside.size)
         return result
     if isinstance(s, Difference):
         only_categories = {c for c, _ in s.where} == {DIAGNOSIS_CATEGORY}

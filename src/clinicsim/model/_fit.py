@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ArgumentError, ModelError
+from ._limits import MAX_FIT_CELLS, MAX_FIT_CONDITIONS
 from ._table import Table
 from ._targets import (
     Difference,
@@ -173,6 +174,8 @@ def fit_statements(model: ClinicModel, statements: Iterable[Statement], keep: Ke
                              "itself or its descendants; fitting cannot meet it")
         groups.setdefault(node, []).extend((original, s, f, t) for f, t in feats)
     order = [n for n in new.nodes if n in groups]
+    for n in order:
+        _check_fit_size(n, len(groups[n]), new.table(n).matrix.shape[1])
     unmet: set[str] = set()
     for _ in range(max_sweeps):
         worst = 0.0
@@ -188,6 +191,18 @@ def fit_statements(model: ClinicModel, statements: Iterable[Statement], keep: Ke
     named = sorted(unmet or {str(s) for s in eq})
     raise ModelError("statements cannot all be met (they conflict, or kept columns or "
                      f"zeros make them impossible): {'; '.join(named)}")
+
+
+def _check_fit_size(node: str, conditions: int, columns: int) -> None:
+    """Refuse a node whose conditions would take minutes or gigabytes to solve together."""
+    if conditions > MAX_FIT_CONDITIONS:
+        raise ModelError(f"fitting {node!r} would solve {conditions:,} conditions together "
+                         "(a rate is one, a share one per state but the last); the limit is "
+                         f"MAX_FIT_CONDITIONS = {MAX_FIT_CONDITIONS:,} per node")
+    if conditions * columns > MAX_FIT_CELLS:
+        raise ModelError(f"fitting {node!r}: {conditions:,} conditions times {columns:,} CPD "
+                         f"columns is {conditions * columns:,} cells; the limit is "
+                         f"MAX_FIT_CELLS = {MAX_FIT_CELLS:,} per node")
 
 
 def cpd_changes(before: ClinicModel, after: ClinicModel) -> pd.DataFrame:
@@ -225,6 +240,23 @@ def cpd_changes(before: ClinicModel, after: ClinicModel) -> pd.DataFrame:
                              ignore_index=True)
 
 
+def _jacobian(f: np.ndarray, p: np.ndarray, ef: np.ndarray, qk: np.ndarray, r: np.ndarray
+              ) -> np.ndarray:
+    """d resid_k / d lam_l = Σ_c qk_kc r_lc Cov_c(f_k, f_l), without the (k, l, c) array.
+
+    Cov_c(f_k, f_l) = Σ_x f_kx f_lx p_xc − ef_kc ef_lc, so the sum is one product of
+    (k, c) matrices per state x, over the statements whose feature holds at x (a rate's
+    feature is one state), and one for the means: memory k·c + k², not k²·c.
+    """
+    jac = -(qk * ef) @ (r * ef).T
+    for x in range(f.shape[1]):
+        rows = np.flatnonzero(f[:, x])
+        if rows.size:
+            w = f[rows, x]
+            jac[np.ix_(rows, rows)] += ((qk[rows] * w[:, None]) * p[x]) @ (r[rows] * w[:, None]).T
+    return jac
+
+
 def _fit_node(model: ClinicModel, node: str, rows: list, keep: Keep, tol: float
               ) -> tuple[float, set[str]]:
     """Tilt ``node``'s CPD to meet ``rows``: the largest residual before, the unmet after."""
@@ -232,10 +264,15 @@ def _fit_node(model: ClinicModel, node: str, rows: list, keep: Keep, tol: float
     m = t.matrix
     n_cols = m.shape[1]
 
+    given: dict[tuple, np.ndarray] = {}  # statements share groups: one query per group
+
     def parents_given(evidence) -> np.ndarray:
         if not t.parents:
             return np.ones(1)
-        return model.query(list(t.parents), evidence or None).to_numpy()
+        key = tuple(sorted((k, tuple(v)) for k, v in evidence.items()))
+        if key not in given:
+            given[key] = model.query(list(t.parents), evidence or None).to_numpy()
+        return given[key]
 
     q = parents_given({})
     grids = [g.ravel() for g in
@@ -289,8 +326,7 @@ def _fit_node(model: ClinicModel, node: str, rows: list, keep: Keep, tol: float
     for _ in range(500):
         if err <= tol * 1e-3:
             break
-        eff = np.einsum("kx,lx,xc->klc", f, f, p) - ef[:, None, :] * ef[None, :, :]
-        jac = np.einsum("kc,lc,klc->kl", qk, r, eff)
+        jac = _jacobian(f, p, ef, qk, r)
         step = np.linalg.lstsq(jac, resid, rcond=None)[0]
         step *= min(1.0, MAX_STEP / max(float(np.abs(step).max()), 1e-300))  # trust region
         for _ in range(40):  # damped Newton: halve the step until the residual falls

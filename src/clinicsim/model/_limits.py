@@ -4,23 +4,60 @@ Each limit is far above any hand-made clinic model (the default has 6 nodes, at 
 states and 2,400 CPD cells) and far below what would take minutes or gigabytes. Beyond a
 limit the model is refused with a message naming the limit; every check here is linear in
 the data it looks at and stops as soon as a limit is passed.
+
+The same holds for work a model's users ask for: the statements evaluated and fitted, the
+draws of the pgmpy engine's rejection sampling, the posteriors of ``sample_remaining``,
+and the chunks and workers of streaming (``MAX_...`` below, each named where it refuses).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .._errors import ModelError
 
-__all__ = ["MAX_CALENDAR_DAYS", "MAX_CPD_CELLS", "MAX_DEPTH", "MAX_ITEMS", "MAX_NODES",
-           "MAX_STATES",
-           "RECORD_ONLY_COLUMNS", "check_cells", "check_counts", "check_shape", "column_clashes"]
+__all__ = ["MAX_CALENDAR_DAYS", "MAX_CHUNKS", "MAX_CHUNK_ROWS", "MAX_CPD_CELLS",
+           "MAX_DEPTH", "MAX_FIT_CELLS", "MAX_FIT_CONDITIONS", "MAX_ITEMS", "MAX_NODES",
+           "MAX_PARTITIONS", "MAX_PATTERNS", "MAX_REJECTION_DRAWS", "MAX_STATES",
+           "MAX_TARGETS", "RECORD_ONLY_COLUMNS", "WORKERS_PER_CORE", "check_cells",
+           "check_counts", "check_shape", "column_clashes", "max_workers"]
 
 MAX_NODES = 1_000
 MAX_STATES = 1_000  # of one node
 MAX_CPD_CELLS = 1_000_000  # of one node: its states times its parent combinations
 MAX_DEPTH = 64  # nesting of mappings and lists
 MAX_ITEMS = 2_000_000  # values in the file, a YAML alias counted each time it is used
+# Target statements of one model. Evaluating all of them (model show --targets, the check
+# after every edit, the report) costs one exact query per distinct set of nodes: 10,000
+# take about 2 s to show (measured on the default model, which states 5); before the
+# queries were shared, 10,000 took 133 s. Fitting is bounded per node, below.
+MAX_TARGETS = 10_000
+# Fitting one node solves its conditions together (a rate is one, a share one per state
+# but the last): a Newton step solves a dense system of that many unknowns and holds two
+# arrays of conditions x CPD columns. 500 conditions: a 2 MB system, ~4 s to fit on the
+# shared 2-core machine; 2,000 took 1.1 GB and minutes.
+MAX_FIT_CONDITIONS = 500  # of one node
+MAX_FIT_CELLS = 10_000_000  # of one node: conditions x CPD columns (80 MB per array)
+# The pgmpy engine samples a cohort by rejection: about rows x max weights / P(evidence)
+# forward draws, 50,000-100,000 a second (measured, default model, shared 2-core machine):
+# 500,000 take 5-10 s. The numpy engine samples any cohort exactly, with no rejection.
+MAX_REJECTION_DRAWS = 500_000
+# sample_remaining computes the exact posterior once per distinct pattern of known values,
+# ~1 ms each on a 200-diagnosis model (measured): 10,000 patterns take about 10 s.
+MAX_PATTERNS = 10_000
+# Streaming: a chunk costs ~5 ms of its own (a frame, an Arrow table, a write) besides its
+# rows' ~2 us each (measured: 200,000 rows in chunks of 100, 9.6 s; of 1,000, 1.7 s), so a
+# run makes at most MAX_CHUNKS chunks (unless they are of the default size). A chunk's
+# peak memory is 60-250 bytes a row (CSV to JSON Lines; chunks of 3e7 rows ran out of
+# memory): MAX_CHUNK_ROWS, 64 blocks, stays near 1 GB.
+MAX_CHUNKS = 1_000
+MAX_CHUNK_ROWS = 1 << 22  # 4,194,304
+MAX_PARTITIONS = 10_000  # Dask tasks of one sample: the scheduler holds each one's state
+# Sampling is CPU-bound with one thread a worker: processes beyond the cores only add
+# ~100 MB each and start-up time (--workers 100 on 2 cores: gigabytes, leaked semaphores).
+# Twice the cores leaves room for the writer and I/O.
+WORKERS_PER_CORE = 2
 # Days from the first visit to the last possible follow-up: a century. Sampling and the
 # holidays are per day of this calendar, and it must end by 9999-12-31 (Python's last date).
 MAX_CALENDAR_DAYS = 36_525
@@ -28,6 +65,15 @@ MAX_CALENDAR_DAYS = 36_525
 # second column of the name, which no records reader can tell apart.
 RECORD_ONLY_COLUMNS = ("patient_id", "visit_date", "age", "diagnosis_code",
                        "diagnosis_category", "follow_up_date")
+
+
+def max_workers() -> int:
+    """The most local worker processes: WORKERS_PER_CORE x the cores this process may use."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return WORKERS_PER_CORE * max(1, cores)
 
 
 def column_clashes(nodes: dict) -> list[str]:

@@ -438,11 +438,20 @@ class ClinicModel:
         >>> a.content_key() == b.content_key()
         False
         """
-        digest = hashlib.sha256()
-        for node in self.nodes:
-            digest.update(repr(self.table(node).key()).encode())
-        digest.update(repr((self.name, self._metadata, self.targets)).encode())
-        return digest.hexdigest()
+        # Every exact query asks for the key: the digest of the tables, metadata and
+        # targets is kept while they are the same objects (tables and targets are
+        # immutable and metadata is never edited in place, only replaced), so a query
+        # costs no pass over 10,000 statements. The name is public: hashed each time.
+        parts = (*self._tables.values(), self._metadata, self._targets)
+        cached = self.__dict__.get("_key_cache")
+        if cached is None or len(cached[0]) != len(parts) \
+                or any(a is not b for a, b in zip(cached[0], parts, strict=True)):
+            digest = hashlib.sha256()
+            for table in self._tables.values():
+                digest.update(repr(table.key()).encode())
+            digest.update(repr((self._metadata, self._targets)).encode())
+            cached = self._key_cache = (parts, digest.hexdigest())
+        return hashlib.sha256(f"{cached[1]}{self.name!r}".encode()).hexdigest()
 
     # -- targets --------------------------------------------------------------------
     @property

@@ -21,6 +21,7 @@ distribution (clinicsim's own variable elimination, :meth:`ClinicModel.query`).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ import numpy as np
 
 from .._errors import ModelError
 from .._text import model_text_errors
+from ._limits import MAX_CPD_CELLS, MAX_TARGETS
 from ._metadata import CATEGORIES, FrozenMap
 from ._table import SUM_TOLERANCE, as_probability
 
@@ -282,13 +284,36 @@ def parse_targets(spec: Any, states: Mapping[str, Sequence[str]], errors: list[s
         errors.append(f"'targets' must be a list of statements ({', '.join(KINDS)}); "
                       f"got {type(spec).__name__}")
         return None
+    if len(spec) > MAX_TARGETS:
+        errors.append(f"'targets' has {len(spec):,} statements; the limit is "
+                      f"MAX_TARGETS = {MAX_TARGETS:,}")
+        return None
     n_errors = len(errors)
     out = []
     for i, item in enumerate(spec):
         statement = _parse_one(item, f"targets[{i}]", states, columns, errors)
         if statement is not None:
+            too_big = _joint_cells_error(statement, states)
+            if too_big:
+                errors.append(f"targets[{i}]: {too_big}")
             out.append(statement)
     return Targets(out) if len(errors) == n_errors else None
+
+
+def _joint_cells_error(s: Statement, states: Mapping[str, Sequence[str]]) -> str | None:
+    """Why the joint of the nodes ``s`` names is too big to evaluate, or None: its exact
+    value is read off that joint, as a CPD is read off its table (MAX_CPD_CELLS)."""
+    if isinstance(s, Even):
+        return None
+    nodes = list(dict.fromkeys([node_of(s.node), *(node_of(c) for c, _ in s.where),
+                                *([s.over] if isinstance(s, Trend) else [])]))
+    cells = 1
+    for n in nodes:
+        cells *= len(states.get(n, ()))
+    if cells <= MAX_CPD_CELLS:
+        return None
+    return (f"its nodes ({', '.join(nodes)}) have {cells:,} combinations of states; the "
+            f"limit is MAX_CPD_CELLS = {MAX_CPD_CELLS:,}")
 
 
 def _parse_one(item: Any, at: str, states: Mapping[str, Sequence[str]],
@@ -553,10 +578,31 @@ def _labels(model: ClinicModel, column: str) -> list[str]:
     return model.states(column)
 
 
+_JOINTS: OrderedDict[tuple[str, tuple[str, ...]], np.ndarray] = OrderedDict()
+# Joints kept, the most recent first, up to this many cells in all (32 MB): the
+# statements of a model share a few sets of nodes, each joint at most MAX_CPD_CELLS.
+JOINT_CACHE_CELLS = 4_000_000
+_cached_cells = [0]  # cells held in _JOINTS
+
+
 def _joint(model: ClinicModel, nodes: list[str]) -> np.ndarray:
-    """P(nodes) as an array with one axis per node, states in the node's order."""
-    table = model.query(nodes)
-    return table.to_numpy().reshape([len(model.states(n)) for n in nodes])
+    """P(nodes) as a read-only array with one axis per node, states in the node's order.
+
+    Kept per model content and set of nodes, so evaluating every statement (``model show
+    --targets``, the check after each edit) costs one query per distinct set, not one per
+    statement and state.
+    """
+    key = (model.content_key(), tuple(nodes))
+    if key in _JOINTS:
+        _JOINTS.move_to_end(key)
+        return _JOINTS[key]
+    table = model.query(nodes).to_numpy().reshape([len(model.states(n)) for n in nodes])
+    table.flags.writeable = False
+    _JOINTS[key] = table
+    _cached_cells[0] += table.size
+    while len(_JOINTS) > 1 and _cached_cells[0] > JOINT_CACHE_CELLS:
+        _cached_cells[0] -= _JOINTS.popitem(last=False)[1].size
+    return table
 
 
 def _axis_mask(model: ClinicModel, nodes: list[str], column: str,

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._errors import ArgumentError, ClinicSimError
+from .._io import deferred_stop
 from .._random import SeedLike
 from .._validate import check_int, shown
 from ..model import ClinicModel
-from ._sample import BLOCK_ROWS, Sampler
+from ..model._limits import MAX_CHUNK_ROWS, MAX_PARTITIONS, WORKERS_PER_CORE, max_workers
+from ._sample import BLOCK_ROWS, Sampler, check_chunk_size
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -52,7 +54,9 @@ def partition_bounds(n: int, npartitions: int | None = None) -> list[int]:
     blocks = -(-n // BLOCK_ROWS)
     if npartitions is None:
         npartitions = -(-blocks // PARTITION_BLOCKS)
-    npartitions = check_int(npartitions, "npartitions", high=n, high_name=f"n={n}")
+    high = min(n, MAX_PARTITIONS)
+    npartitions = check_int(npartitions, "npartitions", high=high, high_name=f"n={n}"
+                            if high == n else f"MAX_PARTITIONS = {MAX_PARTITIONS:,}")
     if npartitions <= blocks:
         return [min(n, blocks * i // npartitions * BLOCK_ROWS) for i in range(npartitions + 1)]
     return [n * i // npartitions for i in range(npartitions + 1)]
@@ -128,7 +132,11 @@ def check_cluster(workers: int | None, scheduler: str | None) -> None:
         raise ArgumentError(f"give either `workers` or `scheduler`, not both; got "
                             f"workers={shown(workers)} and scheduler={shown(scheduler)}")
     if workers is not None:
-        check_int(workers, "workers")
+        most = max_workers()
+        if check_int(workers, "workers") > most:
+            raise ArgumentError(f"`workers` {workers:,} is above the limit of {most} local "
+                                f"processes, WORKERS_PER_CORE = {WORKERS_PER_CORE} per CPU core "
+                                "(sampling is CPU-bound: more processes only take memory)")
     if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
         raise ArgumentError("`scheduler` must be an address such as tcp://host:8786; "
                             f"got {shown(scheduler)}")
@@ -140,21 +148,30 @@ def dask_client(workers: int | None = None,
     """A ``distributed.Client``: on ``workers`` local processes, or connected to ``scheduler``.
 
     A local cluster listens on the loopback interface only and is shut down on exit.
+    A signal (SIGTERM, Ctrl-C) while it starts or stops is raised once that is done:
+    distributed leaves the worker processes of an interrupted start running, and an
+    interrupted stop can leave them and their semaphores behind.
     """
     check_cluster(workers, scheduler)
     distributed = _import("distributed")
-    with contextlib.ExitStack() as stack:
-        if scheduler is None:
-            address = stack.enter_context(distributed.LocalCluster(
-                n_workers=workers or 1, threads_per_worker=1, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
-        else:
-            address = scheduler
-        try:
-            client = stack.enter_context(distributed.Client(address, timeout="10s"))
-        except OSError as exc:
-            raise ClinicSimError(f"cannot connect to scheduler {scheduler!r}: {exc}") from None
+    stack = contextlib.ExitStack()
+    try:
+        with deferred_stop():
+            if scheduler is None:
+                address = stack.enter_context(distributed.LocalCluster(
+                    n_workers=workers or 1, threads_per_worker=1, host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
+            else:
+                address = scheduler
+            try:
+                client = stack.enter_context(distributed.Client(address, timeout="10s"))
+            except OSError as exc:
+                raise ClinicSimError(f"cannot connect to scheduler {scheduler!r}: {exc}"
+                                     ) from None
         yield client
+    finally:
+        with deferred_stop():
+            stack.close()
 
 
 def in_order(frame: dask.dataframe.DataFrame, client: distributed.Client,
@@ -186,4 +203,7 @@ def partition_rows(chunk_size: int) -> int:
     >>> partition_rows(100_000) // BLOCK_ROWS, partition_rows(1) // BLOCK_ROWS
     (2, 1)
     """
-    return -(-check_int(chunk_size, "chunk_size") // BLOCK_ROWS) * BLOCK_ROWS
+    size = check_int(chunk_size, "chunk_size")
+    if size > MAX_CHUNK_ROWS:
+        check_chunk_size(size, size)  # the message of the upper bound
+    return -(-size // BLOCK_ROWS) * BLOCK_ROWS

@@ -15,6 +15,7 @@ n rows of ``sample(m)`` for m >= n (numpy engine; pgmpy keeps whole blocks only)
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Iterator, Mapping
 
@@ -26,12 +27,15 @@ from .._errors import ArgumentError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
 from ..model import ClinicModel, Cohort, as_model, cached_by_content, cohort, factors
+from ..model._limits import MAX_CHUNK_ROWS, MAX_CHUNKS, MAX_REJECTION_DRAWS
 from ._dates import VisitDates
 from ._guide import GuideTable
 
-__all__ = ["BLOCK_ROWS", "COLUMNS", "ENGINES", "EXTENDED_COLUMNS", "Sampler", "sample"]
+__all__ = ["BLOCK_ROWS", "CHUNK_ROWS", "COLUMNS", "ENGINES", "EXTENDED_COLUMNS", "Sampler",
+           "check_chunk_size", "sample"]
 
 BLOCK_ROWS = 1 << 16
+CHUNK_ROWS = 16 * BLOCK_ROWS  # default chunk: 1,048,576 rows, about 100 MB at its peak
 ENGINES = ("numpy", "pgmpy")
 COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment", "follow_up")
 EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category", "follow_up_date")
@@ -87,6 +91,52 @@ def sample(
     """
     sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
     return sampler.rows(0, sampler.n)
+
+
+def check_chunk_size(size: object, n: int) -> int:
+    """``size`` as a chunk size for ``n`` rows: at most MAX_CHUNK_ROWS (memory), and at
+    most MAX_CHUNKS chunks unless they are of the default size (each chunk's own cost).
+
+    >>> check_chunk_size(1, 10**6)
+    Traceback (most recent call last):
+    ...
+    clinicsim._errors.ArgumentError: `chunk_size` 1 cuts 1,000,000 rows into 1,000,000 \
+chunks, each costing ~5 ms of its own; the limit is MAX_CHUNKS = 1,000 chunks: give at \
+least 1,000
+    """
+    size = check_int(size, "chunk_size")
+    if size > MAX_CHUNK_ROWS:
+        raise ArgumentError(f"`chunk_size` {size:,} is above MAX_CHUNK_ROWS = "
+                            f"{MAX_CHUNK_ROWS:,} (a chunk takes up to ~250 bytes a row of "
+                            "memory)")
+    chunks = -(-n // size)
+    least = min(CHUNK_ROWS, -(-n // MAX_CHUNKS))
+    if size < least:
+        raise ArgumentError(f"`chunk_size` {size:,} cuts {n:,} rows into {chunks:,} chunks, "
+                            f"each costing ~5 ms of its own; the limit is MAX_CHUNKS = "
+                            f"{MAX_CHUNKS:,} chunks: give at least {least:,}")
+    return size
+
+
+def _check_rejection(n: int, evidence: Cohort) -> None:
+    """Refuse a pgmpy cohort whose rejection sampling would take more than
+    MAX_REJECTION_DRAWS draws: pgmpy accepts a row with probability P(evidence) divided
+    by the largest weights (an age range inside one band is that band), exactly known."""
+    accept = evidence.probability
+    for weights in evidence.likelihoods.values():
+        accept /= float(weights.max())
+    draws = n / accept if accept > n / 1e300 else math.inf
+    if draws > MAX_REJECTION_DRAWS:
+        raise ArgumentError(
+            f"given {evidence.text}: the pgmpy engine samples a cohort by rejection, "
+            f"about {_count(draws)} draws for {n:,} rows (pgmpy accepts a draw with "
+            f"probability {accept:.3g}); the limit is MAX_REJECTION_DRAWS = "
+            f"{MAX_REJECTION_DRAWS:,}. The numpy engine (engine='numpy', --engine numpy) "
+            "samples a cohort exactly, without rejection")
+
+
+def _count(x: float) -> str:
+    return f"{x:,.0f}" if x < 1e15 else f"{x:.3g}"
 
 
 class _Table(GuideTable):
@@ -201,6 +251,8 @@ class Sampler:
         self.extended = bool(extended)
         self.nodes = self.model.nodes
         self.cohort = cohort(self.model, given)
+        if engine == "pgmpy" and self.cohort is not None:
+            _check_rejection(self.n, self.cohort)
         self._c = _conditioned(self.model, self.cohort)
         self._cached: tuple[int, dict[str, np.ndarray]] = (-1, {})
 
@@ -243,7 +295,7 @@ class Sampler:
         >>> [len(chunk) for chunk in sampler.chunks(100)]
         [100, 100, 50]
         """
-        size = check_int(size, "chunk_size")
+        size = check_chunk_size(size, self.n)
         for start in range(0, self.n, size):
             yield self.rows(start, min(start + size, self.n))
 

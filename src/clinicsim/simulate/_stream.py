@@ -21,13 +21,12 @@ from .._io import atomic_dir, check_name, check_outputs, output_folder
 from .._random import SeedLike
 from .._validate import check_int, check_path
 from ..model import PRESETS, ClinicModel
-from ._sample import BLOCK_ROWS, Sampler
+from ._sample import BLOCK_ROWS, CHUNK_ROWS, Sampler, check_chunk_size
 from ._writers import check_records_path, date_columns, encoded_bytes, write_records
 
 __all__ = ["CHUNK_ROWS", "PROGRESS_MIN_ROWS", "is_directory", "progress", "progress_columns",
            "write_sample"]
 
-CHUNK_ROWS = 16 * BLOCK_ROWS  # default chunk: 1,048,576 rows, about 100 MB at its peak
 PROGRESS_MIN_ROWS = 2_000_000  # shorter runs take about a second: no bar
 
 
@@ -89,7 +88,8 @@ def write_sample(
         check_records_path(output)
     if isinstance(model, (str, os.PathLike)) and model not in PRESETS:
         check_outputs({"output": output}, {"model file": model})
-    chunk_size = CHUNK_ROWS if chunk_size is None else check_int(chunk_size, "chunk_size")
+    n = check_int(n, "n")
+    chunk_size = CHUNK_ROWS if chunk_size is None else check_chunk_size(chunk_size, n)
     check_cluster(workers, scheduler)
     on_cluster = workers is not None or scheduler is not None
     sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
