@@ -276,7 +276,7 @@ def report_command(
     _not_an_input(output, records=records, model=model)
     m = _model(model)
     data: Path | pd.DataFrame = records
-    if (records / "Patient.ndjson").is_file():  # a FHIR export folder
+    if records.is_dir():  # a FHIR export folder, or the reader says what one holds
         from .fhir import read_records
 
         data = read_records(records, m)

@@ -15,7 +15,7 @@ from ._errors import ClinicSimError
 from ._validate import check_suffix
 
 __all__ = ["RECORD_SUFFIXES", "Stopped", "atomic_dir", "atomic_path", "input_file",
-           "output_file", "stop"]
+           "output_file", "output_folder", "size_text", "stop"]
 
 RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")  # records files, written and read
 
@@ -141,6 +141,40 @@ def output_file(path: str | os.PathLike[str], what: str, kind: str,
         raise ClinicSimError(f"cannot write {what} {str(path)!r}: folder "
                              f"{str(path.parent)!r} is not writable")
     return path
+
+
+def output_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` as an output folder: a new name or an empty folder, in a folder that exists;
+    else an error saying which (``-o good.csv/`` where ``good.csv`` is a file is no folder).
+    """
+    text = str(path)
+    target = Path(path)
+    if target.exists():
+        if not target.is_dir():
+            slash = " (it ends in /)" if text.endswith(("/", os.sep)) else ""
+            kind = "a file" if target.is_file() else "not a folder"
+            fix = f", or write -o {str(target)!r} to replace the file" if slash else ""
+            raise ClinicSimError(f"output {text!r} names a folder{slash}, but {str(target)!r} "
+                                 f"is {kind}; name a new or empty folder{fix}")
+        if any(target.iterdir()):
+            raise ClinicSimError(f"output {text!r}: directory is not empty; name a new or "
+                                 "empty folder")
+    if not target.parent.is_dir():
+        raise ClinicSimError(f"output {text!r}: folder {str(target.parent)!r} does not exist")
+    return target
+
+
+def size_text(count: float) -> str:
+    """A number of bytes as a person reads it.
+
+    >>> size_text(512), size_text(1_234_567), size_text(3.2e13)
+    ('512 bytes', '1.2 MB', '32.0 TB')
+    """
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
 
 
 def input_file(path: str | os.PathLike[str], what: str, limit: int,
