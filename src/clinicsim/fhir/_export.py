@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._errors import ClinicSimError
+from .._errors import ClinicSimError, RecordsError
 from .._io import atomic_dir, atomic_path, output_folder, size_text
 from .._random import SeedLike, as_seed_sequence
 from .._validate import check_path
@@ -39,7 +39,16 @@ def checked_records(records: pd.DataFrame | str | os.PathLike[str],
     check's own messages as a :class:`RecordsError`."""
     from ..analysis import valid_records
 
-    return valid_records(records, model, "nothing was exported: FHIR needs every value valid")
+    refusal = "nothing was exported: FHIR needs every value valid"
+    frame = valid_records(records, model, refusal)
+    # FHIR: "attribute values can never be empty", a string has non-white-space content
+    ids = frame["patient_id"].astype(str)
+    blank = np.flatnonzero(~ids.str.contains(r"\S", regex=True).to_numpy(bool))
+    if len(blank):
+        shown = ", ".join(f"row {r + 1} {ids.iloc[r]!r}" for r in blank[:3])
+        raise RecordsError([f"records: patient_id: {len(blank):,} row(s) hold no FHIR value: "
+                            f"empty or white space only ({shown})", refusal])
+    return frame
 
 
 def _lines(chunks: Iterable[pd.DataFrame], mapper: Mapper,

@@ -122,6 +122,34 @@ def _blocks(file) -> Iterator[memoryview]:
         size = _BLOCK_BYTES
 
 
+def _newlines(file, limit: int) -> int:
+    """Newlines in ``file`` from where it is, counted until there are more than ``limit``."""
+    count = 0
+    while count <= limit and (data := file.read(_BLOCK_BYTES)):
+        count += data.count(b"\n")
+    file.seek(0)
+    return count
+
+
+def _chunks(path: Path, file, kind: str, limit: int, over: str
+            ) -> Iterator[tuple[bytes | memoryview, np.ndarray, np.ndarray]]:
+    """The file's blocks as :func:`_lines` sees them, refused as soon as they hold more
+    than ``limit`` resources."""
+    first, count = 1, 0  # the number of the block's first line; resources before it
+    try:
+        for block in _blocks(file):
+            text, starts, lines, seen = _lines(path, first, block)
+            if count + len(lines) > limit:
+                raise _line_error(path, int(lines[limit - count]),
+                                  f"more than {limit:,} {kind}s; {over}")
+            yield text, starts, lines
+            count += len(lines)
+            first += seen
+    except _LongLine:
+        raise _line_error(path, first, f"longer than {MAX_LINE_BYTES / 2**20:,.0f} MiB; "
+                          f"the limit is MAX_LINE_BYTES = {MAX_LINE_BYTES:,} bytes") from None
+
+
 def _lines(path: Path, first: int, block: memoryview
            ) -> tuple[bytes | memoryview, np.ndarray, np.ndarray, int]:
     """``block`` as its non-blank lines ``(text, starts, numbers, lines in the block)``,
@@ -216,37 +244,26 @@ def _parse(path: Path, kind: str, text: bytes | memoryview, starts: np.ndarray,
 
 def _read(folder: Path, kind: str, limit: int, over: str) -> _File | None:
     """The resources of ``folder/KIND.ndjson`` (None if there is no such file), refused
-    as soon as it has more than ``limit`` lines (``over`` says why that is too many)."""
+    as soon as there are more than ``limit`` (``over`` says why that is too many)."""
     path = folder / f"{kind}.ndjson"
     try:
         os.lstat(path)
     except FileNotFoundError:
         return None
     size = input_file(path, "FHIR file", MAX_FILE_BYTES, RecordsError,
-               f" (MAX_FILE_BYTES); a FHIR export of {limit:,} records is smaller")
+                      f" (MAX_FILE_BYTES); a FHIR export of {limit:,} records is smaller")
     tables, numbers = [], []
-    first = 1  # the number of the block's first line
     with open(path, "rb") as file:
-        if kind == "Patient" and size > limit * _PATIENT_BYTES:  # count first: parsing is slow
-            count = 0
-            while count <= limit and (data := file.read(_BLOCK_BYTES)):
-                count += data.count(b"\n")
+        # Parsing takes most of the time: Patients (whose limit is MAX_RECORDS_ROWS, not the
+        # number of Patients) are counted first if there may be too many
+        if (kind == "Patient" and size > limit * _PATIENT_BYTES
+                and _newlines(file, limit) + 1 > limit):
+            for _ in _chunks(path, file, kind, limit, over):
+                pass
             file.seek(0)
-            if count > limit:
-                raise _line_error(path, limit + 1, f"more than {limit:,} lines (one "
-                                  f"{kind} each); {over}")
-        try:
-            for block in _blocks(file):
-                text, starts, lines, seen = _lines(path, first, block)
-                if first + seen - 1 > limit:  # a line each, blank lines too
-                    raise _line_error(path, limit + 1, f"more than {limit:,} lines (one "
-                                      f"{kind} each); {over}")
-                tables.append(_parse(path, kind, text, starts, lines))
-                numbers.append(lines)
-                first += seen
-        except _LongLine:
-            raise _line_error(path, first, f"longer than {MAX_LINE_BYTES / 2**20:,.0f} MiB; "
-                              f"the limit is MAX_LINE_BYTES = {MAX_LINE_BYTES:,} bytes") from None
+        for text, starts, lines in _chunks(path, file, kind, limit, over):
+            tables.append(_parse(path, kind, text, starts, lines))
+            numbers.append(lines)
     table = pa.concat_tables(tables) if tables else _SCHEMAS[kind].empty_table()
     found = _File(path, table, np.concatenate(numbers) if numbers else np.zeros(0, np.int64))
     resource_type = found.field("resourceType")
