@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ._errors import ArgumentError, ClinicSimError
-from ._io import Stopped, stop
+from ._io import RECORD_SUFFIXES, Stopped, stop
 from ._random import as_seed_sequence
 from ._validate import check_suffix
 from .model import (
@@ -276,7 +276,8 @@ def report_command(
     _not_an_input(output, records=records, model=model)
     m = _model(model)
     data: Path | pd.DataFrame = records
-    if records.is_dir():  # a FHIR export folder, or the reader says what one holds
+    if records.is_dir() and records.suffix.lower() not in RECORD_SUFFIXES:
+        # a FHIR export folder, or the reader says what one holds
         from .fhir import read_records
 
         data = read_records(records, m)

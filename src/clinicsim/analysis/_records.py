@@ -124,7 +124,7 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
     path = Path(records)
     name = str(path)
     suffix = path.suffix.lower()
-    if path.is_dir():
+    if suffix not in RECORD_SUFFIXES and path.is_dir():
         raise RecordsError(f"records file {name!r} is a folder; a FHIR export folder (with "
                            "Patient.ndjson) is read by clinicsim.fhir.read_records")
     if suffix not in RECORD_SUFFIXES:
