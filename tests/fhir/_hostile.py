@@ -12,8 +12,9 @@ and returns the records as tuples or raises ``Refused``. ``outcome(folder)`` com
 two: ``"read"`` (the same rows), ``"refused"`` (a RecordsError naming the file and the
 line, or a whole file or folder, where the reference refuses too), or a failure:
 ``"wrong rows"``, ``"silently accepted"``, ``"refused valid"``, ``"unnamed refusal"``,
-``"traceback: TYPE"``. ``scripts``-free: ``python -m tests.fhir._hostile N`` prints the
-counts over N drawn folders, each read in a child process (so that a crash is counted).
+``"traceback: TYPE"``. ``python -m tests.fhir._hostile N`` prints the counts over N
+drawn folders, each read in a child process (so that a crash is counted): with
+``PYTHONPATH`` at another checkout, the same folders judge that checkout's reader.
 """
 
 from __future__ import annotations

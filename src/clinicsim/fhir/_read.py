@@ -6,7 +6,8 @@ the file's, a Patient without an ``id`` or with one already used, a ``subject`` 
 missing or names no Patient of the folder, a second Encounter, Condition, treatment or
 follow-up for one patient, a date with a time zone. What is left to the report is the
 values themselves (a gender or a diagnosis the model lacks, an age out of its band, a
-missing value): it names them by row, and row N is line N of ``Patient.ndjson``.
+missing value): it names them by row, and row N is the Nth Patient of ``Patient.ndjson``
+(on its line N unless blank lines come before it).
 
 The lines are parsed by pyarrow's JSON reader a block of whole lines at a time (so a
 line of any length up to :data:`MAX_LINE_BYTES` is read, where pyarrow alone fails on an
