@@ -35,7 +35,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ._errors import ArgumentError, ClinicSimError
-from ._io import Run, Stopped, check_name, check_outputs, output_file, outputs_together, stop
+from ._io import (
+    RECORD_SUFFIXES,
+    Run,
+    Stopped,
+    check_name,
+    check_outputs,
+    output_file,
+    outputs_together,
+    stop,
+)
 from ._random import as_seed_sequence
 from .model import (
     MODEL_SUFFIXES,
@@ -283,7 +292,8 @@ def report_command(
         check_report_path(output)
     m = _model(model)
     data: Path | pd.DataFrame = records
-    if (records / "Patient.ndjson").is_file():  # a FHIR export folder
+    if records.is_dir() and records.suffix.lower() not in RECORD_SUFFIXES:
+        # a FHIR export folder, or the reader says what one holds
         from .fhir import read_records
 
         data = read_records(records, m)

@@ -26,7 +26,8 @@ from ._validate import check_suffix
 
 __all__ = ["NAME_MAX", "PATH_MAX", "RECORD_SUFFIXES", "Run", "Stopped", "atomic_dir",
            "atomic_path", "check_name", "check_outputs", "deferred_stop", "input_file",
-           "output_file", "output_folder", "outputs_together", "shown_path", "stop"]
+           "output_file", "output_folder", "outputs_together", "shown_path", "size_text",
+           "stop"]
 
 RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")  # records files, written and read
 
@@ -306,13 +307,20 @@ def _same(a: Path, b: Path) -> bool:
 def output_folder(path: str | os.PathLike[str], what: str = "output") -> Path:
     """``path`` if a folder can be written there: it does not exist or is an empty folder
     (or a symbolic link to one), and its parent folder exists and is writable. Checked
-    before any work starts."""
+    before any work starts (``-o good.csv/`` where ``good.csv`` is a file is no folder)."""
+    text = str(path)
     path = check_name(path, what)
-    shown = f"{what} {shown_path(path)!r}"
+    shown = f"{what} {shown_path(text)!r}"
     target = _followed(path)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise ClinicSimError(f"{shown}: " + ("directory is not empty" if target.is_dir()
-                                             else "it is a file, not a folder"))
+    if target.exists() and not target.is_dir():
+        slash = " (it ends in /)" if text.endswith(("/", os.sep)) else ""
+        kind = "a file" if target.is_file() else "not a folder"
+        fix = f", or write -o {shown_path(path)!r} to replace the file" \
+            if slash and target.is_file() else ""
+        raise ClinicSimError(f"{shown} names a folder{slash}, but {shown_path(path)!r} is "
+                             f"{kind}; name a new or empty folder{fix}")
+    if target.is_dir() and any(target.iterdir()):
+        raise ClinicSimError(f"{shown}: directory is not empty; name a new or empty folder")
     _writable_folder(target.parent, shown)
     return path
 
@@ -344,6 +352,19 @@ def _writable_folder(folder: Path, shown: str) -> None:
                              + ("is not a folder" if folder.exists() else "does not exist"))
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ClinicSimError(f"cannot write {shown}: folder {str(folder)!r} is not writable")
+
+
+def size_text(count: float) -> str:
+    """A number of bytes as a person reads it.
+
+    >>> size_text(512), size_text(1_234_567), size_text(3.2e13)
+    ('512 bytes', '1.2 MB', '32.0 TB')
+    """
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
 
 
 def input_file(path: str | os.PathLike[str], what: str, limit: int,

@@ -137,6 +137,9 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
     path = Path(records)
     name = str(path)
     suffix = path.suffix.lower()
+    if suffix not in RECORD_SUFFIXES and path.is_dir():
+        raise RecordsError(f"records file {name!r} is a folder; a FHIR export folder (with "
+                           "Patient.ndjson) is read by clinicsim.fhir.read_records")
     if suffix not in RECORD_SUFFIXES:
         raise RecordsError(f"records file {name!r}: unknown format "
                            f"{suffix or '(no suffix)'!r}; use {', '.join(RECORD_SUFFIXES)}")

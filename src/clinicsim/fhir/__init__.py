@@ -5,6 +5,7 @@ to a folder (``DIR/``: one ``TYPE.ndjson`` per resource type) or a Bundle (``FIL
 ``read_records(DIR)`` rebuilds the records table. The mapping is in docs/formats.md.
 """
 
-from ._export import BUNDLE_MAX_RECORDS, read_records, resources, sample_fhir, write
+from ._export import BUNDLE_MAX_RECORDS, resources, sample_fhir, write
+from ._read import read_records
 
 __all__ = ["BUNDLE_MAX_RECORDS", "read_records", "resources", "sample_fhir", "write"]

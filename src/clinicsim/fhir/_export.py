@@ -1,4 +1,4 @@
-"""FHIR R4 export (Bulk Data NDJSON folder or transaction Bundle) and reading it back."""
+"""FHIR R4 export: a Bulk Data NDJSON folder or a transaction Bundle."""
 
 from __future__ import annotations
 
@@ -23,21 +23,24 @@ from .._io import (
     output_file,
     output_folder,
     shown_path,
+    size_text,
 )
 from .._random import SeedLike, as_seed_sequence
 from .._validate import check_path
-from ..model import FOLLOW_UP_CODE, PRESETS, ClinicModel, as_model
-from ._mapping import ID_SYSTEM, Mapper, age_on, birth_dates
+from ..model import PRESETS, ClinicModel, as_model
+from ._mapping import Mapper, birth_dates
 
-__all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "check_fhir_path", "read_records", "resources",
-           "sample_fhir", "write"]
+__all__ = ["BUNDLE_MAX_RECORDS", "SLICE_ROWS", "check_fhir_path", "resources", "sample_fhir",
+           "write"]
 
 # A transaction Bundle is one JSON document that a server applies all or nothing, in
 # memory: about 4.3 resources and 2.4 kB per record, so 10,000 records are 43,000 entries
 # and 24 MB, the size that HAPI and most servers take without raising their limits.
 BUNDLE_MAX_RECORDS = 10_000
+# An NDJSON export takes 1.63 kB a record (measured on 200,000 default records); a model
+# with longer names takes more: the free-space check asks for this, with room to spare.
+_RECORD_BYTES = 2500
 SLICE_ROWS = 1 << 14  # rows turned into lines at a time: about 40 MB of text at its peak
-_NDJSON_LIMIT = 1 << 30  # bytes per resource file read back (the report's table limits)
 
 
 def checked_records(records: pd.DataFrame | str | os.PathLike[str],
@@ -46,7 +49,16 @@ def checked_records(records: pd.DataFrame | str | os.PathLike[str],
     check's own messages as a :class:`RecordsError`."""
     from ..analysis import valid_records
 
-    return valid_records(records, model, "nothing was exported: FHIR needs every value valid")
+    refusal = "nothing was exported: FHIR needs every value valid"
+    frame = valid_records(records, model, refusal)
+    # FHIR: "attribute values can never be empty", a string has non-white-space content
+    ids = frame["patient_id"].astype(str)
+    blank = np.flatnonzero(~ids.str.contains(r"\S", regex=True).to_numpy(bool))
+    if len(blank):
+        shown = ", ".join(f"row {r + 1} {ids.iloc[r]!r}" for r in blank[:3])
+        raise RecordsError([f"records: patient_id: {len(blank):,} row(s) hold no FHIR value: "
+                            f"empty or white space only ({shown})", refusal])
+    return frame
 
 
 def _lines(chunks: Iterable[pd.DataFrame], mapper: Mapper,
@@ -143,7 +155,7 @@ def check_fhir_path(path: str | os.PathLike[str]) -> tuple[Path, bool]:
     text = str(path)
     target = check_name(check_path(path, "path"), "output")
     if text.endswith(("/", os.sep)) or target.is_dir() or not target.suffix:
-        return output_folder(target), False
+        return output_folder(path), False
     if target.suffix.lower() != ".json":
         raise ClinicSimError(f"output {shown_path(text)!r}: unknown FHIR output "
                              f"{target.suffix or '(no suffix)'!r}; use DIR/ for NDJSON or "
@@ -224,10 +236,11 @@ def sample_fhir(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
     if bundle and sampler.n > BUNDLE_MAX_RECORDS:
         raise ClinicSimError(_too_many(target, sampler.n))
     free = shutil.disk_usage(target.parent).free
-    if not bundle and free < sampler.n * 2500:  # 1.7 kB a record measured; room to spare
-        raise ClinicSimError(f"output {str(output)!r}: {sampler.n:,} records need about "
-                             f"{sampler.n * 1.7e-6:,.1f} GB as FHIR, but "
-                             f"{str(target.parent)!r} has {free / 1e9:,.1f} GB free")
+    need = sampler.n * _RECORD_BYTES
+    if not bundle and free < need:
+        raise ClinicSimError(f"output {str(output)!r}: {sampler.n:,} records need up to about "
+                             f"{size_text(need)} as FHIR, but {str(target.parent)!r} has "
+                             f"{size_text(free)} free; sample fewer rows or write elsewhere")
     size = CHUNK_ROWS if chunk_size is None else chunk_size
     if workers is None and scheduler is None:
         return write_chunks(target, sampler.chunks(size), sampler.model, sampler.root,
@@ -240,165 +253,3 @@ def sample_fhir(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
     with dask_client(workers, scheduler) as client:
         chunks = (p.reset_index(drop=True) for p in in_order(frame, client))
         return write_chunks(target, chunks, sampler.model, sampler.root, bundle=bundle)
-
-
-# -- reading back ----------------------------------------------------------------------
-
-def _schema(**fields: pa.DataType) -> pa.Schema:
-    return pa.schema(list(fields.items()))
-
-
-_REF = pa.struct([("reference", pa.string())])
-_CODING = pa.list_(pa.struct([("system", pa.string()), ("code", pa.string())]))
-_CONCEPT = pa.struct([("coding", _CODING), ("text", pa.string())])
-_SCHEMAS = {
-    "Patient": _schema(id=pa.string(), gender=pa.string(), birthDate=pa.string(),
-                       identifier=pa.list_(pa.struct([("system", pa.string()),
-                                                      ("value", pa.string())]))),
-    "Encounter": _schema(subject=_REF, period=pa.struct([("start", pa.string())])),
-    "Condition": _schema(subject=_REF, code=_CONCEPT),
-    "Procedure": _schema(subject=_REF, code=_CONCEPT),
-    "ServiceRequest": _schema(subject=_REF, code=_CONCEPT),
-    "MedicationRequest": _schema(subject=_REF, medicationCodeableConcept=_CONCEPT),
-}
-
-
-def _read(folder: Path, kind: str) -> pa.Table | None:
-    import pyarrow.json as pj
-
-    path = folder / f"{kind}.ndjson"
-    if not path.is_file():
-        return None
-    if path.stat().st_size > _NDJSON_LIMIT:
-        raise RecordsError(f"FHIR file {str(path)!r} is larger than "
-                           f"{_NDJSON_LIMIT / 2**30:.0f} GiB; the records table would not fit "
-                           "in the report's memory")
-    try:
-        return pj.read_json(path, parse_options=pj.ParseOptions(
-            explicit_schema=_SCHEMAS[kind], unexpected_field_behavior="ignore"))
-    except pa.ArrowInvalid as exc:
-        raise RecordsError(f"cannot read FHIR file {str(path)!r}: {exc}") from None
-
-
-def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = None
-                 ) -> pd.DataFrame:
-    """The records table of a FHIR NDJSON folder written by :func:`write`.
-
-    Each Patient is a row, in file order: ``patient_id`` from its identifier, ``gender``,
-    ``visit_date`` from its Encounter, ``age`` from ``birthDate`` on that date, the
-    diagnosis and treatment from the ``code.text`` of its Condition and treatment
-    resource, ``follow_up`` whether a follow-up ServiceRequest exists. Records written
-    by :func:`write` come back equal to the table that went in (columns of
-    :func:`clinicsim.sample`). A row whose resources are missing gets empty values, which
-    the report names.
-
-    Examples
-    --------
-    >>> import clinicsim, clinicsim.fhir
-    >>> records = clinicsim.sample(100, seed=1, extended=True)
-    >>> _ = clinicsim.fhir.write("fhir/", records, seed=1)
-    >>> clinicsim.fhir.read_records("fhir/").equals(records[list(clinicsim.simulate.COLUMNS)])
-    True
-    """
-    model = as_model(model)
-    path = check_name(check_path(folder, "folder"), "FHIR folder", RecordsError)
-    if not path.is_dir() or not (path / "Patient.ndjson").is_file():
-        raise RecordsError(f"{str(path)!r} is not a FHIR export folder (no Patient.ndjson)")
-    patients = _read(path, "Patient")
-    assert patients is not None  # the file exists: checked above
-    ids = pd.Index(patients["id"].to_pandas())
-    if not ids.is_unique:
-        raise RecordsError(f"{str(path / 'Patient.ndjson')!r}: Patient ids repeat")
-    n = len(ids)
-
-    def rows_of(table: pa.Table, kind: str) -> np.ndarray:
-        refs = table["subject"].combine_chunks().field("reference").to_pandas()
-        rows = ids.get_indexer(refs.str.removeprefix("Patient/"))
-        if (rows < 0).any():
-            raise RecordsError(f"{kind}.ndjson: subject {refs[rows < 0].iloc[0]!r} is no "
-                               "Patient of this export")
-        return rows
-
-    def place(kind: str, rows: np.ndarray, values: pd.Series, into: np.ndarray) -> None:
-        if np.bincount(rows, minlength=n).max(initial=0) > 1:
-            raise RecordsError(f"{kind}.ndjson: a patient has more than one {kind}")
-        into[rows] = values.to_numpy(object)
-
-    visit = np.full(n, None, object)
-    enc = _read(path, "Encounter")
-    if enc is not None:
-        place("Encounter", rows_of(enc, "Encounter"),
-              enc["period"].combine_chunks().field("start").to_pandas(), visit)
-    diagnosis = np.full(n, None, object)
-    cond = _read(path, "Condition")
-    if cond is not None:
-        place("Condition", rows_of(cond, "Condition"),
-              cond["code"].combine_chunks().field("text").to_pandas(), diagnosis)
-    treatment = np.full(n, None, object)
-    follow_up = np.zeros(n, bool)
-    tx_rows: list[np.ndarray] = []
-    tx_values: list[pd.Series] = []
-    for kind in ("MedicationRequest", "Procedure", "ServiceRequest"):
-        table = _read(path, kind)
-        if table is None:
-            continue
-        concept = table["medicationCodeableConcept" if kind == "MedicationRequest"
-                        else "code"].combine_chunks()
-        rows = rows_of(table, kind)
-        first = concept.field("coding").flatten()  # every coding; ours have one each
-        is_fu = np.zeros(len(table), bool)
-        if kind == FOLLOW_UP_CODE[0]:
-            lengths = concept.field("coding").value_lengths().fill_null(0).to_numpy()
-            code = first.field("code").to_numpy(zero_copy_only=False)
-            system = first.field("system").to_numpy(zero_copy_only=False)
-            own = np.repeat(np.arange(len(table)), lengths)
-            hit = (code == FOLLOW_UP_CODE[2]) & (system == FOLLOW_UP_CODE[1])
-            is_fu[own[hit]] = True
-            follow_up[rows[is_fu]] = True
-        tx_rows.append(rows[~is_fu])
-        tx_values.append(concept.field("text").to_pandas()[~is_fu])
-    if tx_rows:
-        place("treatment", np.concatenate(tx_rows), pd.concat(tx_values), treatment)
-    visit_day = pd.to_datetime(pd.Series(visit), format="ISO8601", errors="coerce")
-    birth = pd.to_datetime(patients["birthDate"].to_pandas(), format="ISO8601", errors="coerce")
-    days_v = visit_day.to_numpy("datetime64[D]")
-    days_b = birth.to_numpy("datetime64[D]")
-    known = ~(np.isnat(days_v) | np.isnat(days_b))
-    age = pd.array(np.where(known, age_on(np.where(known, days_b, days_v),
-                                           np.where(known, days_v, days_b)), 0), "Int64")
-    age[~known] = pd.NA
-    identifier = patients["identifier"].combine_chunks()
-    values = _identifier_values(identifier)
-    frame = pd.DataFrame({
-        "patient_id": pd.array(values, dtype=pd.StringDtype("pyarrow")),
-        "visit_date": visit_day.to_numpy("datetime64[s]"),
-        "age": age if not known.all() else age.to_numpy(np.int64),
-        "gender": _category(patients["gender"].to_pandas(), model.states("gender")),
-        "diagnosis": _category(pd.Series(diagnosis), model.states("diagnosis")),
-        "treatment": _category(pd.Series(treatment), model.states("treatment")),
-        "follow_up": follow_up,
-    })
-    return frame
-
-
-def _identifier_values(identifier: pa.Array) -> pa.Array:
-    """The ``value`` of each Patient's clinicsim identifier."""
-    import pyarrow.compute as pc
-
-    flat = identifier.flatten()
-    own = np.repeat(np.arange(len(identifier)),
-                    identifier.value_lengths().fill_null(0).to_numpy())
-    mine = pc.equal(flat.field("system"), ID_SYSTEM).fill_null(False).to_numpy(
-        zero_copy_only=False)
-    out = np.full(len(identifier), None, object)
-    out[own[mine][::-1]] = flat.field("value").to_numpy(zero_copy_only=False)[mine][::-1]
-    return pa.array(out, pa.large_string())
-
-
-def _category(values: pd.Series, states: list[str]) -> pd.Series | pd.Categorical:
-    """A categorical of the model's states, or the raw values if some are not states (so
-    the report names them)."""
-    present = set(values.dropna().unique())
-    if present <= set(states):
-        return pd.Categorical(values, categories=states)
-    return values

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import ClinicSimError
-from .._io import atomic_dir, check_name, check_outputs, output_folder
+from .._io import atomic_dir, check_name, check_outputs, output_folder, size_text
 from .._random import SeedLike
 from .._validate import check_int, check_path
 from ..model import PRESETS, ClinicModel
@@ -83,7 +83,7 @@ def write_sample(
     directory = output is not None and is_directory(output)
     if directory:
         assert output is not None  # for mypy: a directory is only asked of an output
-        _check_directory(Path(output))
+        output_folder(output)
     elif output is not None:
         check_records_path(output)
     if isinstance(model, (str, os.PathLike)) and model not in PRESETS:
@@ -118,8 +118,6 @@ def write_sample(
         return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
 
 
-def _check_directory(path: Path) -> None:
-    output_folder(path)
 
 
 def _check_space(output: Path, sampler: Sampler, suffix: str) -> None:
@@ -136,16 +134,8 @@ def _check_space(output: Path, sampler: Sampler, suffix: str) -> None:
     need = encoded_bytes(sampler.rows(0, probe), suffix) * sampler.n / probe
     if need > free:
         raise ClinicSimError(
-            f"output {str(output)!r}: {sampler.n:,} records need about {_size(need)}, but "
-            f"{str(folder)!r} has {_size(free)} free; sample fewer rows or write elsewhere")
-
-
-def _size(count: float) -> str:
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if count < 1000 or unit == "TB":
-            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
-        count /= 1000
-    raise AssertionError("unreachable")
+            f"output {str(output)!r}: {sampler.n:,} records need about {size_text(need)}, but "
+            f"{str(folder)!r} has {size_text(free)} free; sample fewer rows or write elsewhere")
 
 
 def _write_directory(frame, path: Path) -> int:
@@ -153,7 +143,7 @@ def _write_directory(frame, path: Path) -> int:
 
     Dates are stored as dates (``date32``), as in a single Parquet file.
     """
-    _check_directory(path)  # again: it may have changed while the cluster started
+    output_folder(path)  # again: it may have changed while the cluster started
     with atomic_dir(path) as tmp:
         frame.to_parquet(tmp, write_index=False, schema=date_columns(frame.dtypes))
     return len(frame)
