@@ -301,15 +301,14 @@ def _run(*args: str) -> int:
     return stop.value.code
 
 
+# (`export fhir good.csv -o good.csv/` names its own input: refused as that, test_clobber)
 @pytest.mark.parametrize("command", [["sample", "-n", "5"],
-                                     ["sample", "-n", "5", "--format", "fhir"],
-                                     ["export", "fhir", "RECORDS"]])
+                                     ["sample", "-n", "5", "--format", "fhir"]])
 def test_a_folder_output_that_names_a_file_says_so(tmp_path, capsys, command):
     records = tmp_path / "good.csv"
     clinicsim.sample(5, seed=1).to_csv(records, index=False)
     before = records.read_bytes()
-    args = [str(records) if a == "RECORDS" else a for a in command]
-    assert _run(*args, "-o", f"{records}/") == 2
+    assert _run(*command, "-o", f"{records}/") == 2
     assert capsys.readouterr().err == (
         f"error: output '{records}/' names a folder (it ends in /), but '{records}' is a "
         f"file; name a new or empty folder, or write -o '{records}' to replace the file\n")
