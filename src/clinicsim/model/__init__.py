@@ -10,6 +10,7 @@ from ._cohort import Cohort, adjusted_tables, cohort
 from ._files import PRESETS, as_model, default_model, load_model, shared_default_model
 from ._fit import check_keep, cpd_changes, parse_keep
 from ._inference import factors, joint
+from ._limits import MAX_NAME_CHARS, MAX_ROWS
 from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, VisitWindow
 from ._model import MONTHS, REQUIRED_NODES, ClinicModel
 from ._schema import model_from_dict, model_to_dict
@@ -37,6 +38,8 @@ __all__ = [
     "CATEGORIES",
     "DIAGNOSIS_CATEGORY",
     "FOLLOW_UP_CODE",
+    "MAX_NAME_CHARS",
+    "MAX_ROWS",
     "MONTHS",
     "MONTH_NODE",
     "PRESETS",

@@ -50,7 +50,7 @@ class Cohort:
     ages: tuple[int, int] | None
     text: str
     tables: Mapping[str, Factor]  # adjusted_tables(): P(node | S, evidence) per node
-    probability: float  # P(evidence)
+    probability: float  # P(evidence); 0.0 when it is positive but below 1e-308
 
 
 def _age_range(value: object) -> tuple[int, int]:
@@ -119,6 +119,9 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
                 continue
             extra["age_group"] = extra.get("age_group", 1.0) * weights
             shown[AGE] = ages
+            # only the bands' ages can be drawn: 0-10**30 is 0-89 (and fits an int64)
+            ages = (max(lo, min(b[0] for b in bands.values())),
+                    min(hi, max(b[1] for b in bands.values())))
         elif name == CATEGORY:
             wanted = _as_states(value)
             categories = model.diagnosis_categories
@@ -136,7 +139,7 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
         else:
             names = _as_states(value)
             hard[name] = value
-            shown[name] = names if len(names) > 1 else names[0]
+            shown[name] = names[0] if len(names) == 1 else names  # [] is named as refused
     try:
         likelihoods = as_likelihoods(net, hard)
     except ClinicSimError as error:
@@ -149,7 +152,7 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
     ordered = {n: likelihoods[n] for n in net.nodes if n in likelihoods}
     text = ", ".join(f"{k}={_show(v)}" for k, v in shown.items())
     tables, p = adjusted_tables(net, ordered)
-    if not p > 0:
+    if p is None:
         raise ModelError(f"given {text}: this evidence has probability 0 under the model, "
                          "so no record can satisfy it")
     return Cohort(ordered, ages, text, tables, p)
@@ -164,8 +167,10 @@ def _show(value: object) -> str:
 
 
 def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
-                    ) -> tuple[dict[str, Factor], float]:
-    """Each node's evidence-adjusted table P(node | S, evidence), and P(evidence).
+                    ) -> tuple[dict[str, Factor], float | None]:
+    """Each node's evidence-adjusted table P(node | S, evidence), and P(evidence): None
+    when it is 0, and 0.0 when it is positive but below floating point's range (40 rare
+    nodes give 1e-400, which the rescaled messages sample exactly all the same).
 
     A table is a factor over ``(node, *S)`` with S before node in ``net.nodes``; nodes with
     no evidence on them or below keep their CPD (the same Factor object).
@@ -191,7 +196,7 @@ def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
         message = psi.sum(axis=0)
         top = float(message.max()) if message.size else 0.0
         if top == 0:
-            return tables, 0.0
+            return tables, None
         log_scale += math.log(top)
         with np.errstate(invalid="ignore", divide="ignore"):
             table = np.where(message > 0, psi / np.where(message > 0, message, 1), 0.0)
@@ -201,4 +206,6 @@ def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
         tables[node] = Factor((node, *scope), table)
         messages.append(Factor(tuple(scope), message / top))
     rest = float(np.prod([m.values for m in messages])) if messages else 1.0
+    if rest == 0:  # messages of scalars, each rescaled to 1: only exactly 0 is 0
+        return tables, None
     return tables, math.exp(log_scale) * rest

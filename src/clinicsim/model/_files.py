@@ -148,6 +148,10 @@ def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
         from ._yaml import dump_yaml
 
         text = dump_yaml(model_to_dict(model), f"cannot write {str(path)!r} as YAML")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:  # never write a file that load_model refuses
+        raise ModelError(f"cannot write model file {str(path)!r}: it would be {size:,} bytes, "
+                         f"and load_model reads at most {MAX_FILE_BYTES:,} (MAX_FILE_BYTES)")
     with atomic_path(path, what="model file", error=ModelError) as tmp:
         tmp.write_text(text, encoding="utf-8")
 

@@ -142,8 +142,9 @@ def dask_client(workers: int | None = None,
             address = scheduler
         try:
             client = stack.enter_context(distributed.Client(address, timeout="10s"))
-        except OSError as exc:
-            raise ClinicSimError(f"cannot connect to scheduler {scheduler!r}: {exc}") from None
+        except (OSError, ValueError, TypeError) as exc:  # ValueError: not an address
+            raise ClinicSimError(f"cannot connect to scheduler {scheduler!r}: {exc} (an "
+                                 "address is like tcp://host:8786)") from None
         yield client
 
 

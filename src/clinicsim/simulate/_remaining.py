@@ -9,6 +9,7 @@ from .._cells import days
 from .._errors import ArgumentError, ModelError
 from .._random import SeedLike, as_seed_sequence
 from .._reference import MONTHS
+from .._validate import shown
 from ..model import MONTH_NODE, ClinicModel, adjusted_tables, as_model, factors
 from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
 
@@ -45,8 +46,9 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     Raises
     ------
     ArgumentError
-        ``known`` is not a DataFrame, is empty or has other columns, or a value is not a
-        state of the model (every such value named, with its row; row 1 is the first).
+        ``known`` is not a DataFrame, has no rows, has other columns or a column twice, or
+        a value is not a state of the model (every such value named, with its row; row 1
+        is the first). A frame of rows and no columns gets every column drawn.
     ModelError
         Rows whose values have probability 0 under the model, all in one error.
 
@@ -64,9 +66,15 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     if not isinstance(known, pd.DataFrame):
         raise ArgumentError(f"`known` must be a pandas DataFrame; got {type(known).__name__}")
     other = [c for c in known.columns if c not in KNOWN_COLUMNS]
-    if other or known.empty:
-        raise ArgumentError(f"`known` must hold rows and only the columns {list(KNOWN_COLUMNS)}"
-                            + (f"; got also {other}" if other else "; it has no rows"))
+    if other:
+        raise ArgumentError(f"`known` must hold only the columns {list(KNOWN_COLUMNS)}; "
+                            f"got also {[shown(c) for c in other]}")
+    twice = list(dict.fromkeys(known.columns[known.columns.duplicated()]))
+    if twice:
+        raise ArgumentError(f"`known` has the column(s) {twice} more than once; give each "
+                            "column once")
+    if len(known) == 0:  # rows without columns are records of which nothing is known
+        raise ArgumentError("`known` has no rows")
     m = as_model(model)
     net = factors(m)
     n = len(known)
@@ -93,7 +101,7 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
             likelihoods[node] = np.zeros(len(net.states[node]))
             likelihoods[node][state] = 1.0
         tables, p = adjusted_tables(net, likelihoods)
-        if not p > 0:
+        if p is None:
             impossible.append(rows)
             continue
         local: list[np.ndarray] = []
@@ -117,6 +125,12 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     return _frame(m, c, known.reset_index(drop=True), drawn_by_node, u[-2:])
 
 
+def _missing(value: object) -> bool:
+    """Whether a cell is missing (None, NaN, NA, NaT); a list in a cell is a value."""
+    answer = pd.isna(value)
+    return isinstance(answer, (bool, np.bool_)) and bool(answer)
+
+
 def _plain(value: object) -> object:
     """A numpy scalar as the Python value it holds (``5``, not ``np.int64(5)``)."""
     return value.item() if isinstance(value, np.generic) else value
@@ -130,7 +144,7 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
 
     def states_of(column: str, node: str, values: pd.Series) -> None:
         states = m.states(node)
-        text = values.map(lambda v: "" if pd.isna(v) else str(v))
+        text = values.map(lambda v: "" if _missing(v) else str(v))
         code = pd.Index(states).get_indexer(pd.Index(text)).astype(np.int64)
         for r in np.flatnonzero(code < 0)[:_SHOWN]:
             errors.append(f"`known` column {column!r} row {r + 1}: {_plain(values.iloc[r])!r} "
@@ -145,7 +159,13 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
     if "age" in known:
         bands = m.age_bands
         states = m.states("age_group")
-        age = pd.to_numeric(known["age"], errors="coerce").to_numpy(float)
+        age = pd.to_numeric(known["age"], errors="coerce").to_numpy(float, copy=True)
+        # True and False are not 1 and 0 years old
+        raw = known["age"]
+        if raw.dtype == bool or raw.dtype == "boolean":
+            age[:] = np.nan
+        elif raw.dtype == object:
+            age[raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)] = np.nan
         band = np.full(len(known), -1, np.int64)
         for b, state in enumerate(states):
             lo, hi = bands[state]

@@ -22,10 +22,18 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._errors import ArgumentError
+from .._errors import ArgumentError, ClinicSimError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
 from .._validate import check_choice, check_int
-from ..model import ClinicModel, Cohort, as_model, cached_by_content, cohort, factors
+from ..model import (
+    MAX_ROWS,
+    ClinicModel,
+    Cohort,
+    as_model,
+    cached_by_content,
+    cohort,
+    factors,
+)
 from ._dates import VisitDates
 from ._guide import GuideTable
 
@@ -86,7 +94,30 @@ def sample(
     True
     """
     sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
-    return sampler.rows(0, sampler.n)
+    need = sampler.n * ROW_BYTES
+    if need > _memory():
+        raise ClinicSimError(
+            f"`n`: {sampler.n:,} records need about {need / 1e9:,.0f} GB of memory at once, "
+            f"more than this machine's {_memory() / 1e9:,.0f} GB; sample fewer, or stream "
+            "them to a file (clinicsim.simulate.write_sample, or clinicsim sample -o)")
+    try:
+        return sampler.rows(0, sampler.n)
+    except MemoryError:
+        raise ClinicSimError(f"`n`: out of memory making {sampler.n:,} records at once; sample "
+                             "fewer, or stream them to a file (clinicsim sample -o)") from None
+
+
+# Peak bytes a row of sample() takes while it is made: 36 (47 extended) in the frame,
+# about as much again for the block being copied in.
+ROW_BYTES = 100
+
+
+def _memory() -> float:
+    """This machine's physical memory in bytes (inf where the system does not say)."""
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return float("inf")
 
 
 class _Table(GuideTable):
@@ -182,7 +213,8 @@ class Sampler:
     def __init__(self, model: ClinicModel | str | os.PathLike[str] | None, *, seed: SeedLike,
                  engine: str, extended: bool, n: int,
                  given: Mapping[str, object] | None = None) -> None:
-        self.n = check_int(n, "n")
+        # streamed to a file, any n up to MAX_ROWS; sample() also checks the memory
+        self.n = check_int(n, "n", high=MAX_ROWS, high_name=f"{MAX_ROWS:,} (MAX_ROWS)")
         check_choice(engine, "engine", ENGINES)
         # A snapshot: later edits to the caller's model never change this sampler's rows,
         # here or on a Dask worker that unpickles it.
