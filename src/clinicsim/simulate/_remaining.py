@@ -68,7 +68,7 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     other = [c for c in known.columns if c not in KNOWN_COLUMNS]
     if other:
         raise ArgumentError(f"`known` must hold only the columns {list(KNOWN_COLUMNS)}; "
-                            f"got also {[shown(c) for c in other]}")
+                            f"got also {shown(other)}")
     twice = list(dict.fromkeys(known.columns[known.columns.duplicated()]))
     if twice:
         raise ArgumentError(f"`known` has the column(s) {twice} more than once; give each "
@@ -114,20 +114,20 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
             drawn[j][rows] = local[-1]
     if impossible:
         rows = np.sort(np.concatenate(impossible))
-        shown = [f"row {r + 1}: " + ", ".join(f"{col}={_plain(known[col].iloc[r])!r}"
-                                              for col in kept)
-                 for r in rows[:_SHOWN]]
+        listed = [f"row {r + 1}: " + ", ".join(f"{col}={_plain(known[col].iloc[r])!r}"
+                                               for col in kept)
+                  for r in rows[:_SHOWN]]
         more = [f"... and {len(rows) - _SHOWN} more"] if len(rows) > _SHOWN else []
         head = (f"{len(rows)} row(s) of `known` have probability 0 under the model "
                 "(no record can have these values together)")
-        raise ModelError([head, *shown, *more])
+        raise ModelError([head, *listed, *more])
     drawn_by_node = dict(zip(net.nodes, drawn, strict=True))
     return _frame(m, c, known.reset_index(drop=True), drawn_by_node, u[-2:])
 
 
 def _missing(value: object) -> bool:
     """Whether a cell is missing (None, NaN, NA, NaT); a list in a cell is a value."""
-    answer = pd.isna(value)
+    answer = pd.isna(value)  # type: ignore[call-overload]
     return isinstance(answer, (bool, np.bool_)) and bool(answer)
 
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from .._errors import ArgumentError, ClinicSimError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
-from .._validate import check_choice, check_int
+from .._validate import check_choice, check_int, shown
 from ..model import (
     MAX_ROWS,
     ClinicModel,
@@ -213,8 +213,10 @@ class Sampler:
     def __init__(self, model: ClinicModel | str | os.PathLike[str] | None, *, seed: SeedLike,
                  engine: str, extended: bool, n: int,
                  given: Mapping[str, object] | None = None) -> None:
-        # streamed to a file, any n up to MAX_ROWS; sample() also checks the memory
-        self.n = check_int(n, "n", high=MAX_ROWS, high_name=f"{MAX_ROWS:,} (MAX_ROWS)")
+        self.n = check_int(n, "n")
+        if self.n > MAX_ROWS:  # streamed to a file; sample() also checks the memory
+            raise ArgumentError(f"`n` must be at most {MAX_ROWS:,} records, the limit MAX_ROWS "
+                                f"(a day of sampling, some 60 TB of CSV); got {shown(n)}")
         check_choice(engine, "engine", ENGINES)
         # A snapshot: later edits to the caller's model never change this sampler's rows,
         # here or on a Dask worker that unpickles it.
