@@ -78,7 +78,7 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
         # suffix, so a file or folder named 'default' can never be one.
         twin = PRESETS[source].removesuffix(".yaml") + ".json"
         text = resources.files(__package__).joinpath("data", twin).read_text(encoding="utf-8")
-        return model_from_dict(json.loads(text), source=f"preset {source!r}")
+        return model_from_dict(json.loads(text), source=f"preset {source!r}", evaluate=False)
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:

@@ -641,13 +641,29 @@ def unreachable(model: ClinicModel) -> list[str]:
     holds. They are refused where a model is made, as every later use would refuse them.
     Statements about everyone always evaluate and are not computed here.
     """
+    from ._inference import factors, joint
+
+    net = factors(model)  # once: a query per statement would hash the model each time
+    tables: dict[tuple[str, ...], np.ndarray] = {}
     errors = []
     for i, s in enumerate(model.targets):
-        if getattr(s, "where", ()) or isinstance(s, (Difference, Trend, Even)):
-            try:
+        try:
+            if isinstance(s, (Trend, Even)):
                 exact_value(model, s)
-            except ModelError as exc:
-                errors += [f"targets[{i}]: {e}" for e in exc.errors]
+            elif s.where:
+                nodes = tuple(dict.fromkeys(node_of(c) for c, _ in s.where))
+                if nodes not in tables:
+                    table = joint(net, nodes, {})
+                    tables[nodes] = table / table.sum()
+                group = np.ones([1] * len(nodes), bool)
+                for col, chosen in s.where:
+                    group = group & _axis_mask(model, list(nodes), col, chosen)
+                p = tables[nodes]
+                _mean(p, group, group, str(s))  # the messages exact_value would give
+                if isinstance(s, Difference):
+                    _mean(p, ~group, ~group, f"{s} (the rest)")
+        except ModelError as exc:
+            errors += [f"targets[{i}]: {e}" for e in exc.errors]
     return errors
 
 
