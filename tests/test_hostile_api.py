@@ -180,9 +180,10 @@ def _sample_n(n: object) -> None:
 
 def _set_column(v: object) -> None:
     m = _model()
-    table = m.cpd("follow_up").astype(object)
-    table.iloc[0, 0], table.iloc[1, 0] = v, 0.5
-    m.set_cpd("follow_up", table)
+    table = m.cpd("follow_up")
+    cells = table.to_numpy(object)
+    cells[0, 0], cells[1, 0] = v, 0.5  # (iloc cannot set a dict as a cell)
+    m.set_cpd("follow_up", pd.DataFrame(cells, index=table.index, columns=table.columns))
 
 
 def _remove_near_one(v: object) -> None:
@@ -313,7 +314,7 @@ CLI = {
     "sample --engine": lambda v: ["sample", "-n", "3", "--engine", v],
     "sample --chunk-size": lambda v: ["sample", "-n", "3", "--chunk-size", v],
     # workers that would start (their number is bounded elsewhere): not here
-    "sample --workers": lambda v: [] if v.isdigit() and int(v) > 0 else [
+    "sample --workers": lambda v: [] if _positive(v) else [
         "sample", "-n", "3", "--workers", v],
     "sample --scheduler": lambda v: ["sample", "-n", "3", "--scheduler", v],
     "sample --given": lambda v: ["sample", "-n", "3", "--given", v],
@@ -346,6 +347,13 @@ class TooLong(Exception):
 
 def _too_long(signum, frame):
     raise TooLong(f"still running after {TIME_LIMIT:g} s")
+
+
+def _positive(text: str) -> bool:
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
 
 
 def run_cli(argv: list[str], folder: Path) -> str:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._errors import ArgumentError, ClinicSimError, ModelError
+from .._validate import shown
 from ._inference import Factor, Network, as_likelihoods, factors, product
 
 if TYPE_CHECKING:
@@ -100,8 +101,11 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
     hard: dict[str, object] = {}
     extra: dict[str, np.ndarray] = {}
     ages = None
-    shown: dict[str, object] = {}
+    named: dict[str, object] = {}
     for name, value in given.items():
+        if not isinstance(name, str):
+            errors.append(f"given names {shown(name)}: a node, {AGE} or {CATEGORY} is text")
+            continue
         if name == AGE:
             try:
                 ages = _age_range(value)
@@ -118,7 +122,7 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
                               f"(the bands cover {span[0]}..{span[1]})")
                 continue
             extra["age_group"] = extra.get("age_group", 1.0) * weights
-            shown[AGE] = ages
+            named[AGE] = ages
             # only the bands' ages can be drawn: 0-10**30 is 0-89 (and fits an int64)
             ages = (max(lo, min(b[0] for b in bands.values())),
                     min(hi, max(b[1] for b in bands.values())))
@@ -135,11 +139,11 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
                 continue
             mask = np.array([categories[d] in wanted for d in net.states["diagnosis"]], float)
             extra["diagnosis"] = extra.get("diagnosis", 1.0) * mask
-            shown[CATEGORY] = wanted if len(wanted) > 1 else wanted[0]
+            named[CATEGORY] = wanted if len(wanted) > 1 else wanted[0]
         else:
             names = _as_states(value)
             hard[name] = value
-            shown[name] = names[0] if len(names) == 1 else names  # [] is named as refused
+            named[name] = names[0] if len(names) == 1 else names  # [] is named as refused
     try:
         likelihoods = as_likelihoods(net, hard)
     except ClinicSimError as error:
@@ -150,7 +154,7 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
     for node, weights in extra.items():
         likelihoods[node] = likelihoods.get(node, 1.0) * weights
     ordered = {n: likelihoods[n] for n in net.nodes if n in likelihoods}
-    text = ", ".join(f"{k}={_show(v)}" for k, v in shown.items())
+    text = ", ".join(f"{k}={_show(v)}" for k, v in named.items())
     tables, p = adjusted_tables(net, ordered)
     if p is None:
         raise ModelError(f"given {text}: this evidence has probability 0 under the model, "

@@ -155,7 +155,7 @@ def with_state_added(model: ClinicModel, node: str, state: str, *, like: str | N
     if like is None and children:
         errors.append(f"{where}: like= is required: the CPDs of {children} need columns for "
                       f"{shown(state)}, copied from those of a similar state of {node!r} {states}")
-    elif like is not None and like not in states:
+    elif like is not None and not (isinstance(like, str) and like in states):
         errors.append(f"{where}: like={shown(like)} is not a state of {node!r} {states}")
     prob = as_probability(p)
     if prob is None or not 0 <= prob < 1:
@@ -190,7 +190,7 @@ def with_state_removed(model: ClinicModel, node: str, state: str) -> ClinicModel
     """A new model: ``model`` without ``state`` of ``node`` (see ``ClinicModel.remove_state``)."""
     states = model.states(node)
     where = f"remove_state({node!r}, {shown(state)})"
-    if state not in states:
+    if not (isinstance(state, str) and state in states):
         raise ModelError(f"{where}: {shown(state)} is not a state of {node!r} {states}")
     if len(states) <= 2:
         raise ModelError(f"{where}: {node!r} would be left with one state")

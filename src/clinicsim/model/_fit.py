@@ -88,7 +88,7 @@ def check_keep(model: ClinicModel, keep: Iterable[Any], names: Sequence[str] = (
             raise ArgumentError(f"{at} must be a pair (node, {{parent: state}}); "
                                 f"got {shown(item)}")
         node, combo = item
-        if node not in model.nodes:
+        if not (isinstance(node, str) and node in model.nodes):
             raise ArgumentError(f"{at}: unknown node {shown(node)}; the model's nodes are "
                                 f"{list(model.nodes)}")
         parents = model.parents(node)

@@ -223,6 +223,9 @@ class ClinicModel:
         [0.450045, 0.430043, 0.119912]
         """
         old = self.table(node)
+        if not isinstance(normalize, (bool, np.bool_)):
+            raise InvalidCPDError(f"set_cpd({node!r}): `normalize` must be True or False; got "
+                                  f"{shown(normalize)}")
         states = list(old.states)
         parents = old.parents
         expected = self._columns(node)

@@ -125,6 +125,42 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     return _frame(m, c, known.reset_index(drop=True), drawn_by_node, u[-2:])
 
 
+def _ages(column: pd.Series) -> np.ndarray:
+    """A column of ages as floats, NaN where a value is no number of years: True and False
+    are not 1 and 0 years old, and an int beyond float range is no age."""
+    if column.dtype == bool or column.dtype == "boolean":
+        return np.full(len(column), np.nan)
+    if column.dtype != object:
+        return pd.to_numeric(column, errors="coerce").to_numpy(float, copy=True)
+    return np.array([_age(v) for v in column], float)
+
+
+def _age(value: object) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        return np.nan
+    try:
+        return float(value)  # type: ignore[arg-type]  # "30", Decimal, Fraction, numpy
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
+        return np.nan
+
+
+def _encodable_column(column: pd.Series) -> bool:
+    """Whether a column converts to pyarrow text as the records' patient_id does."""
+    try:
+        column.astype("string[pyarrow]")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _missing(value: object) -> bool:
     """Whether a cell is missing (None, NaN, NA, NaT); a list in a cell is a value."""
     answer = pd.isna(value)  # type: ignore[call-overload]
@@ -145,7 +181,8 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
     def states_of(column: str, node: str, values: pd.Series) -> None:
         states = m.states(node)
         text = values.map(lambda v: "" if _missing(v) else str(v))
-        code = pd.Index(states).get_indexer(pd.Index(text)).astype(np.int64)
+        # object: pyarrow would refuse text that is not Unicode ('\ud800') with a traceback
+        code = pd.Index(states).get_indexer(pd.Index(text, dtype=object)).astype(np.int64)
         for r in np.flatnonzero(code < 0)[:_SHOWN]:
             errors.append(f"`known` column {column!r} row {r + 1}: {_plain(values.iloc[r])!r} "
                           f"is not a state of {node!r} {states}")
@@ -159,13 +196,7 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
     if "age" in known:
         bands = m.age_bands
         states = m.states("age_group")
-        age = pd.to_numeric(known["age"], errors="coerce").to_numpy(float, copy=True)
-        # True and False are not 1 and 0 years old
-        raw = known["age"]
-        if raw.dtype == bool or raw.dtype == "boolean":
-            age[:] = np.nan
-        elif raw.dtype == object:
-            age[raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)] = np.nan
+        age = _ages(known["age"])
         band = np.full(len(known), -1, np.int64)
         for b, state in enumerate(states):
             lo, hi = bands[state]
@@ -190,6 +221,12 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
             to_code = np.array([m.states(MONTH_NODE).index(month) for month in MONTHS])
             month = np.where(inside, dates.astype("datetime64[M]").astype(np.int64) % 12, 0)
             codes[MONTH_NODE] = np.where(inside, to_code[month], -1)
+    if "patient_id" in known and not _encodable_column(known["patient_id"]):
+        for r, v in enumerate(known["patient_id"]):
+            if isinstance(v, str) and not _encodable(v):
+                errors.append(f"`known` column 'patient_id' row {r + 1}: {v!r} is not valid "
+                              "Unicode text (a lone surrogate)")
+                break
     kept = [col for col in known.columns if col != "patient_id"]
     return codes, kept, errors
 
@@ -200,7 +237,7 @@ def _frame(m: ClinicModel, c: _Compiled, known: pd.DataFrame, codes: dict[str, n
     n = len(known)
     band = codes["age_group"]
     if "age" in known:
-        age = pd.to_numeric(known["age"]).to_numpy(np.int64)
+        age = _ages(known["age"]).astype(np.int64)  # every age was checked
     else:
         age = c.age_lo[band] + (u[0] * c.age_span[band]).astype(np.int64)
     if "visit_date" in known:
