@@ -181,7 +181,7 @@ def _sample_n(n: object) -> None:
 def _set_column(v: object) -> None:
     m = _model()
     table = m.cpd("follow_up")
-    cells = table.to_numpy(object)
+    cells = table.to_numpy(object, copy=True)
     cells[0, 0], cells[1, 0] = v, 0.5  # (iloc cannot set a dict as a cell)
     m.set_cpd("follow_up", pd.DataFrame(cells, index=table.index, columns=table.columns))
 
