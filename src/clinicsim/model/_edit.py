@@ -169,7 +169,7 @@ def with_state_added(model: ClinicModel, node: str, state: str, *, like: str | N
     elif key is not None and metadata is None:
         errors.append(f"{where}: metadata= is required: each state of {node!r} has "
                       f"metadata.{key} {form}")
-    source = like if like in states else states[0]  # a stand-in, to report the rest too
+    source = like if isinstance(like, str) and like in states else states[0]  # a stand-in
 
     data = model_to_dict(model)
     spec = data["nodes"][node]

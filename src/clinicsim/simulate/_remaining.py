@@ -180,9 +180,9 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
 
     def states_of(column: str, node: str, values: pd.Series) -> None:
         states = m.states(node)
-        text = values.map(lambda v: "" if _missing(v) else str(v))
-        # object: pyarrow would refuse text that is not Unicode ('\ud800') with a traceback
-        code = pd.Index(states).get_indexer(pd.Index(text, dtype=object)).astype(np.int64)
+        # object, not pyarrow: it refuses text that is not Unicode ('\ud800') with a traceback
+        text = pd.Index(["" if _missing(v) else str(v) for v in values], dtype=object)
+        code = pd.Index(states, dtype=object).get_indexer(text).astype(np.int64)
         for r in np.flatnonzero(code < 0)[:_SHOWN]:
             errors.append(f"`known` column {column!r} row {r + 1}: {_plain(values.iloc[r])!r} "
                           f"is not a state of {node!r} {states}")
