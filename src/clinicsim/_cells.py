@@ -36,9 +36,15 @@ def days(column: pd.Series) -> np.ndarray:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        text = column.astype(str)
+        try:
+            text = column.astype(str)
+            arrow = pa.array(text, pa.large_string(), from_pandas=True)
+        except UnicodeEncodeError:  # text that is not Unicode ('\ud800') is no date
+            text = pd.Series([str(v).encode("utf-8", "replace").decode() for v in column],
+                             index=column.index, dtype=object)
+            arrow = pa.array(text, pa.large_string(), from_pandas=True)
         # Arrow's RE2 kernel: about 12 times pandas' str.fullmatch on a million rows
-        dated = pc.match_substring_regex(pa.array(text, pa.large_string(), from_pandas=True),
+        dated = pc.match_substring_regex(arrow,
                                          f"^(?:{DATE_TEXT})$").fill_null(False)
         dated = dated.to_numpy(zero_copy_only=False) & ~booleans(column)
         parsed = pd.to_datetime(text.where(dated), format="ISO8601", errors="coerce")

@@ -1,6 +1,7 @@
 """`clinicsim model fit` and `clinicsim model show --targets`."""
 
 import pytest
+import yaml
 
 import clinicsim
 from clinicsim._cli import main
@@ -75,10 +76,14 @@ def test_bad_keep_is_refused_and_nothing_written(capsys, tmp_path, keep, message
 
 def test_impossible_targets_are_refused_naming_them(capsys, tmp_path):
     model = clinicsim.default_model()
-    bad = model.with_targets([*model.targets, {
-        "rate": {"follow_up": "True"}, "value": 0.9, "margin": 0.02,
-        "where": {"diagnosis": ["adult_checkup"], "age_group": ["0_14"]}}])
-    bad.save(tmp_path / "bad.yaml")  # adult_checkup has probability 0 under 15
+    statement = {"rate": {"follow_up": "True"}, "value": 0.9, "margin": 0.02,
+                 "where": {"diagnosis": ["adult_checkup"], "age_group": ["0_14"]}}
+    # adult_checkup has probability 0 under 15: refused where the model is made (issue 20)
+    with pytest.raises(clinicsim.ModelError, match="its group has probability 0"):
+        model.with_targets([*model.targets, statement])
+    data = clinicsim.model.model_to_dict(model)
+    data["targets"].append(statement)
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(data))
     out_file = tmp_path / "fitted.yaml"
     code, _, err = run(capsys, "model", "fit", "--model", str(tmp_path / "bad.yaml"),
                        "-o", str(out_file))

@@ -29,6 +29,7 @@ statements, one check each.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -285,7 +286,7 @@ def difference_check(name: str, node: str, hits: np.ndarray, group: np.ndarray,
         return _not_tested(name, "target", node, n1 + n2, "no variance under the target",
                            minimum)
     difference = p1 - p2
-    half = special.ndtri(1 - alpha / 2) * np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    half = _z(alpha) * np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
     shown = bool(special.ndtr(-z) < alpha)
     detail = (f"{p1:.4f} {labels[0]} ({n1:,} rows) vs {p2:.4f} {labels[1]} ({n2:,} rows): "
               f"difference {difference:+.4f} [{_level(alpha)} Wald: {difference - half:+.4f}, "
@@ -355,7 +356,7 @@ def trend_check(name: str, node: str, hits: np.ndarray, score: np.ndarray,
                            "more than one score", minimum)
     slope, se = trend.slope * per, np.sqrt(trend.variance) * per
     z = (slope - minimum) / se
-    half = special.ndtri(1 - alpha / 2) * se
+    half = _z(alpha) * se
     shown = bool(special.ndtr(-z) < alpha)
     detail = (f"{len(hits):,} rows, stratified slope {slope:+.4f} per {unit} "
               f"[{_level(alpha)}: {slope - half:+.4f}, {slope + half:+.4f}] (no-trend z = "
@@ -552,7 +553,7 @@ def _rows_for(estimate: np.ndarray, target: np.ndarray | float, margin: float,
     room = margin - np.abs(estimate - target)
     if (room <= 0).any():
         return None
-    z = special.ndtri(1 - alpha / 2)
+    z = _z(alpha)
     return float((z**2 * estimate * (1 - estimate) / room**2).max())
 
 
@@ -565,17 +566,27 @@ def _with_rows_needed(result: CheckResult, rows: float | None, n_used: int, n_gr
     if rows is None:
         more = ("no number of rows shows it at this margin while the estimate lies this far "
                 "from the target")
+    elif not math.isfinite(total := max(rows, 1.0) * n_used / n_group):
+        more = "more rows than any table holds would show it at this margin"
     else:
-        total = max(rows, 1.0) * n_used / n_group
         more = (f"about {_round_up(total):,} rows would show it at this margin (were the "
                 "true value the observed one)")
     return dataclasses.replace(result, detail=f"{result.detail}; {more}")
 
 
+def _z(alpha: float) -> float:
+    """The two-sided normal quantile of level ``alpha``, z with P(|Z| > z) = alpha.
+
+    From the lower tail: ``1 - alpha / 2`` rounds to 1 (z infinite) below alpha = 1e-16.
+    """
+    return float(-special.ndtri(max(alpha / 2, 5e-324)))  # alpha = 5e-324 halves to 0
+
+
 def _round_up(x: float) -> int:
-    """``x`` rounded up to two significant figures: an estimate, not a count."""
-    digits = max(0, len(str(int(np.ceil(x)))) - 2)
-    return int(np.ceil(x / 10**digits) * 10**digits)
+    """``x`` (finite) rounded up to two significant figures: an estimate, not a count."""
+    count = math.ceil(x)
+    step = 10 ** max(0, len(str(count)) - 2)
+    return -(-count // step) * step
 
 
 def _rates_by(coded: Coded, info: ModelInfo) -> dict[str, Any]:

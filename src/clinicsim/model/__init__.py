@@ -16,7 +16,18 @@ from ._files import (
     shared_default_model,
 )
 from ._fit import check_keep, cpd_changes, parse_keep
-from ._inference import factors, joint
+from ._inference import Factor, factors, joint
+from ._limits import (
+    MAX_CHUNK_ROWS,
+    MAX_CHUNKS,
+    MAX_NAME_CHARS,
+    MAX_PARTITIONS,
+    MAX_PATTERNS,
+    MAX_REJECTION_DRAWS,
+    MAX_ROWS,
+    WORKERS_PER_CORE,
+    max_workers,
+)
 from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, VisitWindow
 from ._model import MONTHS, REQUIRED_NODES, ClinicModel
 from ._schema import model_from_dict, model_to_dict
@@ -44,18 +55,27 @@ __all__ = [
     "CATEGORIES",
     "DIAGNOSIS_CATEGORY",
     "FOLLOW_UP_CODE",
+    "MAX_CHUNKS",
+    "MAX_CHUNK_ROWS",
+    "MAX_NAME_CHARS",
+    "MAX_PARTITIONS",
+    "MAX_PATTERNS",
+    "MAX_REJECTION_DRAWS",
+    "MAX_ROWS",
     "MODEL_SUFFIXES",
     "MONTHS",
     "MONTH_NODE",
     "PRESETS",
     "REQUIRED_NODES",
     "UNCODED",
+    "WORKERS_PER_CORE",
     "YEAR_MARGIN",
     "ClinicModel",
     "Cohort",
     "Diagnosis",
     "Difference",
     "Even",
+    "Factor",
     "FrozenMap",
     "Metadata",
     "Rate",
@@ -80,6 +100,7 @@ __all__ = [
     "is_met",
     "joint",
     "load_model",
+    "max_workers",
     "model_from_dict",
     "model_to_dict",
     "node_of",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._errors import ArgumentError, ClinicSimError, ModelError
+from .._validate import shown
 from ._inference import Factor, Network, as_likelihoods, factors, product
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class Cohort:
     ages: tuple[int, int] | None
     text: str
     tables: Mapping[str, Factor]  # adjusted_tables(): P(node | S, evidence) per node
-    probability: float  # P(evidence)
+    probability: float  # P(evidence); 0.0 when it is positive but below 1e-308
 
 
 def _age_range(value: object) -> tuple[int, int]:
@@ -108,8 +109,11 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
     hard: dict[str, object] = {}
     extra: dict[str, np.ndarray] = {}
     ages = None
-    shown: dict[str, object] = {}
+    named: dict[str, object] = {}
     for name, value in given.items():
+        if not isinstance(name, str):
+            errors.append(f"given names {shown(name)}: a node, {AGE} or {CATEGORY} is text")
+            continue
         if name == AGE:
             try:
                 ages = _age_range(value)
@@ -126,7 +130,10 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
                               f"(the bands cover {span[0]}..{span[1]})")
                 continue
             extra["age_group"] = extra.get("age_group", 1.0) * weights
-            shown[AGE] = ages
+            named[AGE] = ages
+            # only the bands' ages can be drawn: 0-10**30 is 0-89 (and fits an int64)
+            ages = (max(lo, min(b[0] for b in bands.values())),
+                    min(hi, max(b[1] for b in bands.values())))
         elif name == CATEGORY:
             wanted = _as_states(value)
             categories = model.diagnosis_categories
@@ -140,11 +147,11 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
                 continue
             mask = np.array([categories[d] in wanted for d in net.states["diagnosis"]], float)
             extra["diagnosis"] = extra.get("diagnosis", 1.0) * mask
-            shown[CATEGORY] = wanted if len(wanted) > 1 else wanted[0]
+            named[CATEGORY] = wanted if len(wanted) > 1 else wanted[0]
         else:
             names = _as_states(value)
             hard[name] = value
-            shown[name] = names if len(names) > 1 else names[0]
+            named[name] = names[0] if len(names) == 1 else names  # [] is named as refused
     try:
         likelihoods = as_likelihoods(net, hard)
     except ClinicSimError as error:
@@ -155,9 +162,9 @@ def cohort(model: ClinicModel, given: Mapping[str, object] | None) -> Cohort | N
     for node, weights in extra.items():
         likelihoods[node] = likelihoods.get(node, 1.0) * weights
     ordered = {n: likelihoods[n] for n in net.nodes if n in likelihoods}
-    text = ", ".join(f"{k}={_show(v)}" for k, v in shown.items())
+    text = ", ".join(f"{k}={_show(v)}" for k, v in named.items())
     tables, p = adjusted_tables(net, ordered)
-    if not p > 0:
+    if p is None:
         raise ModelError(f"given {text}: this evidence has probability 0 under the model, "
                          "so no record can satisfy it")
     return Cohort(ordered, ages, text, tables, p)
@@ -172,8 +179,10 @@ def _show(value: object) -> str:
 
 
 def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
-                    ) -> tuple[dict[str, Factor], float]:
-    """Each node's evidence-adjusted table P(node | S, evidence), and P(evidence).
+                    ) -> tuple[dict[str, Factor], float | None]:
+    """Each node's evidence-adjusted table P(node | S, evidence), and P(evidence): None
+    when it is 0, and 0.0 when it is positive but below floating point's range (40 rare
+    nodes give 1e-400, which the rescaled messages sample exactly all the same).
 
     A table is a factor over ``(node, *S)`` with S before node in ``net.nodes``; nodes with
     no evidence on them or below keep their CPD (the same Factor object).
@@ -199,7 +208,7 @@ def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
         message = psi.sum(axis=0)
         top = float(message.max()) if message.size else 0.0
         if top == 0:
-            return tables, 0.0
+            return tables, None
         log_scale += math.log(top)
         with np.errstate(invalid="ignore", divide="ignore"):
             table = np.where(message > 0, psi / np.where(message > 0, message, 1), 0.0)
@@ -209,4 +218,6 @@ def adjusted_tables(net: Network, likelihoods: Mapping[str, np.ndarray]
         tables[node] = Factor((node, *scope), table)
         messages.append(Factor(tuple(scope), message / top))
     rest = float(np.prod([m.values for m in messages])) if messages else 1.0
+    if rest == 0:  # messages of scalars, each rescaled to 1: only exactly 0 is 0
+        return tables, None
     return tables, math.exp(log_scale) * rest

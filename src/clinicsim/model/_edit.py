@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._errors import ModelError, TargetWarning
+from .._validate import shown
 from ._schema import model_from_dict, model_to_dict
 from ._table import as_probability, column_label
 from ._targets import (
@@ -144,18 +145,18 @@ def with_state_added(model: ClinicModel, node: str, state: str, *, like: str | N
     validation (metadata, targets, node rules) -- is reported in one :class:`ModelError`.
     """
     states = model.states(node)  # an unknown node: InvalidCPDError, a ModelError
-    where = f"add_state({node!r}, {state!r})"
+    where = f"add_state({node!r}, {shown(state)})"
     children = _children(model, node)
     errors = []
     if not isinstance(state, str) or not state:
         raise ModelError(f"{where}: the new state must be a non-empty string")
     if state in states:
-        raise ModelError(f"{where}: {node!r} already has a state {state!r}")
+        raise ModelError(f"{where}: {node!r} already has a state {shown(state)}")
     if like is None and children:
         errors.append(f"{where}: like= is required: the CPDs of {children} need columns for "
-                      f"{state!r}, copied from those of a similar state of {node!r} {states}")
-    elif like is not None and like not in states:
-        errors.append(f"{where}: like={like!r} is not a state of {node!r} {states}")
+                      f"{shown(state)}, copied from those of a similar state of {node!r} {states}")
+    elif like is not None and not (isinstance(like, str) and like in states):
+        errors.append(f"{where}: like={shown(like)} is not a state of {node!r} {states}")
     prob = as_probability(p)
     if prob is None or not 0 <= prob < 1:
         errors.append(f"{where}: p must be a number in [0, 1), the new state's probability in "
@@ -168,7 +169,7 @@ def with_state_added(model: ClinicModel, node: str, state: str, *, like: str | N
     elif key is not None and metadata is None:
         errors.append(f"{where}: metadata= is required: each state of {node!r} has "
                       f"metadata.{key} {form}")
-    source = like if like in states else states[0]  # a stand-in, to report the rest too
+    source = like if isinstance(like, str) and like in states else states[0]  # a stand-in
 
     data = model_to_dict(model)
     spec = data["nodes"][node]
@@ -188,19 +189,21 @@ def with_state_added(model: ClinicModel, node: str, state: str, *, like: str | N
 def with_state_removed(model: ClinicModel, node: str, state: str) -> ClinicModel:
     """A new model: ``model`` without ``state`` of ``node`` (see ``ClinicModel.remove_state``)."""
     states = model.states(node)
-    where = f"remove_state({node!r}, {state!r})"
-    if state not in states:
-        raise ModelError(f"{where}: {state!r} is not a state of {node!r} {states}")
+    where = f"remove_state({node!r}, {shown(state)})"
+    if not (isinstance(state, str) and state in states):
+        raise ModelError(f"{where}: {shown(state)} is not a state of {node!r} {states}")
     if len(states) <= 2:
         raise ModelError(f"{where}: {node!r} would be left with one state")
     t = model.table(node)
     i = states.index(state)
     combos = list(itertools.product(*t.parent_states))
+    # "probability 1": every other state 0 (the state itself may read 1 - 1e-10)
+    rest = np.delete(t.matrix, i, axis=0).sum(axis=0)
     errors = [f"{where}: the CPD of {node!r}"
               + (f" column {column_label(t.parents, combos[j])}" if t.parents else "")
               + f" gives {state!r} probability 1; without it the column would be all zero "
               "(set that column first with set_cpd)"
-              for j in np.flatnonzero(t.matrix[i] >= 1.0)]
+              for j in np.flatnonzero(rest <= 0)]
     if errors:
         raise ModelError(errors)
 

@@ -106,7 +106,7 @@ def load_model(source: str | os.PathLike[str]) -> ClinicModel:
         # suffix, so a file or folder named 'default' can never be one.
         twin = PRESETS[source].removesuffix(".yaml") + ".json"
         text = resources.files(__package__).joinpath("data", twin).read_text(encoding="utf-8")
-        return model_from_dict(json.loads(text), source=f"preset {source!r}")
+        return model_from_dict(json.loads(text), source=f"preset {source!r}", evaluate=False)
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -182,6 +182,10 @@ def save_model(model: ClinicModel, path: str | os.PathLike[str]) -> None:
         from ._yaml import dump_yaml
 
         text = dump_yaml(data, f"cannot write {str(path)!r} as YAML")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:  # never write a file that load_model refuses
+        raise ModelError(f"cannot write model file {str(path)!r}: it would be {size:,} bytes, "
+                         f"and load_model reads at most {MAX_FILE_BYTES:,} (MAX_FILE_BYTES)")
     with atomic_path(path, what="model file", error=ModelError) as tmp:
         tmp.write_text(text, encoding="utf-8")
 

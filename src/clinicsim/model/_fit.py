@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ArgumentError, ModelError
+from .._validate import shown
 from ._limits import MAX_FIT_CELLS, MAX_FIT_CONDITIONS
 from ._table import Table
 from ._targets import (
@@ -85,26 +86,27 @@ def check_keep(model: ClinicModel, keep: Iterable[Any], names: Sequence[str] = (
     >>> check_keep(clinicsim.default_model(), [("follow_up", {"diagnosis": "asthma"})])
     [('follow_up', {'diagnosis': 'asthma'})]
     """
-    if isinstance(keep, (str, Mapping)):
+    if isinstance(keep, (str, Mapping)) or not isinstance(keep, Iterable):
         raise ArgumentError(f"`keep` must be a list of (node, {{parent: state}}) pairs; "
-                            f"got {keep!r}")
+                            f"got {shown(keep)}")
     out = []
     for i, item in enumerate(keep):
         at = names[i] if i < len(names) else f"`keep[{i}]`"
         if not (isinstance(item, (tuple, list)) and len(item) == 2
                 and isinstance(item[1], Mapping)):
-            raise ArgumentError(f"{at} must be a pair (node, {{parent: state}}); got {item!r}")
+            raise ArgumentError(f"{at} must be a pair (node, {{parent: state}}); "
+                                f"got {shown(item)}")
         node, combo = item
-        if node not in model.nodes:
-            raise ArgumentError(f"{at}: unknown node {node!r}; the model's nodes are "
+        if not (isinstance(node, str) and node in model.nodes):
+            raise ArgumentError(f"{at}: unknown node {shown(node)}; the model's nodes are "
                                 f"{list(model.nodes)}")
         parents = model.parents(node)
         for p, state in combo.items():
             if p not in parents:
-                raise ArgumentError(f"{at}: {p!r} is not a parent of {node!r} "
+                raise ArgumentError(f"{at}: {shown(p)} is not a parent of {node!r} "
                                     f"(its parents: {list(parents)})")
             if str(state) not in model.states(p):
-                raise ArgumentError(f"{at}: {state!r} is not a state of {p!r} "
+                raise ArgumentError(f"{at}: {shown(state)} is not a state of {p!r} "
                                     f"({', '.join(model.states(p))})")
         out.append((str(node), {str(p): str(v) for p, v in combo.items()}))
     return out

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .._cache import cached_by_content
 from .._errors import ArgumentError, ModelError
+from .._validate import shown
 
 if TYPE_CHECKING:
     from ._model import ClinicModel
@@ -95,16 +96,20 @@ def as_likelihoods(net: Network, evidence: Mapping[str, object] | None) -> dict[
     """
     result: dict[str, np.ndarray] = {}
     errors: list[str] = []
+    if evidence is not None and not isinstance(evidence, Mapping):
+        raise ArgumentError(f"`evidence` must be a mapping node -> state(s); got "
+                            f"{shown(evidence)}")
     for node, value in (evidence or {}).items():
         if node not in net.states:
-            errors.append(f"evidence names unknown node {node!r}; the model's nodes are "
+            errors.append(f"evidence names unknown node {shown(node)}; the model's nodes are "
                           f"{list(net.nodes)}")
             continue
         states = net.states[node]
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-            if value.shape != (len(states),) or not (value >= 0).all():
+            if value.shape != (len(states),) or not (value >= 0).all() \
+                    or not np.isfinite(value).all():
                 errors.append(f"evidence on {node!r}: weights must be {len(states)} "
-                              f"non-negative numbers; got {value!r}")
+                              f"finite non-negative numbers; got {value!r}")
                 continue
             result[node] = value.astype(float)
             continue
@@ -112,8 +117,9 @@ def as_likelihoods(net: Network, evidence: Mapping[str, object] | None) -> dict[
         names = [str(v) for v in wanted]  # True -> "True": follow_up's states are strings
         unknown = [v for v, s in zip(wanted, names, strict=True) if s not in states]
         if unknown or not names:
-            errors.append(f"evidence {node}={value!r}: "
-                          + (f"unknown state(s) {unknown}" if unknown else "no state given")
+            errors.append(f"evidence {node}={shown(value)}: "
+                          + (f"unknown state(s) {shown(unknown)}" if unknown
+                             else "no state given")
                           + f"; {node!r} has states {list(states)}")
             continue
         result[node] = np.isin(np.array(states, dtype=object), names).astype(float)
@@ -164,20 +170,25 @@ def _order(scopes: list[set[str]], eliminate: set[str], card: Mapping[str, int])
 
 def eliminate(fs: Sequence[Factor], keep: Sequence[str], card: Mapping[str, int]) -> np.ndarray:
     """The product of ``fs`` with every variable not in ``keep`` summed out, as an array
-    with axes in ``keep`` order (unnormalised)."""
+    with axes in ``keep`` order, up to a positive constant (every caller normalises).
+
+    Each factor made on the way is rescaled to a largest value of 1, so evidence of tiny
+    but positive probability (40 rare nodes: 1e-400) does not underflow to 0."""
     fs = list(fs)
     hidden = set().union(*(f.variables for f in fs)) - set(keep) if fs else set()
     for v in _order([set(f.variables) for f in fs], hidden, card):
         touching = [f for f in fs if v in f.variables]
         rest = [f for f in fs if v not in f.variables]
         scope = tuple(dict.fromkeys(u for f in touching for u in f.variables if u != v))
-        fs = [*rest, Factor(scope, product(touching, scope))]
+        values = product(touching, scope)
+        top = values.max() if values.size else 0.0
+        fs = [*rest, Factor(scope, values / top if top > 0 else values)]
     return product(fs, keep) if fs else np.ones(())
 
 
 def joint(net: Network, variables: Sequence[str], likelihoods: Mapping[str, np.ndarray]
           ) -> np.ndarray:
-    """P(variables, evidence), unnormalised by the evidence, axes in ``variables`` order."""
+    """P(variables, evidence) up to a positive constant, axes in ``variables`` order."""
     relevant = net.ancestors([*variables, *likelihoods])
     fs = [net.cpds[n] for n in net.nodes if n in relevant]
     fs += [Factor((n,), w) for n, w in likelihoods.items()]
@@ -189,12 +200,15 @@ def query(model: ClinicModel, variables: str | Sequence[str],
           evidence: Mapping[str, object] | None = None) -> pd.Series:
     """The exact table P(variables | evidence); see :meth:`ClinicModel.query`."""
     net = factors(model)
+    if not isinstance(variables, (str, Iterable)):
+        raise ArgumentError(f"`variables` must be a node or a list of nodes; got "
+                            f"{shown(variables)}")
     names = [variables] if isinstance(variables, str) else list(variables)
-    unknown = [v for v in names if v not in net.states]
+    unknown = [v for v in names if not isinstance(v, str) or v not in net.states]
     if unknown or not names or len(set(names)) != len(names):
         raise ArgumentError(
-            f"`variables` must name distinct nodes of the model {list(net.nodes)}; got {names!r}"
-            + (f" (unknown: {unknown})" if unknown else ""))
+            f"`variables` must name distinct nodes of the model {list(net.nodes)}; got "
+            f"{shown(names)}" + (f" (unknown: {shown(unknown)})" if unknown else ""))
     likelihoods = as_likelihoods(net, evidence)
     table = joint(net, names, likelihoods)
     total = float(table.sum())

@@ -18,10 +18,10 @@ from typing import Any
 from .._errors import ModelError
 
 __all__ = ["MAX_CALENDAR_DAYS", "MAX_CHUNKS", "MAX_CHUNK_ROWS", "MAX_CPD_CELLS",
-           "MAX_DEPTH", "MAX_FIT_CELLS", "MAX_FIT_CONDITIONS", "MAX_ITEMS", "MAX_NODES",
-           "MAX_PARTITIONS", "MAX_PATTERNS", "MAX_REJECTION_DRAWS", "MAX_STATES",
-           "MAX_TARGETS", "RECORD_ONLY_COLUMNS", "WORKERS_PER_CORE", "check_cells",
-           "check_counts", "check_shape", "column_clashes", "max_workers"]
+           "MAX_DEPTH", "MAX_FIT_CELLS", "MAX_FIT_CONDITIONS", "MAX_ITEMS", "MAX_NAME_CHARS",
+           "MAX_NODES", "MAX_PARTITIONS", "MAX_PATTERNS", "MAX_REJECTION_DRAWS", "MAX_ROWS",
+           "MAX_STATES", "MAX_TARGETS", "RECORD_ONLY_COLUMNS", "WORKERS_PER_CORE",
+           "check_cells", "check_counts", "check_shape", "column_clashes", "max_workers"]
 
 MAX_NODES = 1_000
 MAX_STATES = 1_000  # of one node
@@ -61,6 +61,15 @@ WORKERS_PER_CORE = 2
 # Days from the first visit to the last possible follow-up: a century. Sampling and the
 # holidays are per day of this calendar, and it must end by 9999-12-31 (Python's last date).
 MAX_CALENDAR_DAYS = 36_525
+# Characters of a node or state name. A name is written into every CPD column that
+# mentions it, so one 10 MB name made a 340 MB file that load_model (4 MiB) refuses;
+# names of clinics are words, and 200 characters is room for any of them.
+MAX_NAME_CHARS = 200
+# Records of one run: a trillion. That is about a day of sampling at the fastest and some
+# 60 TB of CSV, far beyond any disk, and below 2**53, so row counts stay exact wherever
+# they become floats (progress, size estimates); 1e308 rows is refused here, not by an
+# overflow deep in the sampler.
+MAX_ROWS = 10**12
 # Record columns that are made, not sampled as nodes: a node of that name would write a
 # second column of the name, which no records reader can tell apart.
 RECORD_ONLY_COLUMNS = ("patient_id", "visit_date", "age", "diagnosis_code",

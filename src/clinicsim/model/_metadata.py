@@ -206,26 +206,31 @@ def check_metadata(meta: dict, states: dict[str, list[str]], errors: list[str]) 
     if len(errors) == n_before:
         assert start is not None and end is not None and isinstance(days, dict)
         longest = max(days[c][1] for c in CATEGORIES)
-        _check_calendar(start, end, longest, errors)
+        slowest = next(c for c in CATEGORIES if days[c][1] == longest)
+        _check_calendar(start, end, longest, errors, slowest)
         if len(errors) == n_before:
             meta["holidays"] = _holidays(meta.get("holidays"), country,
                                          calendar_span(start, end, longest), errors)
     return meta
 
 
-def _check_calendar(start: date, end: date, longest: int, errors: list[str]) -> None:
+def _check_calendar(start: date, end: date, longest: int, errors: list[str],
+                    category: str = "") -> None:
     """The calendar (first visit to last follow-up) within MAX_CALENDAR_DAYS and year 9999.
 
-    Counted in day numbers: a date past 9999-12-31, or a timedelta of a billion days,
-    would be an OverflowError.
+    ``category`` is the one whose follow-up interval is ``longest``, to name it. Counted in
+    day numbers: a date past 9999-12-31, or a timedelta of a billion days, would be an
+    OverflowError.
     """
     last = end.toordinal() + longest
     days = last - start.toordinal() + 1
+    where = (f"metadata.visit_window ({start}..{end}) with metadata.follow_up_days"
+             f"[{category!r}] (up to {longest:,} days)")
     if last > date.max.toordinal():
-        errors.append(f"metadata: visits end on {end} and a follow-up may come {longest:,} days "
-                      f"later, after {date.max} (the last date clinicsim can write)")
+        errors.append(f"{where}: visits end on {end} and a follow-up may come {longest:,} "
+                      f"days later, after {date.max} (the last date clinicsim can write)")
     elif days > MAX_CALENDAR_DAYS:
-        errors.append(f"metadata: the calendar from the first visit ({start}) to the last "
+        errors.append(f"{where}: the calendar from the first visit ({start}) to the last "
                       f"follow-up (visit_window.end + {longest:,} follow_up_days) spans "
                       f"{days:,} days; the limit is MAX_CALENDAR_DAYS = {MAX_CALENDAR_DAYS:,} "
                       "(a century)")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._errors import InvalidCPDError, ModelError
 from .._reference import MONTHS
+from .._validate import shown
 from ._calendar import MONTH_NODE
 from ._metadata import CATEGORIES, Metadata, VisitWindow, parse_metadata
 from ._table import Table, check_column, column_label
@@ -245,6 +246,9 @@ class ClinicModel:
         [0.450045, 0.430043, 0.119912]
         """
         old = self.table(node)
+        if not isinstance(normalize, (bool, np.bool_)):
+            raise InvalidCPDError(f"set_cpd({node!r}): `normalize` must be True or False; got "
+                                  f"{shown(normalize)}")
         states = list(old.states)
         parents = old.parents
         expected = self._columns(node)
@@ -334,8 +338,9 @@ class ClinicModel:
         """
         from ._edit import with_state_added
 
-        self._apply_edit(f"add_state({node!r}, {state!r})", node, lambda: with_state_added(
-            self, node, state, like=like, p=p, metadata=metadata))
+        self._apply_edit(f"add_state({shown(node)}, {shown(state)})", node,
+                         lambda: with_state_added(self, node, state, like=like, p=p,
+                                                  metadata=metadata))
 
     def remove_state(self, node: str, state: str) -> None:
         """Remove ``state`` from ``node``: its row of ``node``'s CPD (each column divided by
@@ -355,7 +360,7 @@ class ClinicModel:
         """
         from ._edit import with_state_removed
 
-        self._apply_edit(f"remove_state({node!r}, {state!r})", node,
+        self._apply_edit(f"remove_state({shown(node)}, {shown(state)})", node,
                          lambda: with_state_removed(self, node, state))
 
     def _apply_edit(self, edit: str, node: str, build: Callable[[], ClinicModel]) -> None:
@@ -486,16 +491,19 @@ class ClinicModel:
         >>> [str(t) for t in mine.targets], len(model.targets)
         (['rate follow_up=True'], 5)
         """
-        from ._targets import parse_statements, statements_to_list
+        from ._targets import parse_statements, statements_to_list, unreachable
 
-        items = list(statements) if not isinstance(statements, (str, Mapping)) else None
-        if items is None:
+        if isinstance(statements, (str, Mapping)) or not isinstance(statements, Iterable):
             raise ModelError("`statements` must be a list of statements or mappings; got "
                              f"{type(statements).__name__}")
+        items = list(statements)
         spec = [statements_to_list([s])[0] if isinstance(s, STATEMENT_TYPES) else s
                 for s in items]
         new = self.copy()
         new._targets = parse_statements(spec, {n: self.states(n) for n in self.nodes})
+        errors = unreachable(new)
+        if errors:
+            raise ModelError(errors)
         if new._targets != self._targets:
             new._record_edit("with_targets()")
         return new

@@ -17,12 +17,13 @@ import numpy as np
 from .._errors import ModelError
 from .._reference import MONTHS
 from .._text import model_text_errors
+from .._validate import shown
 from ._calendar import MONTH_NODE, visit_groups
-from ._limits import check_cells, check_counts, check_shape, column_clashes
+from ._limits import MAX_NAME_CHARS, check_cells, check_counts, check_shape, column_clashes
 from ._metadata import check_metadata
 from ._model import REQUIRED_NODES, ClinicModel, topological_order
 from ._table import Table, check_column, column_label
-from ._targets import parse_targets, statements_to_list
+from ._targets import parse_targets, statements_to_list, unreachable
 
 __all__ = ["SCHEMA_VERSION", "model_from_dict", "model_to_dict"]
 
@@ -66,8 +67,11 @@ def model_to_dict(model: ClinicModel) -> dict[str, Any]:
     }
 
 
-def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
+def model_from_dict(data: Any, source: str = "model", *, evaluate: bool = True) -> ClinicModel:
     """Validate plain data (the file schema) and build a :class:`ClinicModel`.
+
+    ``evaluate=False`` skips evaluating the statements on the model (for the presets,
+    whose statements the tests evaluate, so each start of the command is quicker).
 
     Examples
     --------
@@ -149,6 +153,9 @@ def model_from_dict(data: Any, source: str = "model") -> ClinicModel:
         visit_groups(model)
     except ModelError as exc:
         raise ModelError([f"{source}: {e}" for e in exc.errors]) from None
+    errors = unreachable(model) if evaluate else []  # they need the CPDs: checked last
+    if errors:
+        raise ModelError([f"{source}: {e}" for e in errors])
     return model
 
 
@@ -157,7 +164,11 @@ def _node_states(nodes: dict, errors: list[str]) -> dict[str, list[str]]:
     states: dict[str, list[str]] = {}
     for node, spec in nodes.items():
         if not isinstance(node, str) or not node:
-            errors.append(f"node names must be non-empty strings; got {node!r}")
+            errors.append(f"node names must be non-empty strings; got {shown(node)}")
+            continue
+        if len(node) > MAX_NAME_CHARS:
+            errors.append(f"node {shown(node)}: the name has {len(node):,} characters; the "
+                          f"limit is MAX_NAME_CHARS = {MAX_NAME_CHARS}")
             continue
         if not isinstance(spec, dict):
             errors.append(f"node {node!r}: expected a mapping with states, parents, cpd")
@@ -171,8 +182,13 @@ def _node_states(nodes: dict, errors: list[str]) -> dict[str, list[str]]:
             continue
         bad = [s for s in st if not isinstance(s, str) or not s]
         if bad:
-            errors.append(f"node {node!r}: states must be non-empty strings; got {bad!r} "
-                          "(quote them in YAML, e.g. 'True')")
+            errors.append(f"node {node!r}: states must be non-empty strings; got "
+                          f"{shown(bad)} (quote them in YAML, e.g. 'True')")
+            continue
+        long = [s for s in st if len(s) > MAX_NAME_CHARS]
+        if long:
+            errors.append(f"node {node!r}: state {shown(long[0])} has {len(long[0]):,} "
+                          f"characters; the limit is MAX_NAME_CHARS = {MAX_NAME_CHARS}")
             continue
         dup = sorted({s for s, k in collections.Counter(st).items() if k > 1})
         if dup:

@@ -9,13 +9,16 @@ the position of another library's state list.
 
 from __future__ import annotations
 
+import decimal
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._errors import InvalidCPDError
+from .._validate import shown
 
 __all__ = ["NORMALIZE_TOLERANCE", "SUM_TOLERANCE", "Table", "as_probability", "check_column",
            "column_label"]
@@ -92,18 +95,26 @@ def column_label(parents: tuple[str, ...], combo: tuple[str, ...]) -> str:
 
 
 def as_probability(value: object) -> float | None:
-    """``value`` as a float if it is a real number, else None.
+    """``value`` as a float if it is a real number (int, float, Fraction, Decimal, a numpy
+    number), else None.
 
     Strings (even ``"0.5"``), bools, None and ``pd.NA`` are not numbers: a hand-edited
     ``"0.5"`` or ``True`` is more likely a mistake than a probability.
+
+    >>> from fractions import Fraction
+    >>> from decimal import Decimal
+    >>> as_probability(Fraction(1, 4)), as_probability(Decimal("0.5")), as_probability(True)
+    (0.25, 0.5, None)
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, float, np.integer, np.floating)):
+            value, (numbers.Real, decimal.Decimal, np.integer, np.floating)):
         return None
     try:
         return float(value)
     except OverflowError:  # an int beyond float range (JSON allows 10**400): not finite
         return math.inf
+    except ValueError:  # Decimal("sNaN")
+        return math.nan
 
 
 def check_column(
@@ -125,7 +136,8 @@ def check_column(
     """
     where = f"CPD for {node!r}" + (f" column {label}" if label else "")
     probs = [as_probability(v) for v in values]
-    errors = [f"{where}: probability of {s!r} must be a number; got {v!r}"
+    errors = [f"{where}: probability of {s!r} must be a number; got {shown(v)} (a real "
+              "number: int, float, Fraction, Decimal or numpy, not text or a bool)"
               for s, v, p in zip(states, values, probs, strict=True) if p is None]
     if errors:
         return None, errors

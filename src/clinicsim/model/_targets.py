@@ -30,6 +30,7 @@ import numpy as np
 
 from .._errors import ModelError
 from .._text import model_text_errors
+from .._validate import shown
 from ._limits import MAX_CPD_CELLS, MAX_TARGETS
 from ._metadata import CATEGORIES, FrozenMap
 from ._table import SUM_TOLERANCE, as_probability
@@ -338,13 +339,13 @@ def _parse_one(item: Any, at: str, states: Mapping[str, Sequence[str]],
     def number(key: str, lo: float, hi: float, *, open_: bool = False,
                default: float | None = None) -> float:
         value: Any = item.get(key, default)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) \
-            and math.isfinite(value) and (lo < value < hi if open_ else lo <= value <= hi)
+        x = as_probability(value)  # any real number; not a bool, not text
+        ok = x is not None and math.isfinite(x) and (lo < x < hi if open_ else lo <= x <= hi)
         if not ok:
             span = f"({lo}, {hi})" if open_ else f"[{lo}, {hi}]"
-            errors.append(f"{at}.{key} must be a number in {span}; got {value!r}")
+            errors.append(f"{at}.{key} must be a number in {span}; got {shown(value)}")
             return math.nan
-        return float(value)
+        return float(x)  # type: ignore[arg-type]
 
     def node_states(col: str) -> Sequence[str] | None:
         return CATEGORIES if col == DIAGNOSIS_CATEGORY else states.get(col)
@@ -388,25 +389,30 @@ def _parse_one(item: Any, at: str, states: Mapping[str, Sequence[str]],
         node = str(item["share"])
         known = node_states(node)
         values = item.get("values")
+        shares: dict[str, float] = {}
         if known is None:
             errors.append(f"{at}.share: {node!r} is not a node nor {DIAGNOSIS_CATEGORY}")
-        elif not isinstance(values, dict) or set(map(str, values)) != set(known):
+        elif not isinstance(values, dict) or set(map(str, values)) != set(known) \
+                or len(values) != len(known):
+            # keys are read as text: YAML's unquoted true/false are the states 'True'/'False'
+            twice = " (a state given twice, as text and as a YAML bool?)" \
+                if isinstance(values, dict) and len(values) > len(set(map(str, values))) else ""
             errors.append(f"{at}.values must map each state of {node} ({', '.join(known)}) "
-                          f"to its share; got {values!r}")
+                          f"to its share; got {shown(values)}{twice}")
         else:
-            for k in values:
-                number_ok = isinstance(values[k], (int, float)) and 0 <= values[k] <= 1
-                if not number_ok:
+            for k, v in values.items():
+                x = as_probability(v)
+                if x is None or not 0 <= x <= 1:
                     errors.append(f"{at}.values.{k} must be a number in [0, 1]; "
-                                  f"got {values[k]!r}")
-            if all(isinstance(v, (int, float)) for v in values.values()) \
-                    and abs(sum(values.values()) - 1) > 1e-9:
-                errors.append(f"{at}.values sum to {sum(values.values()):.12g}, not 1")
+                                  f"got {shown(v)}")
+                else:
+                    shares[str(k)] = x
+            if len(shares) == len(known) and abs(sum(shares.values()) - 1) > 1e-9:
+                errors.append(f"{at}.values sum to {sum(shares.values()):.12g}, not 1")
         margin = number("margin", 0, 1, open_=True)
         w = where()
-        pairs = tuple((str(s), float(values[s])) for s in known) \
-            if known is not None and isinstance(values, dict) and set(map(str, values)) \
-            == set(known) and all(isinstance(v, (int, float)) for v in values.values()) else ()
+        pairs = tuple((str(s), shares[s]) for s in known) \
+            if known is not None and len(shares) == len(known) else ()
         return Share(node, pairs, margin, w)
     if kind == "rate":
         node, state = node_state("rate")
@@ -739,6 +745,38 @@ def exact_value(model: ClinicModel, s: Statement) -> Any:
     if isinstance(s, Rate):
         return inside
     return inside - _mean(p, hit, ~group, f"{s} (the rest)")
+
+
+def unreachable(model: ClinicModel) -> list[str]:
+    """The statements of ``model`` that its exact distribution cannot evaluate: a group of
+    probability 0, a trend whose strata have one ``over`` state, an age range no band
+    holds. They are refused where a model is made, as every later use would refuse them.
+    Statements about everyone always evaluate and are not computed here.
+    """
+    from ._inference import factors, joint
+
+    net = factors(model)  # once: a query per statement would hash the model each time
+    tables: dict[tuple[str, ...], np.ndarray] = {}
+    errors = []
+    for i, s in enumerate(model.targets):
+        try:
+            if isinstance(s, (Trend, Even)):
+                exact_value(model, s)
+            elif s.where:
+                nodes = tuple(dict.fromkeys(node_of(c) for c, _ in s.where))
+                if nodes not in tables:
+                    table = joint(net, nodes, {})
+                    tables[nodes] = table / table.sum()
+                group = np.ones([1] * len(nodes), bool)
+                for col, chosen in s.where:
+                    group = group & _axis_mask(model, list(nodes), col, chosen)
+                p = tables[nodes]
+                _mean(p, group, group, str(s))  # the messages exact_value would give
+                if isinstance(s, Difference):
+                    _mean(p, ~group, ~group, f"{s} (the rest)")
+        except ModelError as exc:
+            errors += [f"targets[{i}]: {e}" for e in exc.errors]
+    return errors
 
 
 def is_met(model: ClinicModel, s: Statement, value: Any = None) -> bool:

@@ -21,8 +21,13 @@ from .._errors import ArgumentError, ClinicSimError
 from .._io import deferred_stop
 from .._random import SeedLike
 from .._validate import check_int, shown
-from ..model import ClinicModel
-from ..model._limits import MAX_CHUNK_ROWS, MAX_PARTITIONS, WORKERS_PER_CORE, max_workers
+from ..model import (
+    MAX_CHUNK_ROWS,
+    MAX_PARTITIONS,
+    WORKERS_PER_CORE,
+    ClinicModel,
+    max_workers,
+)
 from ._sample import BLOCK_ROWS, Sampler, check_chunk_size
 
 if TYPE_CHECKING:
@@ -163,15 +168,29 @@ def dask_client(workers: int | None = None,
                     dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
             else:
                 address = scheduler
+                _check_address(distributed, scheduler)
             try:
                 client = stack.enter_context(distributed.Client(address, timeout="10s"))
-            except OSError as exc:
+            except (OSError, ValueError, TypeError) as exc:
                 raise ClinicSimError(f"cannot connect to scheduler {scheduler!r}: {exc}"
                                      ) from None
         yield client
     finally:
         with deferred_stop():
             stack.close()
+
+
+def _check_address(distributed, address: str) -> None:
+    """Refuse an address that is not one before a Client is made of it: a Client that fails
+    to parse it stays the default scheduler, and later computations in the process wait
+    on it for ever."""
+    try:
+        scheme, _ = distributed.comm.parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            distributed.comm.get_address_host_port(address)
+    except ValueError as exc:
+        raise ArgumentError(f"`scheduler` {address!r} is not an address: {exc} (an address "
+                            "is like tcp://host:8786)") from None
 
 
 def in_order(frame: dask.dataframe.DataFrame, client: distributed.Client,

@@ -11,9 +11,15 @@ from .._random import SeedLike, as_seed_sequence
 from .._reference import MONTHS
 from .._text import bad_text, not_unicode
 from .._validate import shown
-from ..model import MONTH_NODE, ClinicModel, adjusted_tables, as_model, factors
-from ..model._inference import Factor
-from ..model._limits import MAX_PATTERNS
+from ..model import (
+    MAX_PATTERNS,
+    MONTH_NODE,
+    ClinicModel,
+    Factor,
+    adjusted_tables,
+    as_model,
+    factors,
+)
 from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
 
 __all__ = ["KNOWN_COLUMNS", "sample_remaining"]
@@ -49,8 +55,9 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     Raises
     ------
     ArgumentError
-        ``known`` is not a DataFrame, is empty or has other columns, or a value is not a
-        state of the model (every such value named, with its row; row 1 is the first).
+        ``known`` is not a DataFrame, has no rows, has other columns or a column twice, or
+        a value is not a state of the model (every such value named, with its row; row 1
+        is the first). A frame of rows and no columns gets every column drawn.
     ModelError
         Rows whose values have probability 0 under the model, all in one error.
 
@@ -68,9 +75,15 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     if not isinstance(known, pd.DataFrame):
         raise ArgumentError(f"`known` must be a pandas DataFrame; got {type(known).__name__}")
     other = [c for c in known.columns if c not in KNOWN_COLUMNS]
-    if other or known.empty:
-        raise ArgumentError(f"`known` must hold rows and only the columns {list(KNOWN_COLUMNS)}"
-                            + (f"; got also {other}" if other else "; it has no rows"))
+    if other:
+        raise ArgumentError(f"`known` must hold only the columns {list(KNOWN_COLUMNS)}; "
+                            f"got also {shown(other)}")
+    twice = list(dict.fromkeys(known.columns[known.columns.duplicated()]))
+    if twice:
+        raise ArgumentError(f"`known` has the column(s) {twice} more than once; give each "
+                            "column once")
+    if len(known) == 0:  # rows without columns are records of which nothing is known
+        raise ArgumentError("`known` has no rows")
     text = _text_errors(known)
     if text:  # first: nothing below could encode it
         raise ArgumentError(text[:_SHOWN] + ([f"... and {len(text) - _SHOWN} more"]
@@ -106,7 +119,7 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
             likelihoods[node] = np.zeros(len(net.states[node]))
             likelihoods[node][state] = 1.0
         tables, p = adjusted_tables(net, likelihoods)
-        if not p > 0:
+        if p is None:
             impossible.append(rows)
             continue
         local: list[np.ndarray] = []
@@ -119,13 +132,13 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
             drawn[j][rows] = local[-1]
     if impossible:
         rows = np.sort(np.concatenate(impossible))
-        shown = [f"row {r + 1}: " + ", ".join(f"{col}={_plain(known[col].iloc[r])!r}"
-                                              for col in kept)
-                 for r in rows[:_SHOWN]]
+        listed = [f"row {r + 1}: " + ", ".join(f"{col}={_plain(known[col].iloc[r])!r}"
+                                               for col in kept)
+                  for r in rows[:_SHOWN]]
         more = [f"... and {len(rows) - _SHOWN} more"] if len(rows) > _SHOWN else []
         head = (f"{len(rows)} row(s) of `known` have probability 0 under the model "
                 "(no record can have these values together)")
-        raise ModelError([head, *shown, *more])
+        raise ModelError([head, *listed, *more])
     drawn_by_node = dict(zip(net.nodes, drawn, strict=True))
     return _frame(m, c, known.reset_index(drop=True), drawn_by_node, u[-2:])
 
@@ -153,6 +166,31 @@ def _draw_adjusted(nodes: tuple[str, ...], t: Factor, codes: list[np.ndarray],
     return (cdf <= u).sum(axis=0).astype(np.int32)
 
 
+def _ages(column: pd.Series) -> np.ndarray:
+    """A column of ages as floats, NaN where a value is no number of years: True and False
+    are not 1 and 0 years old, and an int beyond float range is no age."""
+    if column.dtype == bool or column.dtype == "boolean":
+        return np.full(len(column), np.nan)
+    if column.dtype != object:
+        return pd.to_numeric(column, errors="coerce").to_numpy(float, copy=True)
+    return np.array([_age(v) for v in column], float)
+
+
+def _age(value: object) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        return np.nan
+    try:
+        return float(value)  # type: ignore[arg-type]  # "30", Decimal, Fraction, numpy
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
+        return np.nan
+
+
+def _missing(value: object) -> bool:
+    """Whether a cell is missing (None, NaN, NA, NaT); a list in a cell is a value."""
+    answer = pd.isna(value)  # type: ignore[call-overload]
+    return isinstance(answer, (bool, np.bool_)) and bool(answer)
+
+
 def _plain(value: object) -> object:
     """A numpy scalar as the Python value it holds (``5``, not ``np.int64(5)``)."""
     return value.item() if isinstance(value, np.generic) else value
@@ -173,8 +211,9 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
 
     def states_of(column: str, node: str, values: pd.Series) -> None:
         states = m.states(node)
-        text = values.map(lambda v: "" if pd.isna(v) else str(v))
-        code = pd.Index(states).get_indexer(pd.Index(text)).astype(np.int64)
+        # object, not pyarrow: it refuses text that is not Unicode ('\ud800') with a traceback
+        text = pd.Index(["" if _missing(v) else str(v) for v in values], dtype=object)
+        code = pd.Index(states, dtype=object).get_indexer(text).astype(np.int64)
         for r in np.flatnonzero(code < 0)[:_SHOWN]:
             errors.append(f"`known` column {column!r} row {r + 1}: {_plain(values.iloc[r])!r} "
                           f"is not a state of {node!r} {states}")
@@ -188,7 +227,7 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
     if "age" in known:
         bands = m.age_bands
         states = m.states("age_group")
-        age = pd.to_numeric(known["age"], errors="coerce").to_numpy(float)
+        age = _ages(known["age"])
         band = np.full(len(known), -1, np.int64)
         for b, state in enumerate(states):
             lo, hi = bands[state]
@@ -223,7 +262,7 @@ def _frame(m: ClinicModel, c: _Compiled, known: pd.DataFrame, codes: dict[str, n
     n = len(known)
     band = codes["age_group"]
     if "age" in known:
-        age = pd.to_numeric(known["age"]).to_numpy(np.int64)
+        age = _ages(known["age"]).astype(np.int64)  # every age was checked
     else:
         age = c.age_lo[band] + (u[0] * c.age_span[band]).astype(np.int64)
     if "visit_date" in known:

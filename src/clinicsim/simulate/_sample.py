@@ -23,11 +23,21 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._errors import ArgumentError
+from .._errors import ArgumentError, ClinicSimError
 from .._random import SeedLike, as_seed_sequence, block_seed, int_seed
-from .._validate import check_choice, check_int
-from ..model import ClinicModel, Cohort, as_model, cached_by_content, cohort, factors
-from ..model._limits import MAX_CHUNK_ROWS, MAX_CHUNKS, MAX_REJECTION_DRAWS
+from .._validate import check_choice, check_int, shown
+from ..model import (
+    MAX_CHUNK_ROWS,
+    MAX_CHUNKS,
+    MAX_REJECTION_DRAWS,
+    MAX_ROWS,
+    ClinicModel,
+    Cohort,
+    as_model,
+    cached_by_content,
+    cohort,
+    factors,
+)
 from ._dates import VisitDates
 from ._guide import GuideTable
 
@@ -90,7 +100,30 @@ def sample(
     True
     """
     sampler = Sampler(model, seed=seed, engine=engine, extended=extended, n=n, given=given)
-    return sampler.rows(0, sampler.n)
+    need = sampler.n * ROW_BYTES
+    if need > _memory():
+        raise ClinicSimError(
+            f"`n`: {sampler.n:,} records need about {need / 1e9:,.0f} GB of memory at once, "
+            f"more than this machine's {_memory() / 1e9:,.0f} GB; sample fewer, or stream "
+            "them to a file (clinicsim.simulate.write_sample, or clinicsim sample -o)")
+    try:
+        return sampler.rows(0, sampler.n)
+    except MemoryError:
+        raise ClinicSimError(f"`n`: out of memory making {sampler.n:,} records at once; sample "
+                             "fewer, or stream them to a file (clinicsim sample -o)") from None
+
+
+# Peak bytes a row of sample() takes while it is made: 36 (47 extended) in the frame,
+# about as much again for the block being copied in.
+ROW_BYTES = 100
+
+
+def _memory() -> float:
+    """This machine's physical memory in bytes (inf where the system does not say)."""
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return float("inf")
 
 
 def check_chunk_size(size: object, n: int) -> int:
@@ -242,6 +275,9 @@ class Sampler:
                  engine: str, extended: bool, n: int,
                  given: Mapping[str, object] | None = None) -> None:
         self.n = check_int(n, "n")
+        if self.n > MAX_ROWS:  # streamed to a file; sample() also checks the memory
+            raise ArgumentError(f"`n` must be at most {MAX_ROWS:,} records, the limit MAX_ROWS "
+                                f"(a day of sampling, some 60 TB of CSV); got {shown(n)}")
         check_choice(engine, "engine", ENGINES)
         # A snapshot: later edits to the caller's model never change this sampler's rows,
         # here or on a Dask worker that unpickles it.
