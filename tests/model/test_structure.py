@@ -206,8 +206,8 @@ def test_remove_node_refusals_name_the_target_the_children_and_change_nothing(mo
     assert error.errors == [
         "remove_node('payer'): the target 'rate payer=medicare' names 'payer'; restate the "
         "targets without it first (model = model.with_targets(...))",
-        "remove_node('payer'): 'payer' is a parent of ['follow_up']; give their new CPDs "
-        "(cpds={child: table}, without 'payer' among the parents), or first "
+        "remove_node('payer'): 'payer' is a parent of ['follow_up']; give the new CPD of "
+        "each, without 'payer' among its parents (cpds={child: table}), or first "
         "remove_edge('payer', child), which sums 'payer' out exactly"]
     model = model.with_targets(model.targets[:-1])
     refused(model, lambda m: m.remove_node("payer", cpds={"follow_up": follow.iloc[:, :3]}),

@@ -302,8 +302,8 @@ def with_node_removed(model: ClinicModel, name: str, cpds: object) -> ClinicMode
     children = _children(model, name)
     missing = [c for c in children if c not in cpds]
     if missing:
-        errors.append(f"{where}: {name!r} is a parent of {missing}; give their new CPDs "
-                      f"(cpds={{child: table}}, without {name!r} among the parents), or "
+        errors.append(f"{where}: {name!r} is a parent of {missing}; give the new CPD of "
+                      f"each, without {name!r} among its parents (cpds={{child: table}}), or "
                       f"first remove_edge({name!r}, child), which sums {name!r} out exactly")
     unknown = [c for c in cpds if c not in children]
     if unknown:
