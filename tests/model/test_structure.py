@@ -149,6 +149,39 @@ def test_add_node_refusals_name_the_problem_and_change_nothing(model, args, kwar
     assert type(error) is kind
 
 
+@pytest.mark.parametrize(("metadata", "match"), [
+    ({"codes": {"a", "b"}}, r"metadata.nodes\['x'\]\['codes'\] is a set; a model file holds"),
+    ({"codes": np.arange(2)}, r"metadata.nodes\['x'\]\['codes'\] is a ndarray"),
+    ({1: "a"}, r"metadata.nodes\['x'\] has the key 1; keys must be strings"),
+    ({"w": [0.5, float("nan")]}, r"metadata.nodes\['x'\]\['w'\]\[1\] is nan, not a finite"),
+    ("coded", r"metadata must be a mapping \(the node's entry in metadata.nodes\) or None; "
+     r"got 'coded'"),
+])
+def test_a_node_s_metadata_must_be_plain_data(model, metadata, match):
+    refused(model, lambda m: m.add_node("x", ["a", "b"], cpd={"a": 0.5, "b": 0.5},
+                                        metadata=metadata), match)
+
+
+def test_numpy_numbers_in_a_node_s_metadata_are_kept_as_python_numbers(model):
+    model.add_node("x", ["a", "b"], cpd={"a": 0.5, "b": 0.5},
+                   metadata={"weights": (np.float64(0.5), np.int64(2))})
+    weights = model.metadata["nodes"]["x"]["weights"]
+    assert weights == [0.5, 2] and [type(w) for w in weights] == [float, int]
+
+
+def test_a_cpd_too_large_is_refused_before_its_columns_are_listed(model):
+    many = [f"s{i}" for i in range(1000)]
+    for name in ("a", "b"):
+        model.add_node(name, many, cpd=dict.fromkeys(many, 1 / 1000))
+    refused(model, lambda m: m.add_node("c", ["x", "y"], parents=["a", "b"], cpd={}),
+            r"add_node\('c'\): node 'c': its CPD would have more than 1,000,000 cells \(2 "
+            r"states times 1000 x 1000 parent combinations\); the limit is MAX_CPD_CELLS")
+    model.add_node("c", ["x", "y"], parents=["a"], cpd=pd.DataFrame(
+        0.5, index=["x", "y"], columns=pd.Index(many, name="a")))
+    refused(model, lambda m: m.add_edge("b", "c", cpd={}),
+            r"add_edge\('b', 'c'\): node 'c': its CPD would have more than 1,000,000 cells")
+
+
 def test_add_node_reports_every_problem_at_once(model):
     error = refused(model, lambda m: m.add_node(
         "age", ["a", "b"], parents=["gender"], cpd={"a": 1.0}, metadata=3),

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._errors import InvalidCPDError, ModelError, TargetWarning
 from .._validate import shown
+from ._limits import MAX_DEPTH, check_cells
 from ._model import REQUIRED_NODES, cpd_matrix, topological_order
 from ._schema import model_from_dict, model_to_dict
 from ._table import as_probability, column_label
@@ -273,6 +274,12 @@ def with_node_added(model: ClinicModel, name: str, states: Sequence[str], *,
     if metadata is not None and not isinstance(metadata, Mapping):
         errors.append(f"{where}: metadata must be a mapping (the node's entry in "
                       f"metadata.{NODE_METADATA}) or None; got {shown(metadata)}")
+    elif metadata is not None:
+        try:
+            metadata = _plain(metadata, f"metadata.{NODE_METADATA}[{name!r}]")
+        except ModelError as exc:
+            errors += [f"{where}: {e}" for e in exc.errors]
+            metadata = None
     data = model_to_dict(model)
     ordered = [n for n in model.nodes if n in parents]  # as model.cpd(name) will list them
     spec: dict[str, object] = {"states": states, "parents": ordered}
@@ -280,8 +287,8 @@ def with_node_added(model: ClinicModel, name: str, states: Sequence[str], *,
     if _well_formed(states):  # (validation names what is wrong with other states)
         spec["cpd"] = _cpd_spec(model, where, name, states, ordered,
                                 cpd if readable else _UNREADABLE, cpd_errors)
-    if isinstance(metadata, Mapping):
-        data["metadata"].setdefault(NODE_METADATA, {})[name] = copy.deepcopy(dict(metadata))
+    if isinstance(metadata, dict):  # a plain copy
+        data["metadata"].setdefault(NODE_METADATA, {})[name] = metadata
     return _validated(data, where, errors, cpd_errors)
 
 
@@ -396,6 +403,32 @@ def statement_nodes(s: object) -> set[str]:
     return {node_of(n) for n in names}
 
 
+def _plain(value: object, path: str, depth: int = 0) -> object:
+    """A copy of ``value`` as plain model-file data (mappings with string keys, lists,
+    strings, finite numbers, booleans, None; numpy scalars as Python's), or a
+    :class:`ModelError` naming the first place where it is not."""
+    if depth > MAX_DEPTH:
+        raise ModelError(f"{path} is nested more than {MAX_DEPTH} levels deep; the limit "
+                         f"is MAX_DEPTH = {MAX_DEPTH}")
+    if isinstance(value, np.generic) and not isinstance(value, (np.str_, np.bytes_)):
+        value = value.item()
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            raise ModelError(f"{path} is {value!r}, not a finite number")
+        return value
+    if isinstance(value, Mapping):
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            raise ModelError(f"{path} has the key {shown(bad[0])}; keys must be strings")
+        return {k: _plain(v, f"{path}[{k!r}]", depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+    raise ModelError(f"{path} is a {type(value).__name__}; a model file holds mappings, "
+                     "lists, strings, numbers and booleans")
+
+
 def _known(model: ClinicModel, where: str, *nodes: object) -> None:
     unknown = [n for n in nodes if not isinstance(n, str) or n not in model.nodes]
     if unknown:
@@ -451,6 +484,9 @@ def _cpd_spec(model: ClinicModel, where: str, node: str, states: Sequence[str],
     returned, so that validating the whole model still finds every other problem. ``cpd``
     ``_UNREADABLE``: the stand-in, no error."""
     parent_states = [model.states(p) for p in parents]
+    too_big = check_cells(node, len(states), [len(s) for s in parent_states])
+    if too_big:  # refused before any column is listed
+        raise ModelError(f"{where}: {too_big}")
     size = int(np.prod([len(s) for s in parent_states]))
     matrix = np.full((len(states), size), 1 / len(states))
     if cpd is not _UNREADABLE:  # no table can be read (unknown parents, named already)
