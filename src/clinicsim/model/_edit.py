@@ -453,7 +453,8 @@ def _parent_list(model: ClinicModel, where: str, parents: object,
     twice = sorted({p for p in given if isinstance(p, str) and given.count(p) > 1})
     if twice:
         errors.append(f"{where}: parents {twice} are listed twice")
-    known = [p for p in dict.fromkeys(given) if isinstance(p, str) and p in model.nodes]
+    known = [p for p in dict.fromkeys(p for p in given if isinstance(p, str))
+             if p in model.nodes]
     return known, not unknown
 
 
