@@ -116,6 +116,8 @@ def test_a_node_s_metadata_is_kept_saved_and_removed_with_it(model, tmp_path):
     (("x", []), {}, r"node 'x': 'states' must be a non-empty list", ModelError),
     (("x", "ab"), {}, r"add_node\('x'\): states must be a list of state names; got 'ab'",
      ModelError),
+    (("x", range(10**9)), {}, r"add_node\('x'\): 1,000,000,000 states; the limit is "
+     r"MAX_STATES = 1,000", ModelError),
     (("x", ["a", "b"]), {"parents": ["agegroup"]},
      r"add_node\('x'\): unknown parents \['agegroup'\]; the model's nodes are \['gender'",
      ModelError),
@@ -260,6 +262,14 @@ def test_remove_node_refusals_name_the_target_the_children_and_change_nothing(mo
     assert "payer" not in model.nodes
 
 
+def test_the_nodes_a_statement_names():
+    from clinicsim.model._edit import statement_nodes
+
+    assert [sorted(statement_nodes(s)) for s in clinicsim.default_model().targets] == [
+        ["gender"], ["follow_up"], ["diagnosis", "follow_up"],
+        ["age_group", "diagnosis", "follow_up"], ["age_group"]]
+
+
 def test_a_where_or_over_column_names_a_node_too(model):
     with_payer(model)
     model = model.with_targets([*model.targets, {
@@ -358,6 +368,23 @@ def test_remove_edge_of_an_added_node_keeps_the_child_s_marginal(model):
     assert model.cpd("follow_up").loc["True", ("75_89", "copd")] == pytest.approx(
         0.9 * p_medicare + follow.loc["True", ("75_89", "copd")] * (1 - p_medicare),
         abs=1e-12)
+
+
+def test_remove_edge_where_the_other_parents_never_occur_uses_the_parent_s_marginal(model):
+    """A column no record can read (its parents' combination has probability 0) gets
+    Σ_p P(child | p, others) P(p): defined, and a valid distribution."""
+    model.add_node("r", ["a", "never"], cpd={"a": 1.0, "never": 0.0})
+    genders = model.states("gender")
+    cpd = pd.DataFrame(
+        [[0.1, 0.5, 0.2, 0.3, 0.6, 0.9], [0.9, 0.5, 0.8, 0.7, 0.4, 0.1]], index=["y", "n"],
+        columns=pd.MultiIndex.from_product([genders, ["a", "never"]], names=["gender", "r"]))
+    model.add_node("z", ["y", "n"], parents=["gender", "r"], cpd=cpd)
+    model.remove_edge("gender", "z")
+    shares = model.marginal("gender").to_numpy()
+    for state in ("a", "never"):
+        expected = cpd.xs(state, axis=1, level="r").to_numpy() @ shares
+        np.testing.assert_allclose(model.cpd("z")[state].to_numpy(), expected, rtol=0,
+                                   atol=1e-15)
 
 
 def test_remove_edge_with_a_given_cpd_and_its_refusals(model):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import itertools
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from .._errors import InvalidCPDError, ModelError, TargetWarning
 from .._validate import shown
-from ._limits import MAX_DEPTH, check_cells
+from ._limits import MAX_DEPTH, MAX_STATES, check_cells
 from ._model import REQUIRED_NODES, cpd_matrix, topological_order
 from ._schema import model_from_dict, model_to_dict
 from ._table import as_probability, column_label
@@ -269,6 +269,9 @@ def with_node_added(model: ClinicModel, name: str, states: Sequence[str], *,
     cpd_errors: list[str] = []
     if isinstance(states, str) or not isinstance(states, Iterable):
         raise ModelError(f"{where}: states must be a list of state names; got {shown(states)}")
+    if isinstance(states, Sized) and len(states) > MAX_STATES:  # before it is copied
+        raise ModelError(f"{where}: {len(states):,} states; the limit is MAX_STATES = "
+                         f"{MAX_STATES:,}")
     states = list(states)
     parents, readable = _parent_list(model, where, parents, errors)
     if metadata is not None and not isinstance(metadata, Mapping):
@@ -398,9 +401,9 @@ def summed_out(model: ClinicModel, child: str, parent: str) -> np.ndarray:
 def statement_nodes(s: object) -> set[str]:
     """The nodes a target statement names: its node, its ``where`` columns, its ``over``
     (``diagnosis_category`` is the ``diagnosis`` node, ``even``'s ages ``age_group``)."""
-    names = [getattr(s, "node", "age_group"), getattr(s, "over", "age_group"),
+    names = [getattr(s, "node", "age_group"), getattr(s, "over", None),
              *(c for c, _ in getattr(s, "where", ()))]
-    return {node_of(n) for n in names}
+    return {node_of(n) for n in names if n is not None}
 
 
 def _plain(value: object, path: str, depth: int = 0) -> object:
