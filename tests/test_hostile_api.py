@@ -71,6 +71,12 @@ def _dup(name: str) -> pd.DataFrame:
     return frame if name == "age" else frame.astype(str)
 
 
+# CPDs for the structural edits' slots: a node over age_group, visit_month given gender
+_BY_AGE = pd.DataFrame(0.5, index=["a", "b"],
+                       columns=pd.Index(MODEL.states("age_group"), name="age_group"))
+_BY_GENDER = pd.concat({g: MODEL.cpd("visit_month") for g in MODEL.states("gender")}, axis=1,
+                       names=["gender"])
+
 API = {
     "sample(n)": lambda v, tmp: _sample_n(v),
     "sample(seed)": lambda v, tmp: clinicsim.sample(3, seed=v),
@@ -132,6 +138,28 @@ API = {
     "remove_state(state)": lambda v, tmp: _model().remove_state("gender", v),
     "remove_state(node)": lambda v, tmp: _model().remove_state(v, "male"),
     "remove_state(near 1)": lambda v, tmp: _remove_near_one(v),
+    "add_node(name)": lambda v, tmp: _model().add_node(v, ["a", "b"], cpd={"a": .5, "b": .5}),
+    "add_node(states)": lambda v, tmp: _model().add_node("x", v, cpd={"a": .5, "b": .5}),
+    "add_node(parents)": lambda v, tmp: _model().add_node("x", ["a", "b"], parents=v,
+                                                          cpd=_BY_AGE),
+    "add_node(cpd)": lambda v, tmp: _model().add_node("x", ["a", "b"], cpd=v),
+    "add_node(cpd value)": lambda v, tmp: _model().add_node("x", ["a", "b"],
+                                                            cpd={"a": v, "b": .5}),
+    "add_node(cpd of a parent)": lambda v, tmp: _model().add_node(
+        "x", ["a", "b"], parents=["age_group"], cpd=v),
+    "add_node(metadata)": lambda v, tmp: _model().add_node(
+        "x", ["a", "b"], cpd={"a": .5, "b": .5}, metadata=v),
+    "add_node(metadata value)": lambda v, tmp: _model().add_node(
+        "x", ["a", "b"], cpd={"a": .5, "b": .5}, metadata={"k": v}),
+    "remove_node(name)": lambda v, tmp: _model().remove_node(v),
+    "remove_node(cpds)": lambda v, tmp: _model().remove_node("visit_month", cpds=v),
+    "add_edge(parent)": lambda v, tmp: _model().add_edge(v, "visit_month", cpd=_BY_GENDER),
+    "add_edge(child)": lambda v, tmp: _model().add_edge("gender", v, cpd=_BY_GENDER),
+    "add_edge(cpd)": lambda v, tmp: _model().add_edge("gender", "visit_month", cpd=v),
+    "remove_edge(parent)": lambda v, tmp: _model().remove_edge(v, "follow_up"),
+    "remove_edge(child)": lambda v, tmp: _model().remove_edge("diagnosis", v),
+    "remove_edge(cpd)": lambda v, tmp: _model().remove_edge("diagnosis", "visit_month",
+                                                            cpd=v),
     "with_targets(statements)": lambda v, tmp: MODEL.with_targets(v),
     "with_targets([v])": lambda v, tmp: MODEL.with_targets([v]),
     "with_targets(share value)": lambda v, tmp: MODEL.with_targets(

@@ -195,11 +195,7 @@ class ClinicModel:
     # -- CPDs -----------------------------------------------------------------------
     def _columns(self, node: str) -> pd.Index:
         t = self.table(node)
-        if not t.parents:
-            return pd.Index(["p"])
-        if len(t.parents) == 1:
-            return pd.Index(list(t.parent_states[0]), name=t.parents[0])
-        return pd.MultiIndex.from_product([list(s) for s in t.parent_states], names=list(t.parents))
+        return cpd_columns(t.parents, t.parent_states)
 
     def cpd(self, node: str) -> pd.DataFrame:
         """The CPD of ``node`` as a labelled table.
@@ -249,35 +245,8 @@ class ClinicModel:
         if not isinstance(normalize, (bool, np.bool_)):
             raise InvalidCPDError(f"set_cpd({node!r}): `normalize` must be True or False; got "
                                   f"{shown(normalize)}")
-        states = list(old.states)
         parents = old.parents
-        expected = self._columns(node)
-        frame = _as_frame(node, table, expected)
-        errors = []
-        rows = [str(s) for s in frame.index]
-        if sorted(rows) != sorted(states):
-            missing = [s for s in states if s not in rows]
-            extra = [r for r in dict.fromkeys(rows) if r not in states]
-            twice = [s for s in states if rows.count(s) > 1]
-            errors.append(f"CPD for {node!r}: rows must be its states {states} once each; "
-                          f"missing {missing}, unknown {extra}"
-                          + (f", duplicated {twice}" if twice else ""))
-        columns = _align_columns(node, frame, parents, expected, errors)
-        if errors:
-            raise InvalidCPDError(errors)
-        frame = frame.set_axis(rows, axis=0).loc[states]
-        frame.columns = columns
-        values = frame[expected].to_numpy(dtype=object)
-        probs = np.empty(values.shape)
-        for j, combo in enumerate(expected):
-            combo = combo if isinstance(combo, tuple) else (combo,)
-            label = column_label(parents, combo) if parents else ""
-            column, problems = check_column(node, label, states, values[:, j], normalize)
-            errors += problems
-            if column is not None:
-                probs[:, j] = column
-        if errors:
-            raise InvalidCPDError(errors)
+        probs = cpd_matrix(node, table, old.states, parents, old.parent_states, normalize)
         from ._edit import target_figures, warn_moved_targets
 
         edited = self.copy()
@@ -338,7 +307,7 @@ class ClinicModel:
         """
         from ._edit import with_state_added
 
-        self._apply_edit(f"add_state({shown(node)}, {shown(state)})", node,
+        self._apply_edit(f"add_state({shown(node)}, {shown(state)})", [(node, {})],
                          lambda: with_state_added(self, node, state, like=like, p=p,
                                                   metadata=metadata))
 
@@ -360,19 +329,149 @@ class ClinicModel:
         """
         from ._edit import with_state_removed
 
-        self._apply_edit(f"remove_state({shown(node)}, {shown(state)})", node,
+        self._apply_edit(f"remove_state({shown(node)}, {shown(state)})", [(node, {})],
                          lambda: with_state_removed(self, node, state))
 
-    def _apply_edit(self, edit: str, node: str, build: Callable[[], ClinicModel]) -> None:
+    def add_node(self, name: str, states: Sequence[str], *, parents: Sequence[str] = (),
+                 cpd: pd.DataFrame | pd.Series | Mapping[str, float],
+                 metadata: Mapping[str, Any] | None = None) -> None:
+        """Add the node ``name``, with ``states``, ``parents`` (nodes of the model) and its
+        CPD: a DataFrame like :meth:`cpd` (index the states, columns every combination of
+        the parents' states, a MultiIndex for several, aligned by label), or for a root a
+        Series or mapping ``state -> p``. The node takes its place in the topological
+        order (the CPD's column levels, unnamed, are read in that order). ``metadata``, a
+        mapping, is kept as the node's entry ``metadata.nodes[name]``.
+
+        The edited model is validated as a model file is: a name that is a records column
+        (``age``, ``visit_date``, ...), duplicate or empty states, unknown parents, a CPD
+        of the wrong shape or labels (an :class:`InvalidCPDError`) are each named in one
+        :class:`ModelError` and the model is unchanged. A :class:`TargetWarning` names any
+        stated target the edit moves outside its margin.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> import pandas as pd
+        >>> cpd = pd.DataFrame({b: [0.1, 0.9] if b == "0_14" else [0.3, 0.7]
+        ...                     for b in model.states("age_group")}, index=["yes", "no"])
+        >>> model.add_node("smoker", ["yes", "no"], parents=["age_group"], cpd=cpd)
+        >>> model.nodes
+        ('gender', 'age_group', 'diagnosis', 'treatment', 'follow_up', 'smoker', 'visit_month')
+        >>> round(float(model.marginal("smoker")["yes"]), 4), model.name
+        (0.2667, 'default (edited)')
+        """
+        from ._edit import with_node_added
+
+        self._apply_edit(f"add_node({shown(name)})", [(name, {})] if isinstance(name, str)
+                         else [], lambda: with_node_added(self, name, states, parents=parents,
+                                                          cpd=cpd, metadata=metadata))
+
+    def remove_node(self, name: str, *,
+                    cpds: Mapping[str, pd.DataFrame | pd.Series | Mapping[str, float]]
+                    | None = None) -> None:
+        """Remove the node ``name`` (and its ``metadata.nodes`` entry).
+
+        Refused (a :class:`ModelError` naming why; the model unchanged) for the required
+        nodes (``gender``, ``age_group``, ``diagnosis``, ``treatment``, ``follow_up``), for
+        a node that a target statement names, and for a node with children unless
+        ``cpds`` gives each child's new CPD, ``{child: table}``, as :meth:`set_cpd` takes
+        it, without ``name`` among its parents (or first :meth:`remove_edge` each child,
+        which sums the node out exactly).
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> model.remove_node("visit_month")
+        >>> model.nodes
+        ('gender', 'age_group', 'diagnosis', 'treatment', 'follow_up')
+        >>> model.remove_node("follow_up")
+        Traceback (most recent call last):
+            ...
+        clinicsim._errors.ModelError: remove_node('follow_up'): 'follow_up' is a required \
+node (gender, age_group, diagnosis, treatment, follow_up)
+        """
+        from ._edit import with_node_removed
+
+        keep: list[tuple[str, dict[str, str]]] = [
+            (c, {}) for c in self.nodes if isinstance(name, str) and name in self.parents(c)]
+        self._apply_edit(f"remove_node({shown(name)})", keep,
+                         lambda: with_node_removed(self, name, cpds))
+
+    def add_edge(self, parent: str, child: str, *,
+                 cpd: pd.DataFrame | pd.Series | Mapping[str, float]) -> None:
+        """Add the edge ``parent -> child``; ``cpd`` is the child's new CPD, a DataFrame like
+        :meth:`cpd` over its parents with ``parent`` among them (in topological order
+        after the edit; named levels are aligned by label).
+
+        Refused (a :class:`ModelError` naming it; the model unchanged) for unknown nodes,
+        an edge that exists, an edge that makes a cycle (the message spells the cycle) and
+        a CPD of the wrong shape or labels (an :class:`InvalidCPDError`).
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> cpd = model.cpd("visit_month")   # the same months for either gender
+        >>> import pandas as pd
+        >>> both = pd.concat({g: cpd for g in model.states("gender")}, axis=1,
+        ...                  names=["gender"])
+        >>> model.add_edge("gender", "visit_month", cpd=both)
+        >>> model.parents("visit_month")
+        ('gender', 'diagnosis')
+        >>> model.add_edge("visit_month", "gender", cpd={})
+        Traceback (most recent call last):
+            ...
+        clinicsim._errors.ModelError: add_edge('visit_month', 'gender'): the edge would make \
+the cycle visit_month -> gender -> visit_month
+        """
+        from ._edit import with_edge_added
+
+        self._apply_edit(f"add_edge({shown(parent)}, {shown(child)})",
+                         [(child, {})] if isinstance(child, str) else [],
+                         lambda: with_edge_added(self, parent, child, cpd))
+
+    def remove_edge(self, parent: str, child: str, *,
+                    cpd: pd.DataFrame | pd.Series | Mapping[str, float] | None = None) -> None:
+        """Remove the edge ``parent -> child``.
+
+        ``cpd`` is the child's new CPD over its other parents; without it, ``parent`` is
+        summed out exactly: P(child | others) = Σ_p P(child | p, others) P(p | others), with
+        P(p | others) by the model's own exact inference, so the joint distribution of
+        the child and its other parents (the child's marginal with it) is unchanged.
+        Refused (a :class:`ModelError`; the model unchanged) for unknown nodes, an edge
+        that does not exist and a CPD of the wrong shape or labels.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> model = clinicsim.default_model()
+        >>> before = model.query(["age_group", "diagnosis"])
+        >>> model.remove_edge("gender", "diagnosis")  # summed out over the genders
+        >>> model.parents("diagnosis")
+        ('age_group',)
+        >>> float((model.query(["age_group", "diagnosis"]) - before).abs().max()) < 1e-12
+        True
+        """
+        from ._edit import with_edge_removed
+
+        self._apply_edit(f"remove_edge({shown(parent)}, {shown(child)})",
+                         [(child, {})] if isinstance(child, str) else [],
+                         lambda: with_edge_removed(self, parent, child, cpd))
+
+    def _apply_edit(self, edit: str, keep: Sequence[tuple[str, dict[str, str]]],
+                    build: Callable[[], ClinicModel]) -> None:
         """Replace this model's content by ``build()`` (validated, or it raises and nothing
-        changes), warn about targets it moved, then record the edit (a warning raised as an
+        changes), warn about targets it moved (``keep``: the CPDs it set, as
+        ``fit_targets(keep=...)`` names them), then record the edit (a warning raised as an
         error leaves the model unchanged)."""
         from ._edit import target_figures, warn_moved_targets
 
         new = build()
         # Warned before the edit is made, as in set_cpd; the warning points at the caller
-        # of add_state / remove_state.
-        warn_moved_targets(target_figures(self), new, edit, [(node, {})], stacklevel=3)
+        # of the public method.
+        warn_moved_targets(target_figures(self), new, edit, keep, stacklevel=3)
         self._order, self._tables, self._metadata, self._meta, self._targets = (
             new._order, new._tables, new._metadata, new._meta, new._targets)
         self._record_edit(edit)
@@ -610,6 +709,53 @@ class ClinicModel:
         from ._display import model_html
 
         return model_html(self)
+
+
+def cpd_columns(parents: Sequence[str], parent_states: Sequence[Sequence[str]]) -> pd.Index:
+    """The columns of :meth:`ClinicModel.cpd` for these parents: ``p`` for a root, the
+    parent's states for one, a MultiIndex of every combination (in this order) for more."""
+    if not parents:
+        return pd.Index(["p"])
+    if len(parents) == 1:
+        return pd.Index(list(parent_states[0]), name=parents[0])
+    return pd.MultiIndex.from_product([list(s) for s in parent_states], names=list(parents))
+
+
+def cpd_matrix(node: str, table: object, states: Sequence[str], parents: Sequence[str],
+               parent_states: Sequence[Sequence[str]], normalize: bool = False) -> np.ndarray:
+    """A CPD given as :meth:`ClinicModel.set_cpd` takes it (a DataFrame like ``cpd()``,
+    aligned by label; a Series or mapping for a root), checked: the array of shape
+    ``(len(states), combinations of parent_states)``, columns in ``itertools.product``
+    order. Every problem is reported in one :class:`InvalidCPDError`."""
+    states, parents = list(states), tuple(parents)
+    expected = cpd_columns(parents, parent_states)
+    frame = _as_frame(node, table, expected)
+    errors = []
+    rows = [str(s) for s in frame.index]
+    if sorted(rows) != sorted(states):
+        missing = [s for s in states if s not in rows]
+        extra = [r for r in dict.fromkeys(rows) if r not in states]
+        twice = [s for s in states if rows.count(s) > 1]
+        errors.append(f"CPD for {node!r}: rows must be its states {states} once each; "
+                      f"missing {missing}, unknown {extra}"
+                      + (f", duplicated {twice}" if twice else ""))
+    columns = _align_columns(node, frame, parents, expected, errors)
+    if errors:
+        raise InvalidCPDError(errors)
+    frame = frame.set_axis(rows, axis=0).loc[states]
+    frame.columns = columns
+    values = frame[expected].to_numpy(dtype=object)
+    probs = np.empty(values.shape)
+    for j, combo in enumerate(expected):
+        combo = combo if isinstance(combo, tuple) else (combo,)
+        label = column_label(parents, combo) if parents else ""
+        column, problems = check_column(node, label, states, values[:, j], normalize)
+        errors += problems
+        if column is not None:
+            probs[:, j] = column
+    if errors:
+        raise InvalidCPDError(errors)
+    return probs
 
 
 def _as_frame(node: str, table: object, expected: pd.Index) -> pd.DataFrame:
