@@ -17,6 +17,7 @@ from .._validate import check_alpha
 from ..model import ClinicModel, as_model, cohort
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._cohort import conditional_info, evidence_check, skip_inapplicable
+from ._columns import absent_target_columns, summed_out
 from ._model_info import model_info
 from ._records import code_records, read_records
 from ._result import STATUSES, CheckResult
@@ -123,6 +124,7 @@ def conformance_report(
     info = model_info(model)
     evidence = cohort(model, given)
     coded = code_records(read_records(records), info)
+    info, summed_notes = summed_out(info, model, coded.codes.keys())
     targets, figures = target_checks(coded, info, alpha)
     cohort_checks: list[CheckResult] = []
     cohort_notes: list[str] = []
@@ -131,7 +133,7 @@ def conformance_report(
         cohort_checks = [evidence_check(coded, evidence)]
         info = conditional_info(info, model, evidence)
     modelled, tables, notes = model_checks(coded, info)
-    validity = validity_checks(coded) + cohort_checks
+    validity = validity_checks(coded) + absent_target_columns(coded, info) + cohort_checks
     invalid = not all(c.passed for c in validity)
     p_targets, p_model = _family_pvalue(targets), 0.0 if invalid else _family_pvalue(modelled)
     # Holm over the two families: each is tested at alpha / 2, and at alpha once the
@@ -147,7 +149,7 @@ def conformance_report(
     return ConformanceReport(
         checks=checks, alpha=alpha, n_rows=coded.n_rows, n_used=coded.n_used,
         model_name=model.name,
-        notes=coded.notes + figures.pop("notes", []) + cohort_notes + notes,
+        notes=coded.notes + summed_notes + figures.pop("notes", []) + cohort_notes + notes,
         levels=levels, _figures=figures)
 
 
