@@ -124,3 +124,20 @@ def test_cli_report_of_a_file_without_the_column_exits_1(model, tmp_path, capsys
         main(["report", str(path), "--model", str(save(model, tmp_path))])
     assert exit_.value.code == 1
     assert "FAILED records: insurance" in capsys.readouterr().out
+
+
+def test_a_cohort_of_the_absent_node_is_checked_given_it(follow_up_model):
+    """given insurance=uninsured, records without the column: follow_up is checked against
+    P(follow_up | age_group, diagnosis, insurance=uninsured); the share target, which the
+    cohort makes inapplicable, needs no column. A cohort of the privately insured, whose
+    follow-up rate is nearly twice as high, fails."""
+    given = {"insurance": "uninsured"}
+    records = clinicsim.sample(N, model=follow_up_model, seed=28, given=given)
+    report = clinicsim.conformance_report(records.drop(columns="insurance"),
+                                          model=follow_up_model, given=given)
+    assert report.passed, [c.detail for c in report.failed]
+    assert any(c.name.startswith("model: follow_up | age_group=") for c in report.checks)
+    wrong = clinicsim.sample(N, model=follow_up_model, seed=28, given={"insurance": "private"})
+    report = clinicsim.conformance_report(wrong.drop(columns="insurance"),
+                                          model=follow_up_model, given=given)
+    assert "model: marginal follow_up" in {c.name for c in report.failed}

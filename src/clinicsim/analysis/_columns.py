@@ -12,11 +12,11 @@ columns in a sample of the model, so the checks keep their calibration.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from ..model import ClinicModel, Even, Trend, factors, joint, node_of
+from ..model import ClinicModel, Even, Statement, Trend, factors, joint, node_of
 from ._model_info import ModelInfo
 from ._records import Coded
 from ._result import CheckResult
@@ -52,12 +52,13 @@ def summed_out(info: ModelInfo, model: ClinicModel, present: Collection[str]
     return dataclasses.replace(info, parents=parents, tables=tables), notes
 
 
-def absent_target_columns(coded: Coded, info: ModelInfo) -> list[CheckResult]:
-    """One failed ``records: <column>`` check per column that a stated target needs and
-    the records lack (the target itself reads "not tested"): a target about a column
-    that is not there is never passed."""
+def absent_target_columns(coded: Coded, statements: Sequence[Statement]) -> list[CheckResult]:
+    """One failed ``records: <column>`` check per column that one of ``statements`` (the
+    stated targets that apply to the records) needs and the records lack (the target
+    itself reads "not tested"): a target about a column that is not there is never
+    passed."""
     needs: dict[str, list[str]] = {}
-    for s in info.targets:
+    for s in statements:
         if isinstance(s, Even):
             continue  # about age, a required column
         columns = [node_of(s.node), *(node_of(c) for c, _ in s.where)]

@@ -128,12 +128,17 @@ def conformance_report(
     targets, figures = target_checks(coded, info, alpha)
     cohort_checks: list[CheckResult] = []
     cohort_notes: list[str] = []
+    applicable = list(model.targets)
     if evidence is not None:
+        tested = targets
         targets, cohort_notes = skip_inapplicable(targets, model.targets, model, evidence)
+        # a statement the cohort makes inapplicable needs no column
+        applicable = [s for s, before, after in zip(model.targets, tested, targets, strict=True)
+                      if after is before]
         cohort_checks = [evidence_check(coded, evidence)]
         info = conditional_info(info, model, evidence)
     modelled, tables, notes = model_checks(coded, info)
-    validity = validity_checks(coded) + absent_target_columns(coded, info) + cohort_checks
+    validity = validity_checks(coded) + absent_target_columns(coded, applicable) + cohort_checks
     invalid = not all(c.passed for c in validity)
     p_targets, p_model = _family_pvalue(targets), 0.0 if invalid else _family_pvalue(modelled)
     # Holm over the two families: each is tested at alpha / 2, and at alpha once the
