@@ -181,3 +181,24 @@ def test_seeded_rows_are_pinned(model):
 
 
 PINNED = ["private", "public", "private", "private", "private"]
+
+
+@pytest.mark.parametrize("suffix", [".bif", ".xmlbif"])
+def test_bif_and_xmlbif_keep_the_node(follow_up_model, tmp_path, suffix):
+    path = tmp_path / f"m{suffix}"
+    follow_up_model.save(path)
+    back = clinicsim.load_model(path)
+    assert extra_nodes(back) == ("insurance",)
+    assert back.parents("follow_up") == follow_up_model.parents("follow_up")
+    assert tuple(clinicsim.sample(10, model=back, seed=1).columns) == (*COLUMNS, "insurance")
+
+
+def test_pgmpy_cohort_given_the_node(follow_up_model):
+    n = 3000
+    records = clinicsim.sample(n, model=follow_up_model, seed=10, engine="pgmpy",
+                               given={"insurance": ["uninsured", "public"]})
+    assert records.insurance.isin(["uninsured", "public"]).all()
+    exact = follow_up_model.query(["insurance"], {"insurance": ["uninsured", "public"]})
+    share = float((records.insurance == "uninsured").mean())
+    p = float(exact["uninsured"])
+    assert abs(share - p) < 5 * se(p, n)

@@ -83,7 +83,10 @@ def conformance_report(
     records : DataFrame or path
         Columns ``patient_id, visit_date, age, gender, diagnosis, treatment, follow_up``
         as :func:`clinicsim.sample` makes them, or a ``.csv``/``.parquet``/``.jsonl`` file.
-        Extra columns are ignored (with a note); ``age_group`` is used if present.
+        A column of each further node of the model is checked as the others are; a node
+        without a column is summed out of its children's checks (P(child | the parents
+        present), exact), and a stated target about it fails as ``records: NODE``. Other
+        columns are ignored (with a note); ``age_group`` is used if present.
     model : ClinicModel, path or None
         The model (or model file) the records should follow; the default model if None.
     alpha : float
