@@ -528,7 +528,9 @@ def test_issue_20_examples_that_now_work(tmp_path):
     # 40 nodes at 1e-10 each: evidence of probability 1e-400, sampled and queried exactly
     rare = _rare_model()
     evidence = {f"r{i}": "a" for i in range(40)}
-    assert clinicsim.sample(5, seed=1, model=rare, given=evidence).shape == (5, 7)
+    records = clinicsim.sample(5, seed=1, model=rare, given=evidence)
+    assert records.shape == (5, 7 + 40)  # each further node is a column (issue 22)
+    assert (records[list(evidence)] == "a").all().all()
     assert rare.query("follow_up", evidence=evidence).equals(MODEL.query("follow_up"))
     # ages beyond any band are the bands' ages
     ages = clinicsim.sample(50, seed=1, given={"age": (0, 10**30)}).age

@@ -374,8 +374,9 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
             codes[node] = np.where(np.isnat(days), -1, to_code[month])
             notes.append("visit_month is derived from visit_date.")
         else:
-            notes.append(f"node {node!r} is neither a column nor derivable from the records; "
-                         "its checks are skipped.")
+            notes.append(f"node {node!r} is neither a column nor derivable from the records: "
+                         "its marginal is not checked, and it is summed out of its children's "
+                         "checks.")
     extra = [str(c) for c in frame.columns if c not in problems and c not in codes]
     if extra:
         notes.append(f"columns not checked: {', '.join(extra)}.")

@@ -17,6 +17,7 @@ from .._validate import check_alpha
 from ..model import ClinicModel, as_model, cohort
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._cohort import conditional_info, evidence_check, skip_inapplicable
+from ._columns import absent_target_columns, summed_out
 from ._model_info import model_info
 from ._records import code_records, read_records
 from ._result import STATUSES, CheckResult
@@ -82,7 +83,10 @@ def conformance_report(
     records : DataFrame or path
         Columns ``patient_id, visit_date, age, gender, diagnosis, treatment, follow_up``
         as :func:`clinicsim.sample` makes them, or a ``.csv``/``.parquet``/``.jsonl`` file.
-        Extra columns are ignored (with a note); ``age_group`` is used if present.
+        A column of each further node of the model is checked as the others are; a node
+        without a column is summed out of its children's checks (P(child | the parents
+        present), exact), and a stated target about it fails as ``records: NODE``. Other
+        columns are ignored (with a note); ``age_group`` is used if present.
     model : ClinicModel, path or None
         The model (or model file) the records should follow; the default model if None.
     alpha : float
@@ -123,15 +127,21 @@ def conformance_report(
     info = model_info(model)
     evidence = cohort(model, given)
     coded = code_records(read_records(records), info)
+    info, summed_notes = summed_out(info, model, coded.codes.keys())
     targets, figures = target_checks(coded, info, alpha)
     cohort_checks: list[CheckResult] = []
     cohort_notes: list[str] = []
+    applicable = list(model.targets)
     if evidence is not None:
+        tested = targets
         targets, cohort_notes = skip_inapplicable(targets, model.targets, model, evidence)
+        # a statement the cohort makes inapplicable needs no column
+        applicable = [s for s, before, after in zip(model.targets, tested, targets, strict=True)
+                      if after is before]
         cohort_checks = [evidence_check(coded, evidence)]
         info = conditional_info(info, model, evidence)
     modelled, tables, notes = model_checks(coded, info)
-    validity = validity_checks(coded) + cohort_checks
+    validity = validity_checks(coded) + absent_target_columns(coded, applicable) + cohort_checks
     invalid = not all(c.passed for c in validity)
     p_targets, p_model = _family_pvalue(targets), 0.0 if invalid else _family_pvalue(modelled)
     # Holm over the two families: each is tested at alpha / 2, and at alpha once the
@@ -147,7 +157,7 @@ def conformance_report(
     return ConformanceReport(
         checks=checks, alpha=alpha, n_rows=coded.n_rows, n_used=coded.n_used,
         model_name=model.name,
-        notes=coded.notes + figures.pop("notes", []) + cohort_notes + notes,
+        notes=coded.notes + summed_notes + figures.pop("notes", []) + cohort_notes + notes,
         levels=levels, _figures=figures)
 
 

@@ -6,7 +6,10 @@ few seconds, not the minutes of a dict and a ``json.dumps`` per resource.
 :func:`clinicsim.fhir.resources` parses these same lines: one mapping, two outputs.
 
 Ids are stable and derived from ``patient_id``: ``Patient/{id}``, ``Encounter/{id}-enc``,
-``Condition/{id}-dx``, the treatment ``{id}-tx`` and the follow-up ``ServiceRequest/{id}-fu``.
+``Condition/{id}-dx``, the treatment ``{id}-tx``, the follow-up ``ServiceRequest/{id}-fu``
+and, for the ``k``-th further node of the model (``clinicsim.simulate.extra_nodes``, from
+0), ``Observation/{id}-o{k}``: ``code.text`` the node, ``valueCodeableConcept.text`` the
+state.
 A ``patient_id`` that is not a valid FHIR id (letters, digits, ``-`` and ``.``, at most 60
 characters here, leaving room for the suffixes) is replaced by ``x-`` and 40 hex digits of
 its SHA-256; the original is kept in ``Patient.identifier``.
@@ -26,6 +29,7 @@ import pyarrow.compute as pc
 from .._errors import ClinicSimError
 from .._random import block_seed
 from ..model import FOLLOW_UP_CODE, ClinicModel, treatment_codes
+from ..simulate import extra_nodes
 
 __all__ = ["BIRTH_BLOCK_ROWS", "CLINICAL_STATUS", "GENDERS", "ICD10CM", "ID_SYSTEM", "Mapper",
            "age_on", "birth_dates", "file_order"]
@@ -66,6 +70,8 @@ def _coding(system: str, code: str, display: str | None = None) -> str:
 def file_order(model: ClinicModel) -> list[str]:
     """Resource types an export of ``model`` can write, in file and Bundle order."""
     types = {c.resource for c in treatment_codes(model.metadata).values()} | {"ServiceRequest"}
+    if extra_nodes(model):
+        types.add("Observation")
     return ["Patient", "Encounter", "Condition", *sorted(types)]
 
 
@@ -105,6 +111,14 @@ class Mapper:
             for t, c in tx.items()])
         self.tx_date = pa.array([f',"{_DATE_FIELD[tx[t].resource]}":"'
                                  for t in self.states["treatment"]])
+        # further nodes: (node, its Observation's head, a valueCodeableConcept per state)
+        self.observed = [
+            (node, f'-o{k}","status":"final","code":{{"text":{_j(node)}}}',
+             pa.array([f'"valueCodeableConcept":{{"text":{_j(state)}}}}}'
+                       for state in model.states(node)]))
+            for k, node in enumerate(extra_nodes(model))]
+        for node, _, _ in self.observed:
+            self.states[node] = model.states(node)
 
     def codes(self, column: pd.Series, node: str) -> np.ndarray:
         """State codes of a checked records column (every value a state)."""
@@ -145,6 +159,12 @@ class Mapper:
                      pid, encounter_ref, pid, condition_ref, pid, '-dx"}]',
                      self.tx_date.take(tx), visit, '"}', "")
         kind = self.tx_type[tx]
+        for node, head, values in self.observed:
+            if node in rows.columns:  # a column the records lack has no Observations
+                out["Observation"].append((everyone, join(
+                    '{"resourceType":"Observation","id":"', pid, head, patient_ref, pid,
+                    encounter_ref, pid, '-enc"},"effectiveDateTime":"', visit, '",',
+                    values.take(self.codes(rows[node], node)), "")))
         for k in np.unique(kind):
             out[self.types[k]].append((everyone[kind == k], lines.filter(pa.array(kind == k))))
         follow = rows["follow_up"].to_numpy(bool)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from .._errors import RecordsError
 from .._io import check_name, input_file
 from .._validate import check_path, shown
 from ..model import FOLLOW_UP_CODE, ClinicModel, as_model
+from ..simulate import extra_nodes
 from ._mapping import ID_SYSTEM, age_on
 
 __all__ = ["MAX_FILE_BYTES", "MAX_LINE_BYTES", "TREATMENT_TYPES", "read_records"]
@@ -71,6 +72,7 @@ _SCHEMAS = {
     "Procedure": _schema(subject=_REF, code=_TEXT),
     "ServiceRequest": _schema(subject=_REF, code=_CODED),
     "MedicationRequest": _schema(subject=_REF, medicationCodeableConcept=_TEXT),
+    "Observation": _schema(subject=_REF, code=_TEXT, valueCodeableConcept=_TEXT),
 }
 
 
@@ -321,8 +323,11 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
     Each Patient is a row, in file order: ``patient_id`` from its identifier, ``gender``,
     ``visit_date`` from its Encounter, ``age`` from ``birthDate`` on that date, the
     diagnosis and treatment from the ``code.text`` of its Condition and treatment
-    resource, ``follow_up`` whether a follow-up ServiceRequest exists. Records written
-    by :func:`write` come back equal to the table that went in (columns of
+    resource, ``follow_up`` whether a follow-up ServiceRequest exists, and each further
+    node of ``model`` (:func:`clinicsim.simulate.extra_nodes`) from the
+    ``valueCodeableConcept.text`` of the patient's Observation whose ``code.text`` names it
+    (a column only when the export has Observations of the node). Records written by
+    :func:`write` come back equal to the table that went in (columns of
     :func:`clinicsim.sample`).
 
     A file that is missing, empty or blank holds no resources: the rows' values from it
@@ -437,6 +442,7 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
             one_each(rows[mask], what, files, file_of[mask], row_of[mask])
         treatment[rows[~is_fu]] = values[~is_fu]
         follow_up[rows[is_fu]] = True
+    observed = _observations(path, model, n, rows_of)
     birth = _dates(patients, "birthDate")
     known = ~(np.isnat(visit) | np.isnat(birth))
     age = pd.array(np.where(known, age_on(np.where(known, birth, visit),
@@ -451,7 +457,42 @@ def read_records(folder: str | os.PathLike[str], model: ClinicModel | None = Non
         "diagnosis": _category(pd.Series(diagnosis), model.states("diagnosis")),
         "treatment": _category(pd.Series(treatment), model.states("treatment")),
         "follow_up": follow_up,
+        **observed,
     })
+
+
+def _observations(path: Path, model: ClinicModel, n: int,
+                  rows_of: Callable[[_File], np.ndarray]) -> dict[str, pd.Series | pd.Categorical]:
+    """The columns of the model's further nodes, from ``Observation.ndjson``: one
+    Observation of each node per patient at most, ``code.text`` a further node."""
+    nodes = extra_nodes(model)
+    if not nodes:
+        return {}
+    file = _read(path, "Observation", len(nodes) * n, f"the export has {n:,} Patients, and "
+                 f"one Observation of each of the model's {len(nodes)} further node(s) each at "
+                 "most")
+    if file is None:
+        return {}
+    rows = rows_of(file)
+    names = file.field("code", "text")
+    node = pc.index_in(names, value_set=pa.array(nodes, pa.string())).fill_null(-1).to_numpy()
+    if len(unknown := np.flatnonzero(node < 0)):
+        raise file.error(int(unknown[0]), f"code.text {shown(names[int(unknown[0])].as_py())} "
+                         f"is no further node of the model ({', '.join(map(repr, nodes))})")
+    if (twice := _first_repeat(rows * len(nodes) + node)) is not None:
+        second, first = twice
+        raise file.error(second, f"a second Observation of {nodes[node[second]]!r} for Patient/"
+                         f"{file.field('subject', 'reference')[second].as_py()[8:]} (the first "
+                         f"is on line {int(file.lines[first]):,})")
+    values = file.field("valueCodeableConcept", "text").to_numpy(zero_copy_only=False)
+    columns: dict[str, pd.Series | pd.Categorical] = {}
+    for k, name in enumerate(nodes):
+        mine = node == k
+        if mine.any():
+            column = np.full(n, None, object)
+            column[rows[mine]] = values[mine]
+            columns[name] = _category(pd.Series(column), model.states(name))
+    return columns
 
 
 def _identifier_values(identifier: pa.Array) -> pa.Array:

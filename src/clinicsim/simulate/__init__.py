@@ -6,7 +6,7 @@ the Dask helpers): no other package imports this one's private modules.
 
 from ._dask import check_cluster, dask_client, in_order, partition_rows, to_dask
 from ._remaining import sample_remaining
-from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, sample
+from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, extra_nodes, sample
 from ._stream import CHUNK_ROWS, write_sample
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Sampler",
     "check_cluster",
     "dask_client",
+    "extra_nodes",
     "in_order",
     "partition_rows",
     "sample",

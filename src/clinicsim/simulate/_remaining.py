@@ -20,7 +20,7 @@ from ..model import (
     as_model,
     factors,
 )
-from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table
+from ._sample import COLUMNS, _Compiled, _compiled, _patient_ids, _Table, extra_nodes
 
 __all__ = ["KNOWN_COLUMNS", "sample_remaining"]
 
@@ -37,8 +37,9 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     ----------
     known : pandas.DataFrame
         Any subset of the columns ``gender``, ``age`` (or ``age_group``), ``diagnosis``,
-        ``treatment``, ``follow_up``, ``visit_date``, plus ``patient_id`` (kept when
-        given; else ``P0000001``, ...).
+        ``treatment``, ``follow_up``, ``visit_date``, the model's further nodes
+        (:func:`~clinicsim.simulate.extra_nodes`), plus ``patient_id`` (kept when given;
+        else ``P0000001``, ...).
     model : ClinicModel, optional
         The default model if None.
     seed : int, SeedSequence, Generator or None
@@ -74,9 +75,11 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     """
     if not isinstance(known, pd.DataFrame):
         raise ArgumentError(f"`known` must be a pandas DataFrame; got {type(known).__name__}")
-    other = [c for c in known.columns if c not in KNOWN_COLUMNS]
+    m = as_model(model)
+    allowed = (*KNOWN_COLUMNS, *extra_nodes(m))
+    other = [c for c in known.columns if c not in allowed]
     if other:
-        raise ArgumentError(f"`known` must hold only the columns {list(KNOWN_COLUMNS)}; "
+        raise ArgumentError(f"`known` must hold only the columns {list(allowed)}; "
                             f"got also {shown(other)}")
     twice = list(dict.fromkeys(known.columns[known.columns.duplicated()]))
     if twice:
@@ -88,7 +91,6 @@ def sample_remaining(known: pd.DataFrame, model: ClinicModel | None = None,
     if text:  # first: nothing below could encode it
         raise ArgumentError(text[:_SHOWN] + ([f"... and {len(text) - _SHOWN} more"]
                                              if len(text) > _SHOWN else []))
-    m = as_model(model)
     net = factors(m)
     n = len(known)
     codes, kept, errors = _evidence_codes(m, known.reset_index(drop=True))
@@ -236,7 +238,7 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
             errors.append(f"`known` column 'age' row {r + 1}: {_plain(known['age'].iloc[r])!r} "
                           "is not a whole number of years inside an age band")
         codes["age_group"] = band
-    for node in ("gender", "age_group", "diagnosis", "treatment", "follow_up"):
+    for node in ("gender", "age_group", "diagnosis", "treatment", "follow_up", *extra_nodes(m)):
         if node in known:
             states_of(node, node, known[node])
     if "visit_date" in known:
@@ -276,7 +278,7 @@ def _frame(m: ClinicModel, c: _Compiled, known: pd.DataFrame, codes: dict[str, n
         "visit_date": visit,
         "age": age,
         **{node: pd.Categorical.from_codes(codes[node], dtype=c.dtypes[node])
-           for node in ("gender", "diagnosis", "treatment")},
+           for node in ("gender", "diagnosis", "treatment", *c.extra)},
         "follow_up": c.follow_up_true[codes["follow_up"]],
     }
-    return pd.DataFrame({k: columns[k] for k in COLUMNS})
+    return pd.DataFrame({k: columns[k] for k in (*COLUMNS, *c.extra)})

@@ -31,6 +31,7 @@ from ..model import (
     MAX_CHUNKS,
     MAX_REJECTION_DRAWS,
     MAX_ROWS,
+    MONTH_NODE,
     ClinicModel,
     Cohort,
     as_model,
@@ -42,13 +43,26 @@ from ._dates import VisitDates
 from ._guide import GuideTable
 
 __all__ = ["BLOCK_ROWS", "CHUNK_ROWS", "COLUMNS", "ENGINES", "EXTENDED_COLUMNS", "Sampler",
-           "check_chunk_size", "sample"]
+           "check_chunk_size", "extra_nodes", "sample"]
 
 BLOCK_ROWS = 1 << 16
 CHUNK_ROWS = 16 * BLOCK_ROWS  # default chunk: 1,048,576 rows, about 100 MB at its peak
 ENGINES = ("numpy", "pgmpy")
 COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment", "follow_up")
 EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category", "follow_up_date")
+# Nodes that a record column carries: age_group is age's band, visit_month visit_date's month.
+CARRIED_NODES = ("gender", "age_group", "diagnosis", "treatment", "follow_up", MONTH_NODE)
+
+
+def extra_nodes(model: ClinicModel) -> tuple[str, ...]:
+    """The nodes of ``model`` that no record column carries, in topological order: each
+    is a categorical column of the records, after the brief's seven.
+
+    >>> import clinicsim
+    >>> extra_nodes(clinicsim.default_model())
+    ()
+    """
+    return tuple(node for node in model.nodes if node not in CARRIED_NODES)
 
 
 def sample(
@@ -88,7 +102,10 @@ def sample(
     Returns
     -------
     pandas.DataFrame
-        Columns ``patient_id, visit_date, age, gender, diagnosis, treatment, follow_up``.
+        Columns ``patient_id, visit_date, age, gender, diagnosis, treatment, follow_up``,
+        then one categorical column per further node of the model that no record column
+        carries (:func:`~clinicsim.simulate.extra_nodes`, in topological order), then
+        the extended columns.
 
     Examples
     --------
@@ -219,6 +236,7 @@ class _Compiled:
         self.age_lo = np.array([bands[b][0] for b in ages], np.int64)
         self.age_span = np.array([bands[b][1] - bands[b][0] + 1 for b in ages], np.int64)
         self.dates = VisitDates(m)
+        self.extra = extra_nodes(m)
         self.follow_up_true = np.array([s == "True" for s in m.states("follow_up")])
         categories = m.diagnosis_categories
         dx = m.states("diagnosis")
@@ -412,6 +430,7 @@ class Sampler:
         data = {"visit_date": visit.astype("datetime64[s]"), "age": age,
                 "follow_up": follow_up, "gender": c["gender"], "diagnosis": c["diagnosis"],
                 "treatment": c["treatment"]}
+        data |= {node: c[node] for node in self._c.extra}
         if self.extended:
             u = np.random.default_rng(follow_up_seed).random(size)
             due = self._c.dates.follow_up(visit, c["diagnosis"], u)
@@ -431,6 +450,7 @@ class Sampler:
             "treatment": self._categorical("treatment", c),
             "follow_up": c["follow_up"],
         }
+        data |= {node: self._categorical(node, c) for node in self._c.extra}
         if self.extended:
             dx = c["diagnosis"]
             data |= {
