@@ -15,6 +15,7 @@ import pandas as pd
 from .._io import atomic_path, output_file
 from .._validate import check_alpha
 from ..model import ClinicModel, as_model, cohort
+from ._calendar_checks import calendar_checks
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._cohort import conditional_info, evidence_check, skip_inapplicable
 from ._model_info import model_info
@@ -131,6 +132,9 @@ def conformance_report(
         cohort_checks = [evidence_check(coded, evidence)]
         info = conditional_info(info, model, evidence)
     modelled, tables, notes = model_checks(coded, info)
+    modelled += calendar_checks(coded.age, coded.codes["age_group"], coded.days,
+                                coded.follow_up_dates, coded.codes["diagnosis"], info,
+                                None if evidence is None else evidence.ages)
     validity = validity_checks(coded) + cohort_checks
     invalid = not all(c.passed for c in validity)
     p_targets, p_model = _family_pvalue(targets), 0.0 if invalid else _family_pvalue(modelled)
