@@ -430,7 +430,7 @@ def _extended(column: dict[str, pd.Series], codes: dict[str, np.ndarray], visit:
     cells = column["follow_up_date"]
     empty = cells.isna().to_numpy(bool)
     if cells.dtype == object or isinstance(cells.dtype, pd.StringDtype):
-        empty |= (cells.astype(str).str.strip() == "").to_numpy(bool)
+        empty = empty | (cells.astype(str).str.strip() == "").to_numpy(bool)
     parsed = np.where(empty, np.datetime64("NaT"), days(cells))
     _add(problems, "follow_up_date", "not a date (YYYY-MM-DD)", np.isnat(parsed) & ~empty,
          cells, bad)
