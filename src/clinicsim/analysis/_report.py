@@ -211,7 +211,7 @@ class ConformanceReport:
     >>> import clinicsim
     >>> report = clinicsim.conformance_report(clinicsim.sample(5000, seed=42))
     >>> report.passed, len(report.checks), report.failed
-    (True, 150, [])
+    (True, 152, [])
     """
 
     checks: list[CheckResult]
@@ -255,7 +255,7 @@ class ConformanceReport:
         --------
         >>> import clinicsim
         >>> clinicsim.conformance_report(clinicsim.sample(5000, seed=42)).tally()
-        '150 checks: 2 shown, 3 not shown, 138 not rejected, 7 valid'
+        '152 checks: 2 shown, 3 not shown, 140 not rejected, 7 valid'
         """
         parts = ", ".join(f"{k} {s}" for s, k in self.counts.items())
         return f"{len(self.checks)} checks: {parts}"
@@ -279,7 +279,7 @@ class ConformanceReport:
         >>> import clinicsim
         >>> frame = clinicsim.conformance_report(clinicsim.sample(5000, seed=42)).to_frame()
         >>> frame.status.value_counts().to_dict()
-        {'not rejected': 138, 'valid': 7, 'not shown': 3, 'shown': 2}
+        {'not rejected': 140, 'valid': 7, 'not shown': 3, 'shown': 2}
         """
         rows = []
         for c in self.checks:
@@ -325,7 +325,7 @@ class ConformanceReport:
         >>> report = clinicsim.conformance_report(clinicsim.sample(1000, seed=1))
         >>> data = json.loads(report.to_json())
         >>> data["passed"], len(data["checks"])
-        (True, 65)
+        (True, 67)
         """
         from ._render import to_json
 
