@@ -75,15 +75,15 @@ def early_days(records: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         records.follow_up_date.isna(), moved))
 
 
-def run(model, n, seeds, change=None, base=0):
+def run(model, n, seeds, change=None, base=0, given=None):
     raw = dict.fromkeys(NEW, 0)
     failed = dict.fromkeys(NEW, 0)
     reports = 0
     for seed in range(base, base + seeds):
-        records = clinicsim.sample(n, model=model, seed=seed, extended=True)
+        records = clinicsim.sample(n, model=model, seed=seed, extended=True, given=given)
         if change is not None:
             records = change(records, np.random.default_rng(10**6 + seed))
-        report = clinicsim.conformance_report(records, model)
+        report = clinicsim.conformance_report(records, model, given=given)
         reports += not report.passed
         for c in report.checks:
             if c.name in raw:
@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--power", action="store_true")
+    parser.add_argument("--cohorts", action="store_true", help="cohort reports instead")
     args = parser.parse_args()
     seeds = args.seeds
     print(f"bound (99.9% quantile of Binomial({seeds}, 0.01)): "
@@ -105,10 +106,17 @@ def main() -> None:
     default = clinicsim.default_model()
     office = clinicsim.load_model("us-office-visits")
     if not args.power:
-        for name, model in (("default", default), ("us-office-visits", office)):
+        configs = [("default", default, None), ("us-office-visits", office, None)]
+        if args.cohorts:
+            configs = [("default given age 30-70", default, {"age": (30, 70)}),
+                       ("default given diagnosis=type2_diabetes", default,
+                        {"diagnosis": "type2_diabetes"}),
+                       ("us-office-visits given gender=female, age 65-89", office,
+                        {"gender": "female", "age": (65, 89)})]
+        for name, model, given in configs:
             for n in args.sizes:
                 t = time.perf_counter()
-                raw, failed, reports = run(model, n, seeds, base=50_000)
+                raw, failed, reports = run(model, n, seeds, base=50_000, given=given)
                 print(f"type I {name} n={n:,}: report failed {reports}/{seeds}; "
                       + "; ".join(f"{k}: p<0.01 {raw[k]}, failed {failed[k]}" for k in NEW)
                       + f" ({time.perf_counter() - t:.0f} s)")
