@@ -52,12 +52,20 @@ def conformance_report(
     * **targets** — one check per statement of ``model.targets``, named by the statement
       (``target: rate follow_up=True where diagnosis_category=chronic``): a share or a
       rate against its value ± margin, a difference of rates at least its minimum, a
-      trend rising (falling) by at least its minimum within each state of the grouped
-      nodes, ages evenly spread (distribution function and single years). An equality
-      statement not shown says about how many rows would show it at its margin.
+      trend rising (falling) by at least its minimum within the grouped nodes' states
+      (one slope, pooled over them), ages evenly spread (distribution function and
+      single years). An equality statement not shown says about how many rows would
+      show it at its margin.
+    * **records, extended columns** (when present) — ``age_group`` the band of ``age``,
+      ``diagnosis_code`` and ``diagnosis_category`` the model's for the row's diagnosis,
+      ``follow_up_date`` present exactly on the rows with a follow-up and inside the
+      category's ``follow_up_days`` after ``visit_date``.
     * **model** — each node's marginal against the model's exact marginal, each CPD
       column with enough rows against the observed conditional frequencies, and a node's
       sparse columns together. A row in a state the model gives probability 0 fails.
+      Then what the network does not draw: single ages within each band, visit days
+      within their month, follow-up days within their interval (with a
+      ``follow_up_date`` column), each against the sampler's exact rule.
 
     The verdict rule (see :mod:`clinicsim.analysis._checks`): a target fails only when the
     records show it *missed* — an equality target's value outside target ± margin, a
