@@ -184,7 +184,9 @@ def follow_up_day_check(visit: np.ndarray, follow_up: np.ndarray, diagnosis: np.
     days, weights, day_class = _calendar(info, first, visit.max() + (lo + length).max())
     start = (visit - first).astype(np.int64) + lo  # index of each row's first candidate day
     # One group per (first candidate day, interval length): same days, same distribution.
-    groups, group = np.unique(np.stack([start, length]), axis=1, return_inverse=True)
+    radix = int(length.max()) + 1
+    keys, group = np.unique(start * radix + length, return_inverse=True)
+    groups = np.stack([keys // radix, keys % radix])
     group = group.reshape(-1)
     k = DAY_CLASSES * INTERVAL_PARTS
     probs = np.zeros((groups.shape[1], k))

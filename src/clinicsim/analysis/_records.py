@@ -419,8 +419,10 @@ def _extended(column: dict[str, pd.Series], codes: dict[str, np.ndarray], visit:
         cells = column[name]
         missing = cells.isna().to_numpy(bool)
         _add(problems, name, "missing", missing & known, cells, bad)
-        text = cells.astype(object).where(~missing, None).map(
-            lambda v: None if v is None else str(v)).to_numpy(object)
+        cat = cells.array if isinstance(cells.dtype, pd.CategoricalDtype) else \
+            pd.Categorical(cells)
+        names = np.array([str(c) for c in cat.categories] + [None], object)
+        text = names[np.asarray(cat.codes)]  # code -1 (missing) picks the appended None
         wrong = known & ~missing & (text != np.array(values, object)[np.where(known, dx, 0)])
         what = "code" if name == "diagnosis_code" else "category"
         _add(problems, name, f"not the model's {what} of the row's diagnosis", wrong, cells,
