@@ -169,3 +169,19 @@ def test_grouped_statistic_of_one_group_is_pearsons():
     expected = stats.chisquare(observed, 100 * p)
     assert result.statistic == pytest.approx(expected.statistic, rel=1e-12)
     assert result.pvalue == pytest.approx(expected.pvalue, rel=1e-9)
+
+
+def test_visits_and_follow_ups_on_closed_days_fail_outright():
+    from clinicsim.model import model_from_dict, model_to_dict
+
+    data = model_to_dict(clinicsim.default_model())
+    data["metadata"]["visit_window"]["weekday_weights"] = [1, 1, 1, 1, 1, 0, 0]
+    closed = model_from_dict(data)
+    own = clinicsim.sample(5000, model=closed, seed=2208, extended=True)
+    assert clinicsim.conformance_report(own, closed).passed
+    report = clinicsim.conformance_report(clinicsim.sample(5000, seed=2208, extended=True),
+                                          closed)
+    for name in (VISIT, FOLLOW_UP):
+        result = check(report, name)
+        assert result.status == "failed" and result.test == "impossible values", name
+    assert "visits on days of weight 0" in check(report, VISIT).detail
