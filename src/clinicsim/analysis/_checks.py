@@ -340,7 +340,9 @@ def trend_check(name: str, node: str, hits: np.ndarray, score: np.ndarray,
                 stratum: np.ndarray, minimum: float, alpha: float, per: float = 10.0,
                 unit: str = "decade") -> CheckResult:
     """The rate of ``hits`` rises with ``score`` by at least ``minimum`` per ``per`` units,
-    within each ``stratum`` (so a shift in the strata's mix alone does not show it).
+    within the strata, pooled: the slopes within each ``stratum`` (so a shift in the
+    strata's mix alone does not show it), weighted by their information — one stratum's
+    slope may fall while the pooled slope rises.
 
     Statistic: the stratified Cochran–Armitage (Mantel) trend — the pooled within-stratum
     least-squares slope with its variance under no trend; z = (slope - minimum) / se.
@@ -360,8 +362,9 @@ def trend_check(name: str, node: str, hits: np.ndarray, score: np.ndarray,
     shown = bool(special.ndtr(-z) < alpha)
     detail = (f"{len(hits):,} rows, stratified slope {slope:+.4f} per {unit} "
               f"[{_level(alpha)}: {slope - half:+.4f}, {slope + half:+.4f}] (no-trend z = "
-              f"{trend.z0:.2f}); target: rising by at least {minimum:g} per {unit} within each "
-              f"stratum; z = {z:.2f}; {_verdict_words(shown, 'above the minimum')}")
+              f"{trend.z0:.2f}); target: rising by at least {minimum:g} per {unit}, the slopes "
+              f"within the strata pooled (one stratum may fall while the pooled slope "
+              f"rises); z = {z:.2f}; {_verdict_words(shown, 'above the minimum')}")
     return CheckResult(name, "stratified Cochran-Armitage trend test, one-sided (H0: slope "
                        f">= {minimum:g} per {unit})", float(z), float(special.ndtr(z)),
                        slope, minimum, True, detail, shown=shown, kind="target", node=node,

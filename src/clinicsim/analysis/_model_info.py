@@ -37,6 +37,8 @@ class ModelInfo:
     targets: Targets
     window: VisitWindow
     age_range: tuple[int, int]  # valid ages: an even-spread statement's, else the bands'
+    diagnosis_codes: dict[str, str]  # diagnosis -> ICD-10-CM code (extended records)
+    follow_up_days: dict[str, tuple[int, int]]  # category -> days from visit to follow-up
 
     def band_of(self, age: np.ndarray) -> np.ndarray:
         """Code of the age band holding each age (-1 when no band holds it)."""
@@ -76,6 +78,8 @@ def _model_info(model: ClinicModel) -> ModelInfo:
         targets=model.targets,
         window=model.visit_window,
         age_range=_age_range(model),
+        diagnosis_codes=model.diagnosis_codes,
+        follow_up_days=model.follow_up_days,
     )
 
 

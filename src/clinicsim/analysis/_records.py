@@ -51,6 +51,8 @@ _TOO_BIG = ("; check a random sample of its rows instead (a million rows give th
             "ample power)")
 _JSON_CHUNK_ROWS = 1 << 16
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # half of a pair, or lone
+# The columns `extended=True` adds that are not nodes: checked when present.
+EXTENDED_COLUMNS = ("diagnosis_code", "diagnosis_category", "follow_up_date")
 _SHOWN_ROWS = 3  # offending rows quoted per problem
 _SHOWN_CHARS = 40  # of each quoted value: a stray 1 MB cell must not flood the report
 # What pandas infers for an object column whose cells are all plain values
@@ -90,6 +92,9 @@ class Coded:
     age: np.ndarray  # ages of the usable rows
     problems: dict[str, list[Problem]]  # column -> problems (every checked column present)
     notes: list[str] = field(default_factory=list)
+    days: np.ndarray | None = None  # visit dates (datetime64[D]) of the usable rows
+    follow_up_dates: np.ndarray | None = None  # of the usable rows, NaT where none; None
+    # when the records have no follow_up_date column
 
     @property
     def n_used(self) -> int:
@@ -326,6 +331,7 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
         raise RecordsError("records table has no rows")
     checked = [*REQUIRED_COLUMNS, *(c for c in info.nodes
                                     if c in frame.columns and c not in REQUIRED_COLUMNS)]
+    checked += [c for c in EXTENDED_COLUMNS if c in frame.columns and c not in checked]
     problems: dict[str, list[Problem]] = {c: [] for c in checked}
     bad = np.zeros(n, bool)  # rows left out of the statistics
     notes: list[str] = []
@@ -377,6 +383,7 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
             notes.append(f"node {node!r} is neither a column nor derivable from the records: "
                          "its marginal is not checked, and it is summed out of its children's "
                          "checks.")
+    follow_up_dates = _extended(column, codes, days, info, problems, bad)
     extra = [str(c) for c in frame.columns if c not in problems and c not in codes]
     if extra:
         notes.append(f"columns not checked: {', '.join(extra)}.")
@@ -387,9 +394,66 @@ def code_records(frame: pd.DataFrame, info: ModelInfo) -> Coded:
         raise RecordsError(["no usable rows: every row has an invalid value"]
                            + [f"{p.column}: {p}" for ps in problems.values() for p in ps])
     if not bad.any():
-        return Coded(n, codes, age, problems, notes)
+        return Coded(n, codes, age, problems, notes, days, follow_up_dates)
     keep = ~bad
-    return Coded(n, {k: v[keep] for k, v in codes.items()}, age[keep], problems, notes)
+    return Coded(n, {k: v[keep] for k, v in codes.items()}, age[keep], problems, notes,
+                 days[keep], None if follow_up_dates is None else follow_up_dates[keep])
+
+
+def _extended(column: dict[str, pd.Series], codes: dict[str, np.ndarray], visit: np.ndarray,
+              info: ModelInfo, problems: dict[str, list[Problem]], bad: np.ndarray
+              ) -> np.ndarray | None:
+    """Check the columns ``extended=True`` adds, when present, row by row against the
+    model: ``diagnosis_code`` and ``diagnosis_category`` are the model's metadata for the
+    row's diagnosis; ``follow_up_date`` is a date exactly on the rows with a follow-up,
+    ``lo..hi`` days (the category's ``follow_up_days``) after ``visit_date``. Returns the
+    follow-up dates (NaT where none), or None without the column. (``age_group`` is a
+    node, checked against ``age`` with the nodes.)"""
+    dx = codes["diagnosis"]
+    known = dx >= 0
+    states = info.states["diagnosis"]
+    expected = {"diagnosis_code": [info.diagnosis_codes[d] for d in states],
+                "diagnosis_category": [info.categories[d] for d in states]}
+    for name, values in expected.items():
+        if name not in column:
+            continue
+        cells = column[name]
+        missing = cells.isna().to_numpy(bool)
+        _add(problems, name, "missing", missing & known, cells, bad)
+        cat = cells.array if isinstance(cells.dtype, pd.CategoricalDtype) else \
+            pd.Categorical(cells)
+        names = np.array([str(c) for c in cat.categories] + [None], object)
+        text = names[np.asarray(cat.codes)]  # code -1 (missing) picks the appended None
+        wrong = known & ~missing & (text != np.array(values, object)[np.where(known, dx, 0)])
+        what = "code" if name == "diagnosis_code" else "category"
+        _add(problems, name, f"not the model's {what} of the row's diagnosis", wrong, cells,
+             bad)
+    if "follow_up_date" not in column:
+        return None
+    cells = column["follow_up_date"]
+    empty = cells.isna().to_numpy(bool)
+    if cells.dtype == object or isinstance(cells.dtype, pd.StringDtype):
+        empty = empty | (cells.astype(str).str.strip() == "").to_numpy(bool)
+    parsed = np.where(empty, np.datetime64("NaT"), days(cells))
+    _add(problems, "follow_up_date", "not a date (YYYY-MM-DD)", np.isnat(parsed) & ~empty,
+         cells, bad)
+    true = info.states["follow_up"].index("True")
+    flag = codes["follow_up"]
+    _add(problems, "follow_up_date", "missing on a row with follow_up True",
+         empty & (flag == true), cells, bad)
+    _add(problems, "follow_up_date", "present on a row with follow_up False",
+         ~empty & (flag >= 0) & (flag != true), cells, bad)
+    spans = info.follow_up_days
+    lo = np.array([spans[info.categories[d]][0] for d in states], np.int64)
+    hi = np.array([spans[info.categories[d]][1] for d in states], np.int64)
+    after = (parsed - visit).astype("timedelta64[D]").astype(np.int64)
+    dated = ~np.isnat(parsed) & ~np.isnat(visit) & known & (flag == true)
+    code = np.where(known, dx, 0)
+    outside = dated & ((after < lo[code]) | (after > hi[code]))
+    intervals = ", ".join(f"{c} {a}..{b}" for c, (a, b) in spans.items())
+    _add(problems, "follow_up_date", f"not within the follow-up interval of the row's "
+         f"diagnosis category after visit_date (days: {intervals})", outside, cells, bad)
+    return parsed
 
 
 def _add(problems: dict[str, list[Problem]], column: str, what: str, mask: np.ndarray,

@@ -82,7 +82,7 @@ def summary(report: ConformanceReport) -> str:
     bad = [c for c in records if not c.passed]
     lines.append(f"  records: {len(records)} columns checked, {len(bad)} with invalid values")
     model = _by_kind(report, "model")
-    lines.append(f"  model: {len(model)} checks of marginals and CPD columns, "
+    lines.append(f"  model: {len(model)} checks of marginals, CPD columns, ages and days, "
                  f"{sum(not c.passed for c in model)} failed, "
                  f"{sum(c.status == 'not tested' for c in model)} not tested")
     failed = report.failed

@@ -15,6 +15,7 @@ import pandas as pd
 from .._io import atomic_path, output_file
 from .._validate import check_alpha
 from ..model import ClinicModel, as_model, cohort
+from ._calendar_checks import calendar_checks
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._cohort import conditional_info, evidence_check, skip_inapplicable
 from ._columns import absent_target_columns, summed_out
@@ -52,12 +53,20 @@ def conformance_report(
     * **targets** — one check per statement of ``model.targets``, named by the statement
       (``target: rate follow_up=True where diagnosis_category=chronic``): a share or a
       rate against its value ± margin, a difference of rates at least its minimum, a
-      trend rising (falling) by at least its minimum within each state of the grouped
-      nodes, ages evenly spread (distribution function and single years). An equality
-      statement not shown says about how many rows would show it at its margin.
+      trend rising (falling) by at least its minimum within the grouped nodes' states
+      (one slope, pooled over them), ages evenly spread (distribution function and
+      single years). An equality statement not shown says about how many rows would
+      show it at its margin.
+    * **records, extended columns** (when present) — ``age_group`` the band of ``age``,
+      ``diagnosis_code`` and ``diagnosis_category`` the model's for the row's diagnosis,
+      ``follow_up_date`` present exactly on the rows with a follow-up and inside the
+      category's ``follow_up_days`` after ``visit_date``.
     * **model** — each node's marginal against the model's exact marginal, each CPD
       column with enough rows against the observed conditional frequencies, and a node's
       sparse columns together. A row in a state the model gives probability 0 fails.
+      Then what the network does not draw: single ages within each band, visit days
+      within their month, follow-up days within their interval (with a
+      ``follow_up_date`` column), each against the sampler's exact rule.
 
     The verdict rule (see :mod:`clinicsim.analysis._checks`): a target fails only when the
     records show it *missed* — an equality target's value outside target ± margin, a
@@ -141,6 +150,9 @@ def conformance_report(
         cohort_checks = [evidence_check(coded, evidence)]
         info = conditional_info(info, model, evidence)
     modelled, tables, notes = model_checks(coded, info)
+    modelled += calendar_checks(coded.age, coded.codes["age_group"], coded.days,
+                                coded.follow_up_dates, coded.codes["diagnosis"], info,
+                                None if evidence is None else evidence.ages)
     validity = validity_checks(coded) + absent_target_columns(coded, applicable) + cohort_checks
     invalid = not all(c.passed for c in validity)
     p_targets, p_model = _family_pvalue(targets), 0.0 if invalid else _family_pvalue(modelled)
@@ -217,7 +229,7 @@ class ConformanceReport:
     >>> import clinicsim
     >>> report = clinicsim.conformance_report(clinicsim.sample(5000, seed=42))
     >>> report.passed, len(report.checks), report.failed
-    (True, 150, [])
+    (True, 152, [])
     """
 
     checks: list[CheckResult]
@@ -261,7 +273,7 @@ class ConformanceReport:
         --------
         >>> import clinicsim
         >>> clinicsim.conformance_report(clinicsim.sample(5000, seed=42)).tally()
-        '150 checks: 2 shown, 3 not shown, 138 not rejected, 7 valid'
+        '152 checks: 2 shown, 3 not shown, 140 not rejected, 7 valid'
         """
         parts = ", ".join(f"{k} {s}" for s, k in self.counts.items())
         return f"{len(self.checks)} checks: {parts}"
@@ -285,7 +297,7 @@ class ConformanceReport:
         >>> import clinicsim
         >>> frame = clinicsim.conformance_report(clinicsim.sample(5000, seed=42)).to_frame()
         >>> frame.status.value_counts().to_dict()
-        {'not rejected': 138, 'valid': 7, 'not shown': 3, 'shown': 2}
+        {'not rejected': 140, 'valid': 7, 'not shown': 3, 'shown': 2}
         """
         rows = []
         for c in self.checks:
@@ -331,7 +343,7 @@ class ConformanceReport:
         >>> report = clinicsim.conformance_report(clinicsim.sample(1000, seed=1))
         >>> data = json.loads(report.to_json())
         >>> data["passed"], len(data["checks"])
-        (True, 65)
+        (True, 67)
         """
         from ._render import to_json
 
