@@ -751,31 +751,16 @@ def unreachable(model: ClinicModel) -> list[str]:
     """The statements of ``model`` that its exact distribution cannot evaluate: a group of
     probability 0, a trend whose strata have one ``over`` state, an age range no band
     holds. They are refused where a model is made, as every later use would refuse them.
-    Statements about everyone always evaluate and are not computed here.
+    Statements about everyone always evaluate and are not computed here; the others share
+    one exact joint per set of nodes (:func:`exact_value`'s cache).
     """
-    from ._inference import factors, joint
-
-    net = factors(model)  # once: a query per statement would hash the model each time
-    tables: dict[tuple[str, ...], np.ndarray] = {}
     errors = []
     for i, s in enumerate(model.targets):
-        try:
-            if isinstance(s, (Trend, Even)):
+        if isinstance(s, (Trend, Even)) or s.where:
+            try:
                 exact_value(model, s)
-            elif s.where:
-                nodes = tuple(dict.fromkeys(node_of(c) for c, _ in s.where))
-                if nodes not in tables:
-                    table = joint(net, nodes, {})
-                    tables[nodes] = table / table.sum()
-                group = np.ones([1] * len(nodes), bool)
-                for col, chosen in s.where:
-                    group = group & _axis_mask(model, list(nodes), col, chosen)
-                p = tables[nodes]
-                _mean(p, group, group, str(s))  # the messages exact_value would give
-                if isinstance(s, Difference):
-                    _mean(p, ~group, ~group, f"{s} (the rest)")
-        except ModelError as exc:
-            errors += [f"targets[{i}]: {e}" for e in exc.errors]
+            except ModelError as exc:
+                errors += [f"targets[{i}]: {e}" for e in exc.errors]
     return errors
 
 
