@@ -47,8 +47,11 @@ from ._io import (
 )
 from ._random import as_seed_sequence
 from .model import (
+    MAX_CHUNK_ROWS,
+    MAX_CHUNKS,
     MODEL_SUFFIXES,
     PRESETS,
+    WORKERS_PER_CORE,
     ClinicModel,
     check_keep,
     cpd_changes,
@@ -59,7 +62,6 @@ from .model import (
     load_model,
     parse_keep,
 )
-from .model._limits import MAX_CHUNK_ROWS, MAX_CHUNKS, WORKERS_PER_CORE
 from .simulate import CHUNK_ROWS, ENGINES, sample, write_sample
 
 if TYPE_CHECKING:
