@@ -14,6 +14,7 @@ from .._validate import shown
 from ..model import (
     MAX_PATTERNS,
     MONTH_NODE,
+    REQUIRED_NODES,
     ClinicModel,
     Factor,
     adjusted_tables,
@@ -238,7 +239,7 @@ def _evidence_codes(m: ClinicModel, known: pd.DataFrame
             errors.append(f"`known` column 'age' row {r + 1}: {_plain(known['age'].iloc[r])!r} "
                           "is not a whole number of years inside an age band")
         codes["age_group"] = band
-    for node in ("gender", "age_group", "diagnosis", "treatment", "follow_up", *extra_nodes(m)):
+    for node in (*REQUIRED_NODES, *extra_nodes(m)):
         if node in known:
             states_of(node, node, known[node])
     if "visit_date" in known:

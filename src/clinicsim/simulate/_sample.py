@@ -32,6 +32,7 @@ from ..model import (
     MAX_REJECTION_DRAWS,
     MAX_ROWS,
     MONTH_NODE,
+    REQUIRED_NODES,
     ClinicModel,
     Cohort,
     as_model,
@@ -51,7 +52,7 @@ ENGINES = ("numpy", "pgmpy")
 COLUMNS = ("patient_id", "visit_date", "age", "gender", "diagnosis", "treatment", "follow_up")
 EXTENDED_COLUMNS = (*COLUMNS, "age_group", "diagnosis_code", "diagnosis_category", "follow_up_date")
 # Nodes that a record column carries: age_group is age's band, visit_month visit_date's month.
-CARRIED_NODES = ("gender", "age_group", "diagnosis", "treatment", "follow_up", MONTH_NODE)
+CARRIED_NODES = (*REQUIRED_NODES, MONTH_NODE)
 
 
 def extra_nodes(model: ClinicModel) -> tuple[str, ...]:
