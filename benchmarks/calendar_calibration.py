@@ -99,14 +99,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
     parser.add_argument("--power", action="store_true")
     parser.add_argument("--cohorts", action="store_true", help="cohort reports instead")
+    parser.add_argument("--model", help="a preset or model file instead of both presets "
+                        "(its own half-ages case too)")
     args = parser.parse_args()
     seeds = args.seeds
     print(f"bound (99.9% quantile of Binomial({seeds}, 0.01)): "
           f"{int(stats.binom.ppf(0.999, seeds, 0.01))}")
     default = clinicsim.default_model()
     office = clinicsim.load_model("us-office-visits")
+    if args.model:  # one model for every row, the half-ages case on it too
+        default = office = clinicsim.load_model(args.model)
     if not args.power:
         configs = [("default", default, None), ("us-office-visits", office, None)]
+        if args.model:
+            configs = [(args.model, default, None)]
         if args.cohorts:
             configs = [("default given age 30-70", default, {"age": (30, 70)}),
                        ("default given diagnosis=type2_diabetes", default,

@@ -10,6 +10,8 @@ stays under in all but one run in a thousand.
     python benchmarks/calibration.py --sizes 1000 --seeds 200 --alpha 0.1
     python benchmarks/calibration.py --model within-margin  # follow-up 0.318, target 0.30±0.02
     python benchmarks/calibration.py --power               # the power cases of the tests
+    python benchmarks/calibration.py --model examples/payment_clinic.yaml --sizes 5000
+    python benchmarks/calibration.py --model default --given diagnosis=type2_diabetes
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ def within_margin(model: clinicsim.ClinicModel, rate: float = 0.318) -> clinicsi
     return skewed
 
 
-def run(model: clinicsim.ClinicModel, n: int, seeds: int, alpha: float, base: int
-        ) -> tuple[int, int, int, float]:
-    """Failures of ``passed``, of ``targets_passed``, of ``model_passed``, and seconds."""
+def run(model: clinicsim.ClinicModel, n: int, seeds: int, alpha: float, base: int,
+        given: dict | None = None) -> tuple[int, int, int, float]:
+    """Failures of ``passed``, of ``targets_passed``, of ``model_passed``, and seconds
+    (a cohort report when ``given`` is given: sampled and checked given it)."""
     failed = targets = modelled = 0
     start = time.perf_counter()
     for seed in range(base, base + seeds):
-        report = clinicsim.conformance_report(model.sample(n, seed=seed), model, alpha=alpha)
+        records = clinicsim.sample(n, model=model, seed=seed, given=given)
+        report = clinicsim.conformance_report(records, model, alpha=alpha, given=given)
         failed += not report.passed
         targets += not report.targets_passed
         modelled += not report.model_passed
@@ -82,22 +86,28 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, help="seeds per size (default: the table's)")
     parser.add_argument("--alpha", type=float, default=0.01)
     parser.add_argument("--base", type=int, default=100_000, help="first seed")
-    parser.add_argument("--model", choices=["default", "within-margin"], default="default")
+    parser.add_argument("--model", default="default",
+                        help="within-margin, a preset or a model file (default: default)")
+    parser.add_argument("--given", nargs="*", default=[], metavar="NODE=STATE",
+                        help="a cohort report: sample and check given these")
     parser.add_argument("--power", action="store_true", help="the power table instead")
     args = parser.parse_args()
     if args.power:
         power(args.seeds)
         return
-    model = clinicsim.default_model()
     if args.model == "within-margin":
-        model = within_margin(model)
+        model = within_margin(clinicsim.default_model())
+    else:
+        model = clinicsim.load_model(args.model)
+    given = dict(g.split("=", 1) for g in args.given) or None
     plan = [(n, args.seeds or dict(TABLE).get(n, 200)) for n in args.sizes] if args.sizes \
         else [(n, args.seeds or s) for n, s in TABLE]
-    print(f"model {args.model}, alpha {args.alpha:g}, seeds {args.base}..")
+    print(f"model {args.model}{f' given {given}' if given else ''}, alpha {args.alpha:g}, "
+          f"seeds {args.base}..")
     print("| rows | seeds | failed | targets failed | model failed | bound (99.9%) | seconds |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for n, seeds in plan:
-        failed, targets, modelled, seconds = run(model, n, seeds, args.alpha, args.base)
+        failed, targets, modelled, seconds = run(model, n, seeds, args.alpha, args.base, given)
         bound = int(stats.binom.ppf(0.999, seeds, args.alpha))
         print(f"| {n:,} | {seeds:,} | {failed} ({failed / seeds:.2%}) | {targets} | {modelled} "
               f"| {bound} | {seconds:.0f} |", flush=True)
