@@ -9,7 +9,8 @@ Ids are stable and derived from ``patient_id``: ``Patient/{id}``, ``Encounter/{i
 ``Condition/{id}-dx``, the treatment ``{id}-tx``, the follow-up ``ServiceRequest/{id}-fu``
 and, for the ``k``-th further node of the model (``clinicsim.simulate.extra_nodes``, from
 0), ``Observation/{id}-o{k}``: ``code.text`` the node, ``valueCodeableConcept.text`` the
-state.
+state, each with a ``coding`` when the model's ``metadata.nodes`` gives one
+(:func:`clinicsim.model.node_codings`).
 A ``patient_id`` that is not a valid FHIR id (letters, digits, ``-`` and ``.``, at most 60
 characters here, leaving room for the suffixes) is replaced by ``x-`` and 40 hex digits of
 its SHA-256; the original is kept in ``Patient.identifier``.
@@ -28,7 +29,7 @@ import pyarrow.compute as pc
 
 from .._errors import ClinicSimError
 from .._random import block_seed
-from ..model import FOLLOW_UP_CODE, ClinicModel, treatment_codes
+from ..model import FOLLOW_UP_CODE, ClinicModel, Coding, node_codings, treatment_codes
 from ..simulate import extra_nodes
 
 __all__ = ["BIRTH_BLOCK_ROWS", "CLINICAL_STATUS", "GENDERS", "ICD10CM", "ID_SYSTEM", "Mapper",
@@ -65,6 +66,13 @@ def _j(value: str) -> str:
 def _coding(system: str, code: str, display: str | None = None) -> str:
     shown = f',"display":{_j(display)}' if display is not None else ""
     return f'{{"system":{_j(system)},"code":{_j(code)}{shown}}}'
+
+
+def _concept(text: str, coding: Coding | None) -> str:
+    """A CodeableConcept's fields (no braces): its coding when there is one, and text."""
+    if coding is None:
+        return f'"text":{_j(text)}'
+    return f'"coding":[{_coding(coding.system, coding.code, coding.display)}],"text":{_j(text)}'
 
 
 def file_order(model: ClinicModel) -> list[str]:
@@ -112,11 +120,13 @@ class Mapper:
         self.tx_date = pa.array([f',"{_DATE_FIELD[tx[t].resource]}":"'
                                  for t in self.states["treatment"]])
         # further nodes: (node, its Observation's head, a valueCodeableConcept per state)
-        self.observed = [
-            (node, f'-o{k}","status":"final","code":{{"text":{_j(node)}}}',
-             pa.array([f'"valueCodeableConcept":{{"text":{_j(state)}}}}}'
-                       for state in model.states(node)]))
-            for k, node in enumerate(extra_nodes(model))]
+        self.observed: list[tuple[str, str, pa.Array]] = []
+        for k, node in enumerate(extra_nodes(model)):
+            own, state_codes = node_codings(model.metadata, node)
+            self.observed.append((
+                node, f'-o{k}","status":"final","code":{{{_concept(node, own)}}}',
+                pa.array([f'"valueCodeableConcept":{{{_concept(state, state_codes.get(state))}}}}}'
+                          for state in model.states(node)])))
         for node, _, _ in self.observed:
             self.states[node] = model.states(node)
 

@@ -6,6 +6,7 @@ exported here.
 
 from .._cache import cached_by_content
 from ._calendar import MONTH_NODE, calendar_span, day_weights, visit_groups
+from ._codings import Coding, node_codings
 from ._cohort import Cohort, adjusted_tables, cohort
 from ._files import (
     MODEL_SUFFIXES,
@@ -71,6 +72,7 @@ __all__ = [
     "WORKERS_PER_CORE",
     "YEAR_MARGIN",
     "ClinicModel",
+    "Coding",
     "Cohort",
     "Diagnosis",
     "Difference",
@@ -103,6 +105,7 @@ __all__ = [
     "max_workers",
     "model_from_dict",
     "model_to_dict",
+    "node_codings",
     "node_of",
     "parse_keep",
     "shared_default_model",

@@ -19,6 +19,7 @@ from .._reference import MONTHS
 from .._text import model_text_errors
 from .._validate import shown
 from ._calendar import MONTH_NODE, visit_groups
+from ._codings import check_node_codings
 from ._limits import MAX_NAME_CHARS, check_cells, check_counts, check_shape, column_clashes
 from ._metadata import check_metadata
 from ._model import REQUIRED_NODES, ClinicModel, topological_order
@@ -142,6 +143,8 @@ def model_from_dict(data: Any, source: str = "model", *, evaluate: bool = True) 
         errors.append("'metadata' must be a mapping (age_bands, diagnoses, visit_window)")
         metadata = {}
     metadata = check_metadata(copy.deepcopy(metadata), states, errors)  # the caller keeps theirs
+    further = [n for n in states if n not in REQUIRED_NODES and n != MONTH_NODE]
+    check_node_codings(metadata.get("nodes"), states, further, errors)
     targets = parse_targets(data.get("targets"), states, errors)
     if errors:
         raise ModelError([f"{source}: {e}" for e in errors])
