@@ -103,7 +103,8 @@ def test_codings_only_for_further_nodes_of_the_model():
 
 def test_add_node_with_a_bad_coding_changes_nothing():
     model = clinicsim.default_model()
-    with pytest.raises(clinicsim.ModelError, match=r"metadata.nodes\['payer'\].state_codings\['a'\]"):
+    where = r"metadata.nodes\['payer'\].state_codings\['a'\]"
+    with pytest.raises(clinicsim.ModelError, match=where):
         model.add_node("payer", ["a", "b"], cpd={"a": 0.5, "b": 0.5},
                        metadata={"state_codings": {"a": {"system": "nope", "code": "1"}}})
     assert "payer" not in model.nodes and "nodes" not in model.metadata
