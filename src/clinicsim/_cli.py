@@ -380,9 +380,11 @@ def model_show(
         return
     if node is None:
         typer.echo(_wrap(f"{m.name}: {m.description}", width))
+        name_width = max(12, *map(len, m.nodes))  # a further node's name may be longer
         for name in m.nodes:
-            typer.echo(f"  {name:<12} parents: {', '.join(m.parents(name)) or '-'}")
-            typer.echo(_wrap(f"states: {', '.join(m.states(name))}", width, indent=15, hang=8))
+            typer.echo(f"  {name:<{name_width}} parents: {', '.join(m.parents(name)) or '-'}")
+            typer.echo(_wrap(f"states: {', '.join(m.states(name))}", width, indent=name_width + 3,
+                             hang=8))
         return
     parents = m.parents(node)
     table, marginal = m.cpd(node), m.marginal(node)
