@@ -29,6 +29,8 @@ import clinicsim
 from clinicsim.simulate import Sampler
 
 RECORD_UNIFORMS = 3  # uniforms a row draws after the network: age, visit day, follow-up gap
+# The example model: the default plus two further nodes (issue 22: <= 1.3x the default per row)
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "payment_clinic.yaml"
 
 
 def best_time(fn, repeat: int) -> float:
@@ -40,8 +42,8 @@ def best_time(fn, repeat: int) -> float:
     return best
 
 
-def full_records(n: int, engine: str) -> None:
-    Sampler(None, seed=1, engine=engine, extended=False, n=n).rows(0, n)
+def full_records(n: int, engine: str, model=None) -> None:
+    Sampler(model, seed=1, engine=engine, extended=False, n=n).rows(0, n)
 
 
 def stream(n: int, folder: Path) -> tuple[float, float, int]:
@@ -66,6 +68,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
 
     rows = []
+    example = clinicsim.load_model(EXAMPLE)
     with tempfile.TemporaryDirectory(prefix="clinicsim-bench-") as folder:
         # First, while this process has no other children: the streaming run.
         seconds, peak, size = stream(stream_rows, Path(folder))
@@ -79,6 +82,11 @@ def main() -> None:
                          f"{n / t_pgmpy:,.0f}", f"{t_pgmpy / t_numpy:.1f}x",
                          f"{t_numpy * 1e3:.1f} ms vs {t_limit * 1e3:.1f} ms = "
                          f"{t_numpy / t_limit:.1f}x"))
+            full_records(10_000, "numpy", example)
+            t_example = best_time(lambda n=n: full_records(n, "numpy", example), 5)
+            rows.append((f"example model ({len(example.nodes)} nodes), {n:.0e} rows",
+                         f"{n / t_example:,.0f}", "", "",
+                         f"{t_example / t_numpy:.2f}x the default's time per row"))
 
     print(f"clinicsim {clinicsim.__version__}, numpy {np.__version__}, Python "
           f"{platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()})")

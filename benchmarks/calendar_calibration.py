@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -75,9 +76,23 @@ def early_days(records: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         records.follow_up_date.isna(), moved))
 
 
+def skewed_payment(model: clinicsim.ClinicModel, shift: float):
+    """Private insurance moved to self-pay: in each age band, each private row with
+    probability ``shift / P(private | band)``, so every band loses ``shift`` of its rows."""
+    private = model.cpd("payment").loc["private_insurance"]
+
+    def change(records: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        p = shift / records.age_group.astype(str).map(private).to_numpy(float)
+        move = (records.payment == "private_insurance").to_numpy() & (rng.random(len(p)) < p)
+        payment = records.payment.copy()
+        payment[move] = "self_pay"
+        return records.assign(payment=payment)
+    return change
+
+
 def run(model, n, seeds, change=None, base=0, given=None):
-    raw = dict.fromkeys(NEW, 0)
-    failed = dict.fromkeys(NEW, 0)
+    raw: Counter[str] = Counter()  # every check's, the NEW ones printed
+    failed: Counter[str] = Counter()
     reports = 0
     for seed in range(base, base + seeds):
         records = clinicsim.sample(n, model=model, seed=seed, extended=True, given=given)
@@ -86,10 +101,9 @@ def run(model, n, seeds, change=None, base=0, given=None):
         report = clinicsim.conformance_report(records, model, given=given)
         reports += not report.passed
         for c in report.checks:
-            if c.name in raw:
-                raw[c.name] += (c.pvalue is not None and c.pvalue < 0.01
-                                if c.kind == "model" else not c.passed)
-                failed[c.name] += not c.passed
+            raw[c.name] += (c.pvalue is not None and c.pvalue < 0.01
+                            if c.kind == "model" else not c.passed)
+            failed[c.name] += not c.passed
     return raw, failed, reports
 
 
@@ -141,10 +155,20 @@ def main() -> None:
               "records: diagnosis_code"),
              ("every follow-up on its interval's first day", default, 5_000, early_days,
               "model: follow_up_date day within its interval")]
+    if args.model:
+        cases = [(label.replace("us-office-visits", args.model), *rest)
+                 for label, *rest in cases]
+    if "payment" in default.nodes:  # the example model: its payment shares skewed
+        for n in (5_000, 20_000):
+            shift = 0.02 + 6 * (0.25 / n) ** 0.5  # the margin and six standard errors
+            cases.append((f"private insurance -{shift:.3f} to self-pay in every band", default,
+                          n, skewed_payment(default, shift), "target: share payment"))
     for label, model, n, change, check in cases:
         raw, failed, reports = run(model, n, seeds, change, base=90_000)
+        also = "; model: marginal payment failed " \
+            f"{failed['model: marginal payment']}/{seeds}" if "payment" in check else ""
         print(f"power {label} n={n:,}: report failed {reports}/{seeds}; {check} failed "
-              f"{failed[check]}/{seeds}")
+              f"{failed[check]}/{seeds}{also}")
 
 
 if __name__ == "__main__":
