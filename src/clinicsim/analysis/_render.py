@@ -185,7 +185,7 @@ text-align:left;vertical-align:top}
 .clinicsim-report .verdict{font-size:1.2em;padding:.5em 1em;border-radius:4px;
 display:inline-block}
 .clinicsim-report .pass{background:#e8f5e9}.clinicsim-report .fail{background:#fde7e9}
-.clinicsim-report img{max-width:100%;height:auto;display:block;margin:1em 0}
+.clinicsim-report figure.plot{margin:1em 0;overflow-x:auto}
 .clinicsim-report details{margin:.5em 0}
 .clinicsim-report .hint{color:#555;font-size:.9em}
 """
@@ -312,10 +312,11 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
             f"{_wrap('<h1>Conformance report</h1>' + body, page=True)}</body></html>\n")
 
 
-def figures_html(pngs: dict[str, str]) -> str:
-    """Base64 PNGs (keyed by figure name) as a scoped HTML fragment."""
-    return _wrap("".join(_img(png, key) for key, png in pngs.items()), page=False)
+def figures_html(svgs: dict[str, str]) -> str:
+    """SVG figures (keyed by figure name) as a scoped HTML fragment."""
+    return _wrap("".join(_img(svg, key) for key, svg in svgs.items()), page=False)
 
 
-def _img(png_base64: str, alt: str) -> str:
-    return f'<img alt="{_html.escape(alt)}" src="data:image/png;base64,{png_base64}">'
+def _img(svg: str, key: str) -> str:
+    """An SVG figure inline (the page stays one file), in a figure with its key as id."""
+    return f'<figure class="plot" id="figure-{_html.escape(key.replace(":", "-"))}">{svg}</figure>'
