@@ -16,6 +16,7 @@ from clinicsim.analysis._figures import (
     MAX_ROWS,
     SMALL,
     WIDTH,
+    _binom_ppf,
     _clopper_pearson,
     _significant,
     largest_residuals,
@@ -93,6 +94,8 @@ def test_clopper_pearson_matches_the_checks_intervals():
         lo, hi = _clopper_pearson(np.array([k]), np.array([n]), alpha)
         assert lo[0] == pytest.approx(ci.low, abs=1e-12)
         assert hi[0] == pytest.approx(ci.high, abs=1e-12)
+    for q, n, p in [(0.005, 5000, 1 / 90), (0.995, 5000, 1 / 90), (0.5, 10, 0.3), (0.995, 7, 0.9)]:
+        assert _binom_ppf(q, n, p) == stats.binom.ppf(q, n, p)
     lo, hi = _clopper_pearson(np.array([0]), np.array([0]), alpha)
     assert np.isnan(lo[0]) and np.isnan(hi[0])
 
