@@ -4,6 +4,7 @@ HTML, figures on demand, and the model's rich display."""
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -192,3 +193,53 @@ def test_model_display():
         assert f"<td><b>{node}</b></td><td>{', '.join(model.parents(node)) or '–'}</td>" in page
     assert "hypertension, type2_diabetes" in page and "… and 8 more" in page
     assert "body{" not in page.replace(" ", "") and len(page.encode()) < 20_000
+
+
+def _forty_diagnoses() -> clinicsim.ClinicModel:
+    model = clinicsim.default_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", clinicsim.TargetWarning)  # the edit moves targets
+        for i in range(40 - len(model.states("diagnosis"))):
+            model.add_state("diagnosis", f"rare_condition_{i:02d}", like="influenza", p=0.004,
+                            metadata={"code": f"Z{i:02d}", "category": "viral"})
+    return model
+
+
+def _edited() -> clinicsim.ClinicModel:
+    model = clinicsim.default_model()
+    smoker = {("female",): [0.2, 0.8], ("male",): [0.25, 0.75], ("other",): [0.2, 0.8]}
+    import pandas as pd
+
+    cpd = pd.DataFrame({k[0]: v for k, v in smoker.items()}, index=["yes", "no"])
+    model.add_node("smoker", ["yes", "no"], parents=["gender"], cpd=cpd)
+    return model
+
+
+COHORT = {"diagnosis": "type2_diabetes", "age": (65, 89)}
+
+
+def _report(name: str):
+    if name == "default":
+        return clinicsim.conformance_report(clinicsim.sample(5000, seed=42), realism=True)
+    if name == "cohort":
+        return clinicsim.conformance_report(clinicsim.sample(3000, seed=5, given=COHORT),
+                                            given=COHORT)
+    model = _forty_diagnoses() if name == "40 diagnoses" else _edited()
+    return clinicsim.conformance_report(model.sample(5000, seed=3), model)
+
+
+@pytest.mark.parametrize("name", ["default", "40 diagnoses", "cohort", "edited"])
+def test_every_figure_is_legible(name):
+    """No two tick labels, cell annotations or legend entries overlap (from the drawn text
+    extents, measured with the font metric the figures are laid out with) and no text is
+    under 9 pt at the size shown (each figure is shown at its own size)."""
+    report = _report(name)
+    for key, fig in report.figures().items():
+        assert fig.width <= WIDTH * DPI, (name, key)
+        assert not [b.text for b in fig.boxes if b.points < SMALL], (name, key)
+        boxes = [b for b in fig.boxes if b.role in ("tick", "annotation", "legend")]
+        clashes = [(a.text, b.text) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                   if a.overlaps(b)]
+        assert not clashes, (name, key, clashes[:5])
+        assert all(0 <= b.x0 and b.x1 <= fig.width and 0 <= b.y0 and b.y1 <= fig.height
+                   for b in fig.boxes), (name, key)

@@ -596,9 +596,15 @@ def _cpd(node: str, d: dict[str, Any], alpha: float) -> SvgFigure:
         model0, z0 = model[0].reshape(shape), r["z"][0].reshape(shape)
         marked = marked_all[0].reshape(shape)
         cells = [[hover(0, a * shape[1] + b) for b in range(shape[1])] for a in range(shape[0])]
+        row_states, col_states, parents = list(d["row_states"]), list(d["col_states"]), parents
+        if shape[1] > shape[0]:  # the parent with more states down the side: labels fit
+            cells = [list(c) for c in zip(*cells, strict=True)]
+            model0, z0, marked = model0.T, z0.T, marked.T
+            row_states, col_states, parents = col_states, row_states, parents[::-1]
+            shape = shape[::-1]
         y = _title(c, f"CPD of {node}: {total:,} rows against the model (residual = (observed "
                    "- expected) / SE; blank: no rows)", 12, 22, _PX - 24)
-        label_w = max(text_width(s, SMALL * PT) for s in d["row_states"]) + 10
+        label_w = max(text_width(s, SMALL * PT) for s in row_states) + 10
         panel = (_PX - 40) / 2
         cell = min(60.0, (panel - label_w - 30) / shape[1])
         bottom = y
@@ -615,8 +621,8 @@ def _cpd(node: str, d: dict[str, Any], alpha: float) -> SvgFigure:
             c.text(x - label_w, y + 12, title, 10, role="title", bold=True)
             c.text(x - label_w - 16, y + 30 + shape[0] * 10, parents[0], SMALL,
                    anchor="middle", vertical=True)
-            yb = _grid(c, x, y + 24, colours, text, cells, mark, list(d["row_states"]),
-                       list(d["col_states"]), cell, dark)
+            yb = _grid(c, x, y + 24, colours, text, cells, mark, row_states, col_states, cell,
+                       dark)
             c.text(x + cell * shape[1] / 2, yb + 8, parents[1], SMALL, anchor="middle")
             bottom = max(bottom, yb + 20)
         c.height = _colour_bar(c, 30, bottom + 10, alpha)
