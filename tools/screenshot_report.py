@@ -17,8 +17,6 @@ at its own size, so its 9 pt text is 12 px) and the size of the notebook display
 
 from __future__ import annotations
 
-import base64
-import io
 import shutil
 import subprocess
 import sys
@@ -28,7 +26,7 @@ from pathlib import Path
 from PIL import Image, ImageChops
 
 import clinicsim
-from clinicsim.analysis._figures import DPI, WIDTH, render_figures
+from clinicsim.analysis._figures import DPI, WIDTH
 
 WINDOW = 1400
 TILE = 1500
@@ -89,11 +87,9 @@ def main(out: Path) -> None:
           f"{len(model.encode()):,} bytes -> {out}/notebook.png")
 
     print(f"\nfigures (shown at their own size up to {DPI * WIDTH:.0f} px wide)")
-    print(f"{'figure':<16}{'width px':>10}{'height px':>11}{'PNG kB':>9}")
-    for key, png in render_figures(report._figures).items():
-        data = base64.b64decode(png)
-        width, height = Image.open(io.BytesIO(data)).size
-        print(f"{key:<16}{width:>10}{height:>11}{len(data) / 1e3:>9.0f}")
+    print(f"{'figure':<16}{'width px':>10}{'height px':>11}{'SVG kB':>9}")
+    for key, fig in report.figures().items():
+        print(f"{key:<16}{fig.width:>10.0f}{fig.height:>11.0f}{len(fig.svg) / 1e3:>9.0f}")
 
 
 if __name__ == "__main__":

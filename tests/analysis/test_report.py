@@ -228,9 +228,9 @@ def test_json_is_strict_and_complete(failing, records):
 
 def test_html_is_self_contained_with_figures(html, failing):
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
-    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', html)
-    assert {"gender", "age", "follow_up", "cpd:diagnosis", "cpd:treatment",
-            "cpd:follow_up"} <= set(images)
+    images = re.findall(r'<figure class="plot" id="figure-([^"]+)"><svg ', html)
+    assert {"gender", "age", "follow_up", "cpd-diagnosis", "cpd-treatment",
+            "cpd-follow_up"} <= set(images)
     assert not re.search(r'(src|href)="(http|//)', html)
     assert "FAILED" in html and "share gender" in html
     fragment = failing._repr_html_()
@@ -238,7 +238,7 @@ def test_html_is_self_contained_with_figures(html, failing):
 
 
 def test_html_without_figures_is_fast_and_plain(failing):
-    assert "<img" not in failing.to_html(figures=False)
+    assert "<svg" not in failing.to_html(figures=False)
 
 
 @pytest.mark.parametrize("suffix", [".html", ".md", ".json"])
@@ -302,7 +302,7 @@ def test_realism_section(records, default, tmp_path):
     assert "## Realism: the model against its sources" in report.to_markdown()
     assert json.loads(report.to_json())["realism"][0].keys() >= {"quantity", "model", "reference"}
     page = report.to_html()
-    assert "Realism: the model against its sources" in page and 'alt="realism"' in page
+    assert "Realism: the model against its sources" in page and 'id="figure-realism"' in page
 
 
 def test_markdown_keeps_html_in_names_and_details_inert(failing):

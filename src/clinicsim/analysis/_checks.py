@@ -233,7 +233,8 @@ def rate_check(name: str, node: str, hits: np.ndarray, target: float, margin: fl
 
 
 def _verdict_words(shown: bool, what: str) -> str:
-    return f"shown ({what})" if shown else f"not shown ({what} not demonstrated)"
+    # Plain words, not status words: the status column says "shown" or "not shown".
+    return f"demonstrated: {what}" if shown else f"not demonstrated: {what}"
 
 
 def score_difference(x1: int, n1: int, x2: int, n2: int, delta: float

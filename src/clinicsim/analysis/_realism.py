@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from .._reference import (
     DAYS_IN_MONTH,
@@ -26,6 +25,7 @@ from .._reference import (
     SOURCES,
 )
 from ..model import ClinicModel, default_model
+from ._svg import SvgFigure
 
 __all__ = ["COLUMNS", "realism_figure", "realism_table"]
 
@@ -68,26 +68,40 @@ def realism_table(model: ClinicModel | None = None) -> pd.DataFrame:
     return table
 
 
-def realism_figure(table: pd.DataFrame) -> Figure:
-    """One panel per quantity of :func:`realism_table`: model and reference by group."""
+def realism_figure(table: pd.DataFrame) -> SvgFigure:
+    """One panel per quantity of :func:`realism_table`: model and reference by group (SVG)."""
+    from ._figures import SMALL, _Axes, _legend, _title, _xticks
+    from ._svg import PT, Canvas
+
     quantities = list(dict.fromkeys(table["quantity"]))
-    rows = -(-len(quantities) // 2)
-    fig = Figure(figsize=(11, 2.8 * rows), layout="constrained")
-    axes = fig.subplots(rows, 2, squeeze=False).ravel()
-    for ax, quantity in zip(axes, quantities, strict=False):  # an odd panel left over
-        part = table[table["quantity"] == quantity]
-        x = np.arange(len(part))
-        ax.bar(x - 0.2, part["reference"], 0.4, label="reference", color="#bbbbbb")
-        ax.bar(x + 0.2, part["model"], 0.4, label="model", color="#1f77b4")
-        ax.set_xticks(x, part["group"], rotation=45 if len(part) > 6 else 0, fontsize=8)
-        ax.set_title(quantity, fontsize=10)
-        ax.set_ylabel("ratio" if "/" in quantity else "share", fontsize=8)
-        ax.tick_params(axis="y", labelsize=8)
-    for ax in axes[len(quantities):]:
-        ax.set_visible(False)
-    axes[0].legend(fontsize=8)
-    fig.suptitle("Model (exact) against the published figures it was built from")
-    return fig
+    width = 1008.0
+    c = Canvas(width, 0)
+    y = _title(c, "Model (exact) against the published figures it was built from", 12, 22,
+               width - 24)
+    y = _legend(c, 12, y + 4, [("bar", "#bbbbbb", "reference"), ("bar", "#1f77b4", "model")],
+                width - 24) + 8
+    panel = (width - 40) / 2
+    for row in range(0, len(quantities), 2):
+        bottom = y
+        for k, quantity in enumerate(quantities[row:row + 2]):
+            part = table[table["quantity"] == quantity]
+            x0 = 20 + k * (panel + 20)
+            ty = _title(c, quantity, x0, y + 14, panel - 10, 10)
+            top = float(max(part["reference"].max(), part["model"].max())) * 1.15
+            ax = _Axes(c, (x0 + 62, ty + 4, x0 + panel - 6, ty + 154), top,
+                       (-0.5, len(part) - 0.5), "ratio" if "/" in quantity else "share")
+            slot = ax.x(1) - ax.x(0)
+            for i, (_, r) in enumerate(part.iterrows()):
+                for shift, value, colour, what in ((-0.2, r["reference"], "#bbbbbb", "reference"),
+                                                   (0.2, r["model"], "#1f77b4", "model")):
+                    c.rect(ax.x(i + shift) - 0.2 * slot, ax.y(value), 0.4 * slot,
+                           ax.y1 - ax.y(value), colour,
+                           title=f"{quantity}, {r['group']}: {what} {value:.3g}")
+            bottom = max(bottom, _xticks(c, [ax.x(i) for i in range(len(part))],
+                                         [str(g) for g in part["group"]], ax.y1, slot))
+        y = bottom + SMALL * PT
+    c.height = y
+    return c.figure("realism", "The model against its published sources")
 
 
 # ---------------------------------------------------------------------------------------

@@ -33,6 +33,10 @@ REALISM = (
     "published figures its hand-set CPDs were built from. Differences here are choices of the "
     "model, such as the brief's evenly spread ages, not sampling error; this section never fails."
 )
+#: The JSON report's layout. 2 (issue 25): adds ``schema_version`` and ``summary`` (the
+#: first screen: a sentence per target, the model sentence, each status word's meaning);
+#: every key of version 1 is unchanged.
+SCHEMA_VERSION = 2
 _SHOWN_FAILURES = 10  # failed checks listed in the terminal summary
 
 
@@ -110,8 +114,14 @@ def _md_escape(text: object) -> str:
 
 def markdown(report: ConformanceReport) -> str:
     """The report as Markdown."""
+    from ._answer import answer
+
+    first = answer(report)
     out = [f"# Conformance report: {'passed' if report.passed else 'FAILED'}", "",
-           _md_escape(_headline(report)) + ".", ""]
+           _md_escape(_headline(report)) + ".", "", "## The answer", ""]
+    out += [f"- {_md_escape(t['sentence'])}" for t in first["targets"]]
+    out += ["", _md_escape(first["model"]["sentence"]), "", "Status words: "
+            + "; ".join(f"*{s}*: {m}" for s, m in first["statuses"].items()) + ".", ""]
     out += ["## Stated targets", "",
             "| check | result | deviation | margin | test | p | p (Holm) |",
             "|---|---|---:|---:|---|---:|---:|"]
@@ -161,7 +171,10 @@ def to_json(report: ConformanceReport) -> str:
     """The report as strict JSON (non-finite numbers become null)."""
     frame = report.to_frame()
     checks = [{k: _finite(v) for k, v in row.items()} for row in frame.to_dict("records")]
-    document = {"passed": report.passed, "targets_passed": report.targets_passed,
+    from ._answer import answer
+
+    document = {"schema_version": SCHEMA_VERSION, "summary": answer(report),
+                "passed": report.passed, "targets_passed": report.targets_passed,
                 "model_passed": report.model_passed, "counts": report.counts,
                 "levels": report.levels, "alpha": report.alpha, "n_rows": report.n_rows,
                 "n_used": report.n_used, "model": report.model_name, "notes": report.notes,
@@ -185,9 +198,12 @@ text-align:left;vertical-align:top}
 .clinicsim-report .verdict{font-size:1.2em;padding:.5em 1em;border-radius:4px;
 display:inline-block}
 .clinicsim-report .pass{background:#e8f5e9}.clinicsim-report .fail{background:#fde7e9}
-.clinicsim-report img{max-width:100%;height:auto;display:block;margin:1em 0}
+.clinicsim-report figure.plot{margin:1em 0;overflow-x:auto}
 .clinicsim-report details{margin:.5em 0}
 .clinicsim-report .hint{color:#555;font-size:.9em}
+.clinicsim-report .outline{margin:.8em 0;font-size:.95em}
+.clinicsim-report ul.answer li{margin:.3em 0}
+.clinicsim-report ul.answer span{font-weight:bold;margin-right:.3em}
 """
 
 
@@ -203,7 +219,21 @@ def _table(header: list[str], rows: list[str]) -> str:
 
 
 def _status_td(c: CheckResult) -> str:
-    return _td(c.status, cls=c.status.replace(" ", "-"))
+    """The status word, its meaning on hover."""
+    from ._answer import MEANINGS
+
+    return (f'<td class="{c.status.replace(" ", "-")}" title="{_html.escape(MEANINGS[c.status])}">'
+            f"{_html.escape(c.status)}</td>")
+
+
+def _outline(report: ConformanceReport) -> list[tuple[str, str]]:
+    """The page's sections, as (anchor, title), in order."""
+    out = [("answer", "The answer"), ("targets", "Stated targets"), ("records", "Records"),
+           ("model", "Records against the model")]
+    out += [("cpd", "CPD figures")] if report._figures.get("cpd") else []
+    out += [("realism", "Realism")] if report.realism is not None else []
+    out += [("notes", "Notes")] if report.notes else []
+    return out + [("reading", "How to read this report")]
 
 
 def _wrap(body: str, page: bool) -> str:
@@ -235,11 +265,23 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
     ``report.figures()``) and lists only the failed model checks.
     """
     e = _html.escape
+    from ._answer import answer
+
+    first = answer(report)
     parts = [f'<p class="verdict {"pass" if report.passed else "fail"}">{e(_headline(report))}</p>']
+    if page:
+        parts.append('<nav class="outline">' + " · ".join(
+            f'<a href="#{anchor}">{e(title)}</a>' for anchor, title in _outline(report)) + "</nav>")
+    parts.append('<h2 id="answer">The answer</h2><ul class="answer">' + "".join(
+        f'<li><span class="{t["status"].replace(" ", "-")}">{e(t["status"])}</span> '
+        f'{e(t["sentence"])}</li>' for t in first["targets"]) + "</ul>")
+    parts.append(f'<p class="answer">{e(first["model"]["sentence"])}</p>')
+    parts.append('<p class="hint">' + "; ".join(
+        f"<b>{e(s)}</b>: {e(m)}" for s, m in first["statuses"].items()) + ".</p>")
     if not figures:
         parts.append('<p class="hint">Figures: <code>report.figures()</code>, or '
                      "<code>report.save(\"report.html\")</code> for the page with figures.</p>")
-    parts.append("<h2>Stated targets</h2>")
+    parts.append('<h2 id="targets">Stated targets</h2>')
     rows = [f"<tr>{_td(c.name.removeprefix('target: '))}{_status_td(c)}{_td(_num(c.effect), True)}"
             f"{_td(_num(c.margin), True)}{_td(c.test)}{_td(_num(c.pvalue), True)}"
             f"{_td(_num(c.pvalue_holm), True)}{_td(c.detail)}</tr>"
@@ -254,13 +296,14 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
     for key in ("gender", "age", "follow_up"):
         if key in plots:
             parts.append(_img(plots[key], key))
-    parts.append("<h2>Records</h2>")
+    parts.append('<h2 id="records">Records</h2>')
     rows = [f"<tr>{_td(c.name.removeprefix('records: '))}{_status_td(c)}"
             f"{_td(f'{int(c.statistic or 0):,}', True)}{_td(c.detail)}</tr>"
             for c in _by_kind(report, "records")]
     parts.append(_table(["column", "result", "invalid rows", "detail"], rows))
-    parts.append("<h2>Records against the model</h2><p>Each node's marginal against the exact "
-                 "marginal, each CPD column with enough rows against the observed conditional "
+    parts.append('<h2 id="model">Records against the model</h2>'
+                 "<p>Each node's marginal against the exact marginal, each CPD column with "
+                 "enough rows against the observed conditional "
                  "frequencies (sparse columns pooled).</p>")
     parts.append(_table(["node", "checks", "failed", "smallest p (Holm)"],
                         [f"<tr>{_td(n)}{_td(str(k), True)}{_td(str(f), True)}{_td(p, True)}</tr>"
@@ -283,6 +326,8 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
     else:
         parts.append(f'<p class="hint">All {len(model)} model checks: '
                      "<code>report.to_frame()</code>.</p>")
+    if report._figures.get("cpd"):
+        parts.append('<h3 id="cpd">CPD figures: the records against each CPD</h3>')
     for node, table in report._figures.get("cpd", {}).items():
         if f"cpd:{node}" in plots:
             parts.append(_img(plots[f"cpd:{node}"], f"cpd:{node}"))
@@ -292,18 +337,19 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
                 f"{_td(_num(r['reference']), True)}{_td(_num(r['difference']), True)}"
                 f"{_td(r['source'])}</tr>"
                 for r in _rows(report.realism)]
-        parts.append(f"<h2>Realism: the model against its sources</h2><p>{e(REALISM)}</p>")
+        parts.append('<h2 id="realism">Realism: the model against its sources</h2>'
+                     f"<p>{e(REALISM)}</p>")
         parts.append(_table(["quantity", "group", "model", "reference", "difference", "source"],
                             rows))
         if "realism" in plots:
             parts.append(_img(plots["realism"], "realism"))
     if report.notes:
-        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in report.notes)
-                     + "</ul>")
+        parts.append('<h2 id="notes">Notes</h2><ul>'
+                     + "".join(f"<li>{e(n)}</li>" for n in report.notes) + "</ul>")
     reading = e(READING).replace("**Not rejected is not the same as matches**",
                                  "<strong>Not rejected is not the same as matches</strong>")
     reading = re.sub(r"\*([^*]+)\*", r"<em>\1</em>", reading)
-    parts.append(f"<h2>How to read this report</h2><p>{reading}</p>")
+    parts.append(f'<h2 id="reading">How to read this report</h2><p>{reading}</p>')
     body = "\n".join(parts)
     if not page:
         return _wrap(body, page=False)
@@ -312,10 +358,11 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
             f"{_wrap('<h1>Conformance report</h1>' + body, page=True)}</body></html>\n")
 
 
-def figures_html(pngs: dict[str, str]) -> str:
-    """Base64 PNGs (keyed by figure name) as a scoped HTML fragment."""
-    return _wrap("".join(_img(png, key) for key, png in pngs.items()), page=False)
+def figures_html(svgs: dict[str, str]) -> str:
+    """SVG figures (keyed by figure name) as a scoped HTML fragment."""
+    return _wrap("".join(_img(svg, key) for key, svg in svgs.items()), page=False)
 
 
-def _img(png_base64: str, alt: str) -> str:
-    return f'<img alt="{_html.escape(alt)}" src="data:image/png;base64,{png_base64}">'
+def _img(svg: str, key: str) -> str:
+    """An SVG figure inline (the page stays one file), in a figure with its key as id."""
+    return f'<figure class="plot" id="figure-{_html.escape(key.replace(":", "-"))}">{svg}</figure>'
