@@ -5,6 +5,7 @@ the Dask helpers): no other package imports this one's private modules.
 """
 
 from ._dask import check_cluster, dask_client, in_order, partition_rows, to_dask
+from ._patients import PatientHistory, PatientSampler, sample_patients
 from ._remaining import sample_remaining
 from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, extra_nodes, sample
 from ._stream import CHUNK_ROWS, write_sample
@@ -15,6 +16,8 @@ __all__ = [
     "COLUMNS",
     "ENGINES",
     "EXTENDED_COLUMNS",
+    "PatientHistory",
+    "PatientSampler",
     "Sampler",
     "check_cluster",
     "dask_client",
@@ -22,6 +25,7 @@ __all__ = [
     "in_order",
     "partition_rows",
     "sample",
+    "sample_patients",
     "sample_remaining",
     "to_dask",
     "write_sample",
