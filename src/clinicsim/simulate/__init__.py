@@ -5,7 +5,13 @@ the Dask helpers): no other package imports this one's private modules.
 """
 
 from ._dask import check_cluster, dask_client, in_order, partition_rows, to_dask
-from ._patients import PatientHistory, PatientSampler, sample_patients
+from ._patients import (
+    PatientHistory,
+    PatientSampler,
+    patient_paths,
+    sample_patients,
+    write_patients,
+)
 from ._remaining import sample_remaining
 from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, extra_nodes, sample
 from ._stream import CHUNK_ROWS, write_sample
@@ -24,9 +30,11 @@ __all__ = [
     "extra_nodes",
     "in_order",
     "partition_rows",
+    "patient_paths",
     "sample",
     "sample_patients",
     "sample_remaining",
     "to_dask",
+    "write_patients",
     "write_sample",
 ]

@@ -29,10 +29,12 @@ whatever the block size::
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,7 +46,8 @@ from ..model import MONTH_NODE, ClinicModel, cohort, day_weights
 from ._sample import Sampler, _conditioned, _memory, _patient_ids
 
 __all__ = ["HISTORY_COLUMNS", "KINDS", "MAX_PATIENTS", "OUTCOMES", "PATIENT_BLOCK",
-           "PATIENT_COLUMNS", "PatientHistory", "PatientSampler", "sample_patients"]
+           "PATIENT_COLUMNS", "PatientHistory", "PatientSampler", "patient_paths",
+           "sample_patients", "write_patients"]
 
 PATIENT_BLOCK = 4096  # patients made together; the output never depends on it
 MAX_PATIENTS = 10**9
@@ -450,3 +453,100 @@ def _age(birth: np.ndarray, day: np.ndarray) -> np.ndarray:
 
 def _dates(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[s]")
+
+
+# ---------------------------------------------------------------------------------------
+# Streaming to files: visits and patients, written together, in patient blocks.
+
+
+def patient_paths(output: str | os.PathLike[str]) -> tuple[Path, Path, bool]:
+    """Where ``write_patients`` writes: ``visits.parquet`` -> itself and
+    ``visits.patients.parquet``; ``DIR/`` -> ``DIR/visits.parquet`` and
+    ``DIR/patients.parquet`` (the folder appears complete). The flag says "a folder".
+
+    >>> [str(p) for p in patient_paths("clinic/visits.csv")[:2]]
+    ['clinic/visits.csv', 'clinic/visits.patients.csv']
+    """
+    from ._stream import is_directory
+
+    if is_directory(output):
+        folder = Path(output)
+        return folder / "visits.parquet", folder / "patients.parquet", True
+    path = Path(output)
+    return path, path.with_name(f"{path.stem}.patients{path.suffix}"), False
+
+
+def write_patients(
+    output: str | os.PathLike[str],
+    n: int,
+    *,
+    model: ClinicModel | str | os.PathLike[str] | None = None,
+    seed: SeedLike = None,
+    given: Mapping[str, object] | None = None,
+) -> tuple[int, int]:
+    """Write the histories of ``n`` patients: the visits to ``output`` (``.csv``,
+    ``.parquet``, ``.jsonl``) and the patients beside it (see :func:`patient_paths`);
+    return (visits, patients) written.
+
+    Patients are made and written a block at a time (memory is bounded by a block). Both
+    files appear together when both are complete, or neither does.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clinicsim.simulate import write_patients
+    >>> write_patients("visits.parquet", 100, seed=7)
+    (247, 100)
+    >>> pd.read_parquet("visits.patients.parquet").shape
+    (100, 5)
+    """
+    import queue
+    import threading
+
+    from .._io import atomic_dir, check_name, output_folder, outputs_together
+    from .._validate import check_path
+    from ._writers import check_records_path, write_records
+
+    check_name(check_path(output, "output"), "output")
+    visits_path, patients_path, folder = patient_paths(output)
+    if folder:
+        output_folder(output)
+    else:
+        check_records_path(visits_path)
+        check_records_path(patients_path)
+    sampler = PatientSampler(model, seed=seed, n=n, given=given)
+    blocks: queue.Queue = queue.Queue(maxsize=2)
+    result: dict[str, object] = {}
+
+    def patient_blocks() -> Iterator[pd.DataFrame]:
+        while (item := blocks.get()) is not None:
+            yield item
+
+    def write_the_patients(path: Path) -> None:
+        try:
+            result["patients"] = write_records(patient_blocks(), path)
+        except BaseException as error:  # re-raised in the caller's thread
+            result["error"] = error
+            while blocks.get() is not None:  # let the visits writer finish or fail
+                pass
+
+    def visit_blocks() -> Iterator[pd.DataFrame]:
+        for visits, patients in sampler.blocks():
+            blocks.put(patients)
+            yield visits
+
+    with outputs_together(), \
+            (atomic_dir(output) if folder else contextlib.nullcontext(None)) as tmp:
+        def where(path: Path) -> Path:  # inside the folder being made, or the path itself
+            return path if tmp is None else tmp / path.name
+
+        thread = threading.Thread(target=write_the_patients, args=(where(patients_path),))
+        thread.start()
+        try:
+            rows = write_records(visit_blocks(), where(visits_path))
+        finally:
+            blocks.put(None)
+            thread.join()
+        if "error" in result:
+            raise result["error"]  # type: ignore[misc]
+    return rows, int(result["patients"])  # type: ignore[call-overload]
