@@ -40,7 +40,7 @@ def is_history(records: object) -> bool:
 def _validity(name: str, bad: np.ndarray, what: str, n: int) -> CheckResult:
     rows = np.flatnonzero(bad)
     detail = ("every row is consistent" if not len(rows) else
-              f"{len(rows):,} rows {what} (rows {', '.join(str(r + 1) for r in rows[:3])}"
+              f"{len(rows):,} of {n:,} rows {what} (rows {', '.join(str(r + 1) for r in rows[:3])}"
               + (", ...)" if len(rows) > 3 else ")"))
     return CheckResult(f"records: history {name}", "validity", float(len(rows)), None,
                        len(rows) / n if n else 0.0, None, not len(rows), detail,
@@ -109,11 +109,11 @@ def history_checks(visits: pd.DataFrame, model: ClinicModel
     kind = v["visit_kind"].astype(str).to_numpy()
     validity.append(_validity(
         "order", (number != expected) | backwards | ((kind == "first") != (number == 1)),
-        "out of order (visit numbers 1, 2, ... in date order, the first visit number 1)", n))
+        "are out of order (visit numbers 1, 2, ... in date order, the first visit number 1)", n))
     window = model.visit_window
     first, last = (np.datetime64(d, "D").astype(np.int64) for d in (window.start, window.end))
     validity.append(_validity("window", (day < first) | (day > last),
-                              f"outside the visit window {window.start}..{window.end}", n))
+                              f"are outside the visit window {window.start}..{window.end}", n))
     # links: a follow-up's previous visit is an earlier visit of the patient that ordered
     # it, due on this date, with the same diagnosis
     ids = v["visit_id"].astype(str).to_numpy()
@@ -129,11 +129,11 @@ def history_checks(visits: pd.DataFrame, model: ClinicModel
     dx = v["diagnosis"].astype(str).to_numpy()
     broken = (follow != has_prev) | (has_prev & ~found)
     broken |= follow & found & ((pid[j] != pid) | (day[j] >= day) | ~fu[j] | (dx[j] != dx))
-    validity.append(_validity("link", broken, "whose previous_visit_id does not resolve to "
-                              "an earlier visit of the patient, with a follow-up and the same "
+    validity.append(_validity("link", broken, "have a previous_visit_id that does not resolve "
+                              "to an earlier visit of the patient, with a follow-up and the same "
                               "diagnosis (or a follow-up without one)", n))
     validity.append(_validity("due date", follow & found & (due[j] != day),
-                              "follow-ups not on the due date of the visit that ordered them",
+                              "are follow-ups not on the due date of the visit that ordered them",
                               n))
     validity.append(_validity("visit_id", index.duplicated(keep=False),
                               "repeat a visit_id", n))
