@@ -42,7 +42,7 @@ import pandas as pd
 from .._errors import ArgumentError, ClinicSimError, ModelError
 from .._random import SeedLike, as_seed_sequence, block_seed
 from .._validate import check_int, shown
-from ..model import MONTH_NODE, ClinicModel, cohort, day_weights
+from ..model import MONTH_NODE, ClinicModel, cached_by_content, cohort, day_weights
 from ._sample import Sampler, _conditioned, _memory, _patient_ids
 
 __all__ = ["HISTORY_COLUMNS", "KINDS", "MAX_PATIENTS", "OUTCOMES", "PATIENT_BLOCK",
@@ -179,7 +179,8 @@ class PatientSampler:
                                  for c in cats])
         self._month = (np.array([m.states(MONTH_NODE).index(s) for s in _MONTHS])
                        if MONTH_NODE in self.nodes else None)
-        self._tables: dict[tuple[int, ...], list] = {}
+        # shared by the samplers of equal models: a combination is compiled once
+        self._tables = _history_tables(m)
 
     @property
     def n_blocks(self) -> int:
@@ -377,6 +378,13 @@ class PatientSampler:
     def _cat(self, node: str, codes: np.ndarray) -> pd.Categorical:
         return pd.Categorical.from_codes(codes, dtype=self._c.dtypes[node])
 
+
+def _no_tables(model: ClinicModel) -> dict[tuple[int, ...], list]:
+    return {}
+
+
+# The compiled networks given (gender, band, diagnosis, month), per model content.
+_history_tables = cached_by_content(_no_tables, size=2)
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
