@@ -17,7 +17,7 @@ from ._errors import (
     TargetWarning,
 )
 from .model import ClinicModel, default_model, load_model
-from .simulate import sample, sample_remaining
+from .simulate import sample, sample_patients, sample_remaining
 
 # Loaded on first use: the report (SciPy, matplotlib) and the FHIR export, so that
 # `import clinicsim` and sampling stay near the import time of numpy, pandas and pyarrow.
@@ -54,6 +54,7 @@ __all__ = [
     "fhir",
     "load_model",
     "sample",
+    "sample_patients",
     "sample_remaining",
 ]
 __version__ = "0.1.0"

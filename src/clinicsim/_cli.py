@@ -187,8 +187,10 @@ def _given(items: list[str] | None) -> dict[str, object] | None:
     "clinicsim sample -n 5000 --seed 42 -o clinic_records.csv --report conformance.html",
     "clinicsim sample -n 1e6 --seed 7 --extended -o records.parquet",
     "clinicsim sample -n 20 --model us-office-visits | head",
-    "clinicsim sample -n 50_000_000 --seed 1 --workers 2 -o records/"))
+    "clinicsim sample -n 50_000_000 --seed 1 --workers 2 -o records/",
+    "clinicsim sample --patients 10_000 --seed 3 -o visits.parquet"))
 def sample_command(
+    ctx: typer.Context,
     n: Annotated[int, typer.Option("-n", parser=_whole_number(), metavar="N",
                                    help="Number of records (1e6 and 1_000_000 work).")] = 5000,
     seed: Annotated[int | None, typer.Option(
@@ -224,8 +226,16 @@ def sample_command(
         "--format", metavar="fhir", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
         "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended.")
     ] = None,
+    patients: Annotated[int | None, typer.Option(
+        "--patients", parser=_whole_number(), metavar="N", help="Histories of N patients "
+        "instead of N records: -o visits.parquet writes the visits there and the patients to "
+        "visits.patients.parquet; -o DIR/ writes DIR/visits.parquet and DIR/patients.parquet."
+    )] = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
+    if patients is not None:
+        return _sample_patients(ctx, patients, output=output, model=model, seed=seed,
+                                given=given)
     if report is not None:
         # The report's modules (SciPy, matplotlib) load only when a report is asked for.
         from .analysis import MAX_RECORDS_ROWS, check_report_path, conformance_report
@@ -301,6 +311,31 @@ def report_command(
         data = read_records(records, m)
     report = conformance_report(data, m, alpha=alpha, realism=realism, given=_given(given))
     return _report(report, output)
+
+
+def _sample_patients(ctx: typer.Context, n: int, *, output: str | None, model: str | None,
+                     seed: int | None, given: list[str] | None) -> int:
+    """``sample --patients N``: the histories, visits and patients written together."""
+    from .simulate import patient_paths, write_patients
+
+    others = [f"--{name.replace('_', '-')}" if name != "n" else "-n"
+              for name in ("n", "engine", "extended", "chunk_size", "workers", "scheduler",
+                           "report", "format")
+              if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"]
+    if others:
+        raise ArgumentError(f"--patients N counts patients and writes histories; it does not "
+                            f"take {', '.join(others)}")
+    if n < 1:
+        raise ArgumentError(f"--patients must be a positive number of patients; got {n}")
+    if output is None:
+        raise ArgumentError("--patients writes two tables, visits and patients: give -o "
+                            "visits.parquet (or .csv, .jsonl) or -o DIR/")
+    visits_path, patients_path, _ = patient_paths(output)
+    _files({"output": output, "patients output": str(patients_path)}, model=model)
+    visits, count = write_patients(output, n, model=_model(model), seed=as_seed_sequence(seed),
+                                   given=_given(given))
+    _done(f"wrote {visits:,} visits of {count:,} patients to {visits_path} and {patients_path}")
+    return 0
 
 
 def _files(outputs: dict[str, str | Path | None], **inputs: str | Path | None) -> None:

@@ -19,6 +19,7 @@ from ._calendar_checks import calendar_checks
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._cohort import conditional_info, evidence_check, skip_inapplicable
 from ._columns import absent_target_columns, summed_out
+from ._history import history_checks, is_history
 from ._model_info import model_info
 from ._records import code_records, read_records
 from ._result import STATUSES, CheckResult
@@ -135,7 +136,12 @@ def conformance_report(
     model = as_model(model)  # only read here
     info = model_info(model)
     evidence = cohort(model, given)
-    coded = code_records(read_records(records), info)
+    data = read_records(records)
+    history: tuple[list[CheckResult], list[CheckResult]] = ([], [])
+    if is_history(data):  # a patient history: its first visits are the records
+        history_validity, history_model, data = history_checks(data, model)
+        history = (history_validity, history_model)
+    coded = code_records(data, info)
     info, summed_notes = summed_out(info, model, coded.codes.keys())
     targets, figures = target_checks(coded, info, alpha)
     cohort_checks: list[CheckResult] = []
@@ -153,7 +159,9 @@ def conformance_report(
     modelled += calendar_checks(coded.age, coded.codes["age_group"], coded.days,
                                 coded.follow_up_dates, coded.codes["diagnosis"], info,
                                 None if evidence is None else evidence.ages)
+    modelled += history[1]
     validity = validity_checks(coded) + absent_target_columns(coded, applicable) + cohort_checks
+    validity += history[0]
     invalid = not all(c.passed for c in validity)
     p_targets, p_model = _family_pvalue(targets), 0.0 if invalid else _family_pvalue(modelled)
     # Holm over the two families: each is tested at alpha / 2, and at alpha once the

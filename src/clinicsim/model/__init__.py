@@ -8,6 +8,7 @@ from .._cache import cached_by_content
 from ._calendar import MONTH_NODE, calendar_span, day_weights, visit_groups
 from ._codings import Coding, node_codings
 from ._cohort import Cohort, adjusted_tables, cohort
+from ._expected import HistoryExpectations, history_expectations
 from ._files import (
     MODEL_SUFFIXES,
     PRESETS,
@@ -17,6 +18,7 @@ from ._files import (
     shared_default_model,
 )
 from ._fit import check_keep, cpd_changes, parse_keep
+from ._history import HistoryModel
 from ._inference import Factor, factors, joint
 from ._limits import (
     MAX_CHUNK_ROWS,
@@ -79,6 +81,8 @@ __all__ = [
     "Even",
     "Factor",
     "FrozenMap",
+    "HistoryExpectations",
+    "HistoryModel",
     "Metadata",
     "Rate",
     "Share",
@@ -103,6 +107,7 @@ __all__ = [
     "joint",
     "load_model",
     "max_workers",
+    "history_expectations",
     "model_from_dict",
     "model_to_dict",
     "node_codings",

@@ -19,6 +19,7 @@ from typing import Any, TypeGuard
 
 from .._errors import ModelError
 from ._calendar import calendar_span, resolve_holidays
+from ._history import HistoryModel, parse_history
 from ._limits import MAX_CALENDAR_DAYS
 from ._table import as_probability
 from ._treatments import check_treatments
@@ -109,6 +110,7 @@ class Metadata:
     diagnoses: tuple[Diagnosis, ...]
     window: VisitWindow
     follow_up_days: tuple[tuple[str, int, int], ...]
+    history: HistoryModel | None = None  # the model file's history section, defaults filled in
 
     @property
     def country(self) -> str:
@@ -282,14 +284,16 @@ def parse_metadata(meta: dict, states: dict[str, list[str]]) -> Metadata:
         tuple(date.fromisoformat(d) for d in meta["holidays"]["dates"]),
     )
     dx = meta["diagnoses"]
+    bands = tuple((b, int(meta["age_bands"][b][0]), int(meta["age_bands"][b][1]))
+                  for b in states["age_group"])
     return Metadata(
-        age_bands=tuple((b, int(meta["age_bands"][b][0]), int(meta["age_bands"][b][1]))
-                        for b in states["age_group"]),
+        age_bands=bands,
         diagnoses=tuple(Diagnosis(d, str(dx[d]["code"]), dx[d]["category"])
                         for d in states["diagnosis"]),
         window=window,
         follow_up_days=tuple((c, int(meta["follow_up_days"][c][0]),
                               int(meta["follow_up_days"][c][1])) for c in CATEGORIES),
+        history=parse_history(meta.get("history"), {b: (lo, hi) for b, lo, hi in bands}),
     )
 
 

@@ -20,6 +20,7 @@ from .._errors import InvalidCPDError, ModelError
 from .._reference import MONTHS
 from .._validate import shown
 from ._calendar import MONTH_NODE
+from ._history import HistoryModel
 from ._metadata import CATEGORIES, Metadata, VisitWindow, parse_metadata
 from ._table import Table, check_column, column_label
 from ._targets import STATEMENT_TYPES, Statement, Targets
@@ -186,6 +187,13 @@ class ClinicModel:
     def visit_window(self) -> VisitWindow:
         """The days on which visits fall, with the model's public holidays."""
         return self._meta.window
+
+    @property
+    def history(self) -> HistoryModel:
+        """The history model (follow-up attendance and chains, return-visit rates): the
+        file's ``history:`` section with the defaults filled in."""
+        assert self._meta.history is not None  # parse_metadata always sets it
+        return self._meta.history
 
     @property
     def follow_up_days(self) -> dict[str, tuple[int, int]]:

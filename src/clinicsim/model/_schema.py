@@ -20,6 +20,7 @@ from .._text import model_text_errors
 from .._validate import shown
 from ._calendar import MONTH_NODE, visit_groups
 from ._codings import check_node_codings
+from ._history import check_history
 from ._limits import MAX_NAME_CHARS, check_cells, check_counts, check_shape, column_clashes
 from ._metadata import check_metadata
 from ._model import REQUIRED_NODES, ClinicModel, topological_order
@@ -29,7 +30,7 @@ from ._targets import parse_targets, statements_to_list, unreachable
 __all__ = ["SCHEMA_VERSION", "model_from_dict", "model_to_dict"]
 
 SCHEMA_VERSION = 1
-TOP_KEYS = ("schema_version", "name", "description", "metadata", "targets", "nodes")
+TOP_KEYS = ("schema_version", "name", "description", "metadata", "targets", "history", "nodes")
 NODE_KEYS = ("states", "parents", "cpd")
 
 
@@ -58,12 +59,18 @@ def model_to_dict(model: ClinicModel) -> dict[str, Any]:
                 for j, combo in enumerate(itertools.product(*t.parent_states))
             ]
         nodes[node] = entry
+    metadata = model.metadata
+    # The model keeps its history section with its metadata (copies, edits and the
+    # content key carry it); in the file it is a section of its own, written only when
+    # the model has one (a model without it takes the defaults).
+    history = metadata.pop("history", None)
     return {
         "schema_version": SCHEMA_VERSION,
         "name": model.name,
         "description": model.description,
-        "metadata": model.metadata,
+        "metadata": metadata,
         "targets": statements_to_list(model.targets),
+        **({"history": history} if history is not None else {}),
         "nodes": nodes,
     }
 
@@ -142,9 +149,16 @@ def model_from_dict(data: Any, source: str = "model", *, evaluate: bool = True) 
     if not isinstance(metadata, dict):
         errors.append("'metadata' must be a mapping (age_bands, diagnoses, visit_window)")
         metadata = {}
+    if "history" in metadata:
+        errors.append("metadata.history: the history model is a section of its own at the top "
+                      "level (history:), not part of metadata")
     metadata = check_metadata(copy.deepcopy(metadata), states, errors)  # the caller keeps theirs
     further = [n for n in states if n not in REQUIRED_NODES and n != MONTH_NODE]
     check_node_codings(metadata.get("nodes"), states, further, errors)
+    if data.get("history") is not None:
+        bands = metadata.get("age_bands")
+        metadata["history"] = check_history(
+            data["history"], bands if isinstance(bands, dict) else {}, errors)
     targets = parse_targets(data.get("targets"), states, errors)
     if errors:
         raise ModelError([f"{source}: {e}" for e in errors])

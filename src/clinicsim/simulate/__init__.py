@@ -5,6 +5,13 @@ the Dask helpers): no other package imports this one's private modules.
 """
 
 from ._dask import check_cluster, dask_client, in_order, partition_rows, to_dask
+from ._patients import (
+    PatientHistory,
+    PatientSampler,
+    patient_paths,
+    sample_patients,
+    write_patients,
+)
 from ._remaining import sample_remaining
 from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, extra_nodes, sample
 from ._stream import CHUNK_ROWS, write_sample
@@ -15,14 +22,19 @@ __all__ = [
     "COLUMNS",
     "ENGINES",
     "EXTENDED_COLUMNS",
+    "PatientHistory",
+    "PatientSampler",
     "Sampler",
     "check_cluster",
     "dask_client",
     "extra_nodes",
     "in_order",
     "partition_rows",
+    "patient_paths",
     "sample",
+    "sample_patients",
     "sample_remaining",
     "to_dask",
+    "write_patients",
     "write_sample",
 ]
