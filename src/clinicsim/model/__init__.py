@@ -30,6 +30,7 @@ from ._limits import (
 )
 from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, VisitWindow
 from ._model import MONTHS, REQUIRED_NODES, ClinicModel
+from ._oracle import Oracle
 from ._schema import model_from_dict, model_to_dict
 from ._table import Table
 from ._targets import (
@@ -78,6 +79,7 @@ __all__ = [
     "Factor",
     "FrozenMap",
     "Metadata",
+    "Oracle",
     "Rate",
     "Share",
     "Statement",
