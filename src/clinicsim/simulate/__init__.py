@@ -5,6 +5,7 @@ the Dask helpers): no other package imports this one's private modules.
 """
 
 from ._dask import check_cluster, dask_client, in_order, partition_rows, to_dask
+from ._defects import Defects, inject_defects, read_spec
 from ._remaining import sample_remaining
 from ._sample import BLOCK_ROWS, COLUMNS, ENGINES, EXTENDED_COLUMNS, Sampler, extra_nodes, sample
 from ._stream import CHUNK_ROWS, write_sample
@@ -13,6 +14,7 @@ __all__ = [
     "BLOCK_ROWS",
     "CHUNK_ROWS",
     "COLUMNS",
+    "Defects",
     "ENGINES",
     "EXTENDED_COLUMNS",
     "Sampler",
@@ -20,7 +22,9 @@ __all__ = [
     "dask_client",
     "extra_nodes",
     "in_order",
+    "inject_defects",
     "partition_rows",
+    "read_spec",
     "sample",
     "sample_remaining",
     "to_dask",
