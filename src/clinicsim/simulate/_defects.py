@@ -255,10 +255,24 @@ def _entries(rows: np.ndarray, column: str, old: Any, new: Any, kind: str) -> pd
 
 
 def _set(frame: pd.DataFrame, column: str, rows: np.ndarray, values: Any) -> None:
+    # The column keeps its type where the new values fit it (an impossible age stays an
+    # integer, a missing one makes the column nullable); text and categories become
+    # objects, since a typo is outside the categories.
     series = frame[column]
-    if isinstance(series.dtype, pd.CategoricalDtype) or series.dtype == bool:
+    gaps = any(v is None for v in values)
+    if isinstance(series.dtype, pd.CategoricalDtype) or not (
+            pd.api.types.is_numeric_dtype(series.dtype) or series.dtype.kind == "M"):
         series = series.astype(object)
-    series = series.copy()
+        # a text column (a records file read as text) takes text: an age of "-3", a date
+        values = [None if v is None or pd.isna(v) else
+                  str(v)[:10] if isinstance(v, (np.datetime64, pd.Timestamp)) else
+                  v if isinstance(v, str) else str(v) for v in values]
+    elif series.dtype.kind in "iu" and gaps:
+        series = series.astype("Int64")
+    elif series.dtype == bool and gaps:
+        series = series.astype("boolean")
+    else:
+        series = series.copy()
     series.iloc[rows] = values
     frame[column] = series
 
