@@ -521,7 +521,11 @@ def main(argv: list[str] | None = None) -> None:
             for line in _wrote:
                 typer.echo(line, err=True)
         except typer.TyperException as exc:  # usage errors from Typer's bundled click
-            _fail([exc.format_message()])
+            message = exc.format_message()
+            if message.startswith("Usage:"):  # no arguments: the help, whole, not cut at
+                print(message, file=sys.stderr)  # an error line's length
+                sys.exit(2)
+            _fail([message])
         except ClinicSimError as exc:
             _fail(exc.errors)
         except Stopped as exc:
