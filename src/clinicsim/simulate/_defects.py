@@ -205,10 +205,11 @@ def inject_defects(records: pd.DataFrame, spec: Any, *, model: ClinicModel | Non
         Records as :func:`clinicsim.sample` makes them (never modified).
     spec : path, mapping or list
         A defects file (YAML/JSON: ``schema_version: 1``, ``defects:``) or its data. Each
-        defect: ``kind`` (one of :data:`KINDS`), ``rate`` in [0, 1], and ``column`` where
-        the kind needs one; ``missing`` takes ``given: {column: value(s)}`` (at random: only
-        rows where that other column has the value) or ``values: [...]`` (not at random:
-        only rows whose own value is one of them).
+        defect: ``kind`` (see the table of kinds in the defects guide), ``rate`` in [0, 1],
+        and ``column`` where the kind needs one; ``missing`` takes
+        ``given: {column: value(s)}`` (at random: only rows where that other column has the
+        value) or ``values: [...]`` (not at random: only rows whose own value is one of
+        them).
     model : ClinicModel, optional
         For the visit window (``outside_window``) and diagnosis codes (``wrong_code``);
         default the default model.
