@@ -123,3 +123,13 @@ def test_spec_file(tmp_path, records):
     path.write_text("defects:\n  - {kind: label_noise, rate: -1}\n")
     with pytest.raises(ArgumentError, match="rate must be"):
         clinicsim.inject_defects(records, path, seed=1)
+
+
+def test_report_counts_typos_into_unknown_states():
+    records = clinicsim.sample(5000, seed=1)
+    result = clinicsim.inject_defects(records, [{"kind": "typo", "column": "gender",
+                                                 "rate": 0.01}], seed=11)
+    states = set(clinicsim.default_model().states("gender"))
+    unknown = int((~result.log["new"].isin(states)).sum())  # a typo into a state is unseen
+    text = " ".join(c.detail for c in clinicsim.conformance_report(result.records).checks)
+    assert f"{unknown:,} rows not a state of the model's 'gender' node" in text
