@@ -338,6 +338,39 @@ def _sample_patients(ctx: typer.Context, n: int, *, output: str | None, model: s
     return 0
 
 
+@app.command("defects", epilog=_examples(
+    "clinicsim defects clinic_records.csv --spec defects.yaml -o damaged.csv --log log.csv"))
+def defects_command(
+    records: Annotated[Path, typer.Argument(
+        metavar="RECORDS", help="Records file (.csv, .parquet or .jsonl).")],
+    spec: Annotated[Path, typer.Option(
+        metavar="FILE", help="Defects file (YAML): schema_version: 1 and a list defects:.")],
+    output: Annotated[str, typer.Option(
+        "-o", "--output", metavar="FILE", help="Damaged records: .csv, .parquet or .jsonl.")],
+    log: Annotated[str, typer.Option(
+        metavar="FILE", help="One row per changed cell: .csv, .parquet or .jsonl.")],
+    model: ModelOption = None,
+    seed: Annotated[int | None, typer.Option(
+        parser=_whole_number(), metavar="S", help="Seed: the same seed gives the same bytes.")
+    ] = None,
+) -> None:
+    """Damage a records file as a defects spec says, with a log of every changed cell.
+
+    Both files are written together or neither is.
+    """
+    from .analysis._records import read_records
+    from .simulate import inject_defects, read_spec
+    from .simulate._writers import write_records
+
+    _files({"output": output, "--log": log}, records=records, spec=spec, model=model)
+    read_spec(spec)  # a bad spec is refused before the records are read
+    result = inject_defects(read_records(records), spec, model=_model(model), seed=seed)
+    write_records([result.records], output)
+    write_records([result.log], log)
+    _done(f"wrote {len(result.records):,} records to {output}")
+    _done(f"wrote {len(result.log):,} changed cells to {log}")
+
+
 def _files(outputs: dict[str, str | Path | None], **inputs: str | Path | None) -> None:
     """The one check of a command's file names, before any work: every name fits the
     filesystem, and no output is an input or another output (the same file by any path,
@@ -525,7 +558,11 @@ def main(argv: list[str] | None = None) -> None:
             for line in _wrote:
                 typer.echo(line, err=True)
         except typer.TyperException as exc:  # usage errors from Typer's bundled click
-            _fail([exc.format_message()])
+            message = exc.format_message()
+            if message.startswith("Usage:"):  # no arguments: the help, whole, not cut at
+                print(message, file=sys.stderr)  # an error line's length
+                sys.exit(2)
+            _fail([message])
         except ClinicSimError as exc:
             _fail(exc.errors)
         except Stopped as exc:

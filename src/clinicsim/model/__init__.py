@@ -33,6 +33,7 @@ from ._limits import (
 )
 from ._metadata import CATEGORIES, Diagnosis, FrozenMap, Metadata, VisitWindow
 from ._model import MONTHS, REQUIRED_NODES, ClinicModel
+from ._oracle import Oracle
 from ._schema import model_from_dict, model_to_dict
 from ._table import Table
 from ._targets import (
@@ -84,6 +85,7 @@ __all__ = [
     "HistoryExpectations",
     "HistoryModel",
     "Metadata",
+    "Oracle",
     "Rate",
     "Share",
     "Statement",

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
 
     from .._random import SeedLike
+    from ._oracle import Oracle
 
 __all__ = ["CATEGORIES", "MONTHS", "MONTH_NODE", "REQUIRED_NODES", "ClinicModel",
            "topological_order"]
@@ -534,6 +535,50 @@ the cycle visit_month -> gender -> visit_month
         from ._inference import query
 
         return query(self, variables, evidence)
+
+    def oracle(self, target: str, features: Sequence[str] | None = None) -> Oracle:
+        """The exact Bayes-optimal predictor of ``target`` from record columns ``features``.
+
+        Its posterior P(target | features) comes from this model's own exact inference,
+        and its accuracy, log loss, Brier score and AUC are exact over the model's
+        distribution (sums over every feature pattern, not a sample): the ceiling a model
+        fitted on sampled records can reach.
+
+        Parameters
+        ----------
+        target : str
+            A node of the model.
+        features : sequence of str, optional
+            Record columns (``age`` gives its ``age_group`` band, ``visit_date`` its
+            ``visit_month`` when the model has that node). Default: every other column
+            that carries information, leaving out the columns that leak the label
+            (``follow_up_date`` for ``follow_up``; ``diagnosis_code`` and
+            ``diagnosis_category`` for ``diagnosis``), which the result names in ``leaks``.
+
+        Returns
+        -------
+        Oracle
+            ``predict_proba(records)``, ``accuracy``, ``log_loss``, ``brier``, ``auc``
+            (one-vs-rest macro average for a target of more than two states), ``leaks``.
+
+        Raises
+        ------
+        ArgumentError
+            The target is not a node; a feature is unknown, is the target, or repeats a
+            node another feature gives.
+
+        Examples
+        --------
+        >>> import clinicsim
+        >>> best = clinicsim.default_model().oracle("follow_up")
+        >>> best.features, best.leaks
+        (('visit_date', 'age', 'gender', 'diagnosis', 'treatment'), ('follow_up_date',))
+        >>> round(best.auc, 4)
+        0.8061
+        """
+        from ._oracle import oracle
+
+        return oracle(self, target, features)
 
     def content_key(self) -> str:
         """A digest of everything that defines the model: nodes, states, parents, CPD

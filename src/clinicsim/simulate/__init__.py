@@ -5,6 +5,7 @@ the Dask helpers): no other package imports this one's private modules.
 """
 
 from ._dask import check_cluster, dask_client, in_order, partition_rows, to_dask
+from ._defects import Defects, inject_defects, read_spec
 from ._patients import (
     PatientHistory,
     PatientSampler,
@@ -20,6 +21,7 @@ __all__ = [
     "BLOCK_ROWS",
     "CHUNK_ROWS",
     "COLUMNS",
+    "Defects",
     "ENGINES",
     "EXTENDED_COLUMNS",
     "PatientHistory",
@@ -29,8 +31,10 @@ __all__ = [
     "dask_client",
     "extra_nodes",
     "in_order",
+    "inject_defects",
     "partition_rows",
     "patient_paths",
+    "read_spec",
     "sample",
     "sample_patients",
     "sample_remaining",
