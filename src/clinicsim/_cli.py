@@ -36,6 +36,7 @@ import typer
 
 from ._errors import ArgumentError, ClinicSimError
 from ._io import (
+    DATABASE_SUFFIXES,
     RECORD_SUFFIXES,
     Run,
     Stopped,
@@ -156,6 +157,10 @@ def _model(source: str | None) -> ClinicModel:
     return default_model() if source is None else load_model(source)
 
 
+TableOption = Annotated[
+    str | None,
+    typer.Option("--table", metavar="NAME", help="The table of a database file (.duckdb, "
+                 ".sqlite). Default: records (sample); the file's one records table (report).")]
 GivenOption = Annotated[
     list[str] | None,
     typer.Option("--given", metavar="NODE=STATES",
@@ -197,7 +202,8 @@ def sample_command(
              "of a longer table. Default: a fresh random seed each run.")] = None,
     output: Annotated[str | None, typer.Option(
         "-o", "--output", metavar="FILE", help="Output file: .csv, .parquet or .jsonl; DIR/ for "
-        "partitioned Parquet. Default: CSV to standard output.")] = None,
+        "partitioned Parquet; .duckdb or .sqlite for a typed table in a database file. "
+        "Default: CSV to standard output.")] = None,
     model: ModelOption = None,
     engine: Annotated[str, typer.Option(
         metavar="|".join(ENGINES), help="Sampling engine: numpy (fast) or pgmpy (pgmpy's "
@@ -224,6 +230,10 @@ def sample_command(
         "--format", metavar="fhir", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
         "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended.")
     ] = None,
+    table: TableOption = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace the database table if it exists (else it is refused).")
+    ] = False,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if report is not None:
@@ -239,6 +249,10 @@ def sample_command(
     m = _model(model)
     cohort = _given(given)
     root = as_seed_sequence(seed)  # one stream for the file and for the report
+    database = output is not None and Path(output).suffix.lower() in DATABASE_SUFFIXES
+    if (table is not None or replace) and not database:
+        raise ArgumentError("--table and --replace apply to a database output "
+                            f"(-o FILE{' or -o FILE'.join(DATABASE_SUFFIXES)})")
     if format is not None:
         if format != "fhir" or output is None:
             raise ArgumentError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "
@@ -254,7 +268,8 @@ def sample_command(
     else:
         rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
                             chunk_size=chunk_size, workers=workers, scheduler=scheduler,
-                            given=cohort)
+                            given=cohort, table="records" if table is None else table,
+                            replace=replace)
     if output is not None:
         _done(f"wrote {rows:,} records to {output}")
     if report is None:
@@ -272,7 +287,8 @@ def sample_command(
 def report_command(
     records: Annotated[Path, typer.Argument(
         metavar="RECORDS",
-        help="Records file (.csv, .parquet or .jsonl) or a FHIR NDJSON folder.")],
+        help="Records file (.csv, .parquet or .jsonl), a database file (.duckdb, .sqlite) "
+             "or a FHIR NDJSON folder.")],
     model: ModelOption = None,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", metavar="FILE", help="Report file: .html, .md or .json. Default: the "
@@ -282,6 +298,7 @@ def report_command(
     realism: Annotated[bool, typer.Option(
         "--realism", help="Add the model against its published sources (NAMCS, ILINet).")] = False,
     given: GivenOption = None,
+    table: TableOption = None,
 ) -> int:
     """Check records against a model; exit 1 if they fail.
 
@@ -294,7 +311,13 @@ def report_command(
         check_report_path(output)
     m = _model(model)
     data: Path | pd.DataFrame = records
-    if records.is_dir() and records.suffix.lower() not in RECORD_SUFFIXES:
+    if records.suffix.lower() in DATABASE_SUFFIXES:
+        from .db import read_records as read_database
+
+        data = read_database(records, table)
+    elif table is not None:
+        raise ArgumentError("--table applies to a database file (.duckdb, .sqlite)")
+    elif records.is_dir() and records.suffix.lower() not in RECORD_SUFFIXES:
         # a FHIR export folder, or the reader says what one holds
         from .fhir import read_records
 

@@ -17,7 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import ClinicSimError
-from .._io import atomic_dir, check_name, check_outputs, output_folder, size_text
+from .._io import (
+    DATABASE_SUFFIXES,
+    atomic_dir,
+    check_name,
+    check_outputs,
+    output_folder,
+    size_text,
+)
 from .._random import SeedLike
 from .._validate import check_int, check_path
 from ..model import PRESETS, ClinicModel
@@ -53,6 +60,8 @@ def write_sample(
     scheduler: str | None = None,
     show_progress: bool | None = None,
     given: Mapping[str, object] | None = None,
+    table: str = "records",
+    replace: bool = False,
 ) -> int:
     """Write ``sample(n, ...)`` to ``output`` (CSV on standard output if None); return rows.
 
@@ -63,6 +72,8 @@ def write_sample(
     ``show_progress=None`` shows a bar on standard error when it is a terminal, the
     output is a file and the run is long. ``given`` samples a cohort, as for
     :func:`clinicsim.sample`; bad evidence raises before anything is written.
+    ``output`` ending in ``.duckdb`` or ``.sqlite`` gets a typed ``table`` in that
+    database file (:mod:`clinicsim.db`); an existing table is refused unless ``replace``.
 
     Examples
     --------
@@ -86,6 +97,10 @@ def write_sample(
         output_folder(output)
     elif output is not None:
         check_records_path(output)
+        if Path(output).suffix.lower() in DATABASE_SUFFIXES:
+            from ..db import check_database
+
+            check_database(output, table, replace)
     if isinstance(model, (str, os.PathLike)) and model not in PRESETS:
         check_outputs({"output": output}, {"model file": model})
     n = check_int(n, "n")
@@ -101,7 +116,8 @@ def write_sample(
         _check_space(Path(output), sampler, suffix)
     if not on_cluster and not directory:
         chunks = sampler.chunks(chunk_size)
-        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
+        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output,
+                             table=table, replace=replace)
 
     from ._dask import dask_client, in_order, partition_rows, to_dask
 
@@ -115,7 +131,8 @@ def write_sample(
             return _write_directory(frame, Path(output))
         assert client is not None  # for mypy: not a directory here means on a cluster
         chunks = (part.reset_index(drop=True) for part in in_order(frame, client))
-        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
+        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output,
+                             table=table, replace=replace)
 
 
 

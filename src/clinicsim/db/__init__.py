@@ -1,0 +1,11 @@
+"""Records in databases: typed tables in DuckDB and SQLite files (by suffix).
+
+``clinicsim sample -o clinic.duckdb`` (or ``.sqlite``) and
+:func:`clinicsim.simulate.write_sample` write here; ``clinicsim report clinic.duckdb`` and
+:func:`clinicsim.conformance_report` read back. DuckDB is imported only when a ``.duckdb``
+file is written or read (``pip install 'clinicsim[duckdb]'``); SQLite is Python's own.
+"""
+
+from ._files import DATABASE_SUFFIXES, check_database, read_records, tables, write_database
+
+__all__ = ["DATABASE_SUFFIXES", "check_database", "read_records", "tables", "write_database"]
