@@ -230,12 +230,26 @@ def sample_command(
         "--format", metavar="fhir", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
         "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended.")
     ] = None,
+    database: Annotated[str | None, typer.Option(
+        "--database", metavar="URL", help="Load into PostgreSQL at postgresql://USER:PASSWORD@"
+        "HOST:PORT/DB through COPY, in one transaction (needs clinicsim[postgres]); the "
+        "table is --table NAME or SCHEMA.NAME.")] = None,
     table: TableOption = None,
     replace: Annotated[bool, typer.Option(
         "--replace", help="Replace the database table if it exists (else it is refused).")
     ] = False,
 ) -> int:
     """Generate N synthetic patient visit records."""
+    from .db import is_database_url, redact
+
+    if database is not None:
+        if output is not None:
+            raise ArgumentError("give -o FILE or --database URL, not both")
+        if not is_database_url(database):
+            raise ArgumentError("--database must be a postgresql:// URL; got "
+                                f"{redact(database)!r}")
+        output = database
+    url = is_database_url(output)
     if report is not None:
         # The report's modules (SciPy, matplotlib) load only when a report is asked for.
         from .analysis import MAX_RECORDS_ROWS, check_report_path, conformance_report
@@ -245,16 +259,18 @@ def sample_command(
             raise ClinicSimError(f"--report checks the whole table in memory: at most "
                                  f"{MAX_RECORDS_ROWS:,} records; got -n {n:,} (sample fewer "
                                  "rows, or leave out --report)")
-    _files({"output": output, "--report": report}, model=model)
+    _files({"output": None if url else output, "--report": report}, model=model)
     m = _model(model)
     cohort = _given(given)
     root = as_seed_sequence(seed)  # one stream for the file and for the report
-    database = output is not None and Path(output).suffix.lower() in DATABASE_SUFFIXES
-    if (table is not None or replace) and not database:
+    in_database = url or (output is not None and Path(output).suffix.lower()
+                          in DATABASE_SUFFIXES)
+    if (table is not None or replace) and not in_database:
         raise ArgumentError("--table and --replace apply to a database output "
-                            f"(-o FILE{' or -o FILE'.join(DATABASE_SUFFIXES)})")
+                            f"(-o FILE{' or -o FILE'.join(DATABASE_SUFFIXES)}, "
+                            "or --database URL)")
     if format is not None:
-        if format != "fhir" or output is None:
+        if format != "fhir" or output is None or url:
             raise ArgumentError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "
                                 f"got --format {format!r}" + (" without -o" if output is None
                                                               else ""))
@@ -271,7 +287,7 @@ def sample_command(
                             given=cohort, table="records" if table is None else table,
                             replace=replace)
     if output is not None:
-        _done(f"wrote {rows:,} records to {output}")
+        _done(f"wrote {rows:,} records to {redact(output) if url else output}")
     if report is None:
         return 0
     # The report needs the whole table in memory; it is made again from the same seed.

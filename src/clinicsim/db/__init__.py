@@ -1,4 +1,5 @@
-"""Records in databases: typed tables in DuckDB and SQLite files (by suffix).
+"""Records in databases: typed tables in DuckDB and SQLite files (by suffix), and in
+PostgreSQL (a ``postgresql://`` URL, loaded through COPY; ``pip install 'clinicsim[postgres]'``).
 
 ``clinicsim sample -o clinic.duckdb`` (or ``.sqlite``) and
 :func:`clinicsim.simulate.write_sample` write here; ``clinicsim report clinic.duckdb`` and
@@ -7,5 +8,7 @@ file is written or read (``pip install 'clinicsim[duckdb]'``); SQLite is Python'
 """
 
 from ._files import DATABASE_SUFFIXES, check_database, read_records, tables, write_database
+from ._postgres import is_database_url, redact, write_postgres
 
-__all__ = ["DATABASE_SUFFIXES", "check_database", "read_records", "tables", "write_database"]
+__all__ = ["DATABASE_SUFFIXES", "check_database", "is_database_url", "read_records", "redact",
+           "tables", "write_database", "write_postgres"]

@@ -73,7 +73,8 @@ def write_sample(
     output is a file and the run is long. ``given`` samples a cohort, as for
     :func:`clinicsim.sample`; bad evidence raises before anything is written.
     ``output`` ending in ``.duckdb`` or ``.sqlite`` gets a typed ``table`` in that
-    database file (:mod:`clinicsim.db`); an existing table is refused unless ``replace``.
+    database file, a ``postgresql://`` URL a table loaded through COPY
+    (:mod:`clinicsim.db`); an existing table is refused unless ``replace``.
 
     Examples
     --------
@@ -87,21 +88,23 @@ def write_sample(
     >>> clinicsim.conformance_report("records.csv").passed
     True
     """
+    from ..db import is_database_url
     from ._dask import check_cluster
 
-    if output is not None:
+    url = is_database_url(output)
+    if output is not None and not url:
         check_name(check_path(output, "output"), "output")
-    directory = output is not None and is_directory(output)
+    directory = output is not None and not url and is_directory(output)
     if directory:
         assert output is not None  # for mypy: a directory is only asked of an output
         output_folder(output)
-    elif output is not None:
+    elif output is not None and not url:
         check_records_path(output)
         if Path(output).suffix.lower() in DATABASE_SUFFIXES:
             from ..db import check_database
 
             check_database(output, table, replace)
-    if isinstance(model, (str, os.PathLike)) and model not in PRESETS:
+    if isinstance(model, (str, os.PathLike)) and model not in PRESETS and not url:
         check_outputs({"output": output}, {"model file": model})
     n = check_int(n, "n")
     chunk_size = CHUNK_ROWS if chunk_size is None else check_chunk_size(chunk_size, n)
@@ -111,7 +114,7 @@ def write_sample(
     if show_progress is None:
         show_progress = output is not None and sampler.n >= PROGRESS_MIN_ROWS \
             and sys.stderr.isatty()
-    if output is not None:
+    if output is not None and not url:
         suffix = ".parquet" if directory else Path(output).suffix.lower()
         _check_space(Path(output), sampler, suffix)
     if not on_cluster and not directory:

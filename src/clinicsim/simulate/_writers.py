@@ -72,6 +72,12 @@ def write_records(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str] |
         rows = _write_text(chunks, sys.stdout.buffer, _CSV)
         sys.stdout.buffer.flush()
         return rows
+    from ..db import is_database_url
+
+    if is_database_url(path):
+        from ..db import write_postgres
+
+        return write_postgres(chunks, str(path), table=table, replace=replace)
     path = check_records_path(path)
     suffix = path.suffix.lower()
     if suffix in DATABASE_SUFFIXES:
