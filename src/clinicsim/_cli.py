@@ -227,8 +227,9 @@ def sample_command(
         ".md, .json); exit 1 if it fails.")] = None,
     given: GivenOption = None,
     format: Annotated[str | None, typer.Option(
-        "--format", metavar="fhir", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
-        "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended.")
+        "--format", metavar="fhir|omop", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
+        "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended. "
+        "omop: OMOP CDM 5.4 tables, CSV files (-o DIR/) or a .duckdb/.sqlite file.")
     ] = None,
     database: Annotated[str | None, typer.Option(
         "--database", metavar="URL", help="Load into PostgreSQL at postgresql://USER:PASSWORD@"
@@ -269,7 +270,15 @@ def sample_command(
         raise ArgumentError("--table and --replace apply to a database output "
                             f"(-o FILE{' or -o FILE'.join(DATABASE_SUFFIXES)}, "
                             "or --database URL)")
-    if format is not None:
+    if format == "omop":
+        if output is None or url or cohort is not None:
+            raise ArgumentError("--format omop writes to -o DIR/ or -o FILE.duckdb / "
+                                "FILE.sqlite, without --given")
+        from .db import sample_omop
+
+        rows = sample_omop(output, n, model=m, seed=root, engine=engine,
+                           chunk_size=chunk_size, replace=replace)
+    elif format is not None:
         if format != "fhir" or output is None or url:
             raise ArgumentError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "
                                 f"got --format {format!r}" + (" without -o" if output is None
@@ -327,7 +336,13 @@ def report_command(
         check_report_path(output)
     m = _model(model)
     data: Path | pd.DataFrame = records
-    if records.suffix.lower() in DATABASE_SUFFIXES:
+    from .db._omop import is_omop
+
+    if table is None and is_omop(records):
+        from .db import read_omop
+
+        data = read_omop(records, m)
+    elif records.suffix.lower() in DATABASE_SUFFIXES:
         from .db import read_records as read_database
 
         data = read_database(records, table)

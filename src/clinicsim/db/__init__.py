@@ -8,7 +8,9 @@ file is written or read (``pip install 'clinicsim[duckdb]'``); SQLite is Python'
 """
 
 from ._files import DATABASE_SUFFIXES, check_database, read_records, tables, write_database
+from ._omop import read_omop, sample_omop, write_omop
 from ._postgres import is_database_url, redact, write_postgres
 
-__all__ = ["DATABASE_SUFFIXES", "check_database", "is_database_url", "read_records", "redact",
-           "tables", "write_database", "write_postgres"]
+__all__ = ["DATABASE_SUFFIXES", "check_database", "is_database_url", "read_omop",
+           "read_records", "redact", "sample_omop", "tables", "write_database", "write_omop",
+           "write_postgres"]
