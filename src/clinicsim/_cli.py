@@ -235,6 +235,10 @@ def sample_command(
         "--database", metavar="URL", help="Load into PostgreSQL at postgresql://USER:PASSWORD@"
         "HOST:PORT/DB through COPY, in one transaction (needs clinicsim[postgres]); the "
         "table is --table NAME or SCHEMA.NAME.")] = None,
+    vocabulary: Annotated[Path | None, typer.Option(
+        metavar="DIR", help="--format omop: an Athena vocabulary download (CONCEPT.csv, "
+        "CONCEPT_RELATIONSHIP.csv) for the concept ids; default: concept 0, codes kept.")
+    ] = None,
     table: TableOption = None,
     replace: Annotated[bool, typer.Option(
         "--replace", help="Replace the database table if it exists (else it is refused).")
@@ -270,6 +274,8 @@ def sample_command(
         raise ArgumentError("--table and --replace apply to a database output "
                             f"(-o FILE{' or -o FILE'.join(DATABASE_SUFFIXES)}, "
                             "or --database URL)")
+    if vocabulary is not None and format != "omop":
+        raise ArgumentError("--vocabulary applies to --format omop")
     if format == "omop":
         if output is None or url or cohort is not None:
             raise ArgumentError("--format omop writes to -o DIR/ or -o FILE.duckdb / "
@@ -277,7 +283,7 @@ def sample_command(
         from .db import sample_omop
 
         rows = sample_omop(output, n, model=m, seed=root, engine=engine,
-                           chunk_size=chunk_size, replace=replace)
+                           chunk_size=chunk_size, replace=replace, vocabulary=vocabulary)
     elif format is not None:
         if format != "fhir" or output is None or url:
             raise ArgumentError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "

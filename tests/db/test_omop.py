@@ -140,3 +140,72 @@ def test_omop_refuses_existing_tables_and_bad_targets(tmp_path, capsys):
         assert con.execute("SELECT count(*) FROM person").fetchone() == (60,)
     assert run("sample", "-n", 5, "--format", "omop") == 2
     assert "--format omop writes to -o DIR/" in capsys.readouterr().err
+
+
+CONCEPT_HEADER = ("concept_id\tconcept_name\tdomain_id\tvocabulary_id\tconcept_class_id\t"
+                  "standard_concept\tconcept_code\tvalid_start_date\tvalid_end_date\t"
+                  "invalid_reason")
+RELATION_HEADER = ("concept_id_1\tconcept_id_2\trelationship_id\tvalid_start_date\t"
+                   "valid_end_date\tinvalid_reason")
+
+
+def vocabulary(folder, concept_lines=None):
+    """A small Athena-like download: I10 maps to a standard SNOMED concept, ATC J01 is a
+    classification with no map, a SNOMED procedure is standard itself."""
+    folder.mkdir()
+    concepts = concept_lines or [
+        "45591453\tEssential hypertension\tCondition\tICD10CM\t4-char billing code\t\tI10\t"
+        "19700101\t20991231\t",
+        "320128\tEssential hypertension\tCondition\tSNOMED\tClinical Finding\tS\t59621000\t"
+        "19700101\t20991231\t",
+        "21602796\tANTIBACTERIALS FOR SYSTEMIC USE\tDrug\tATC\tATC 2nd\tC\tJ01\t19700101\t"
+        "20991231\t",
+        "4163872\tVaccination\tProcedure\tSNOMED\tProcedure\tS\t33879002\t19700101\t20991231\t",
+    ]
+    (folder / "CONCEPT.csv").write_text("\n".join([CONCEPT_HEADER, *concepts]) + "\n")
+    (folder / "CONCEPT_RELATIONSHIP.csv").write_text(
+        f"{RELATION_HEADER}\n45591453\t320128\tMaps to\t19700101\t20991231\t\n"
+        "45591453\t320128\tIs a\t19700101\t20991231\t\n")
+    (folder / "VOCABULARY.csv").write_text(
+        "vocabulary_id\tvocabulary_name\tvocabulary_reference\tvocabulary_version\t"
+        "vocabulary_concept_id\nNone\tOMOP Standardized Vocabularies\tOMOP\t"
+        "v5.0 TEST-FIXTURE\t44819096\n")
+    return folder
+
+
+def test_vocabulary_fills_concepts_and_drops_nothing(tmp_path):
+    vocab = vocabulary(tmp_path / "athena")
+    path = tmp_path / "omop.duckdb"
+    assert run("sample", "-n", N, "--seed", 4, "--format", "omop", "-o", path,
+               "--vocabulary", vocab) == 0
+    records = clinicsim.sample(N, seed=4)
+    with duckdb.connect(str(path), read_only=True) as con:
+        def rows(q):
+            return sorted(con.execute(q).fetchall())
+        assert rows("SELECT condition_source_value = 'I10', condition_concept_id, "
+                    "condition_source_concept_id, count(*) FROM condition_occurrence "
+                    "GROUP BY ALL") == sorted([
+                        (True, 320128, 45591453, (records.diagnosis == "hypertension").sum()),
+                        (False, 0, 0, (records.diagnosis != "hypertension").sum())])
+        assert rows("SELECT DISTINCT drug_source_value, drug_concept_id, drug_source_concept_id "
+                    "FROM drug_exposure WHERE drug_source_value = 'J01'") == \
+            [("J01", 0, 21602796)]
+        assert rows("SELECT DISTINCT procedure_concept_id, procedure_source_concept_id FROM "
+                    "procedure_occurrence WHERE procedure_source_value = '33879002'") == \
+            [(4163872, 4163872)]
+        assert con.execute("SELECT vocabulary_version FROM cdm_source").fetchone() == \
+            ("v5.0 TEST-FIXTURE",)
+        assert con.execute("SELECT count(*) FROM person").fetchone() == (N,)
+    assert run("report", path) == 0
+
+
+def test_malformed_vocabulary_is_named_with_its_line(tmp_path, capsys):
+    vocab = vocabulary(tmp_path / "athena", [
+        "45591453\tEssential hypertension\tCondition\tICD10CM\t\t\tI10\t19700101\t20991231\t",
+        "oops\tbad\tCondition\tICD10CM\t\t\tE11.9\t19700101\t20991231\t",
+        "1\ttoo few fields"])
+    out = tmp_path / "omop.sqlite"
+    assert run("sample", "-n", 10, "--format", "omop", "-o", out, "--vocabulary", vocab) == 2
+    err = capsys.readouterr().err
+    assert "CONCEPT.csv' line 3: concept id 'oops' is not an integer" in err, err
+    assert not out.exists()

@@ -33,6 +33,7 @@ import pandas as pd
 from .._errors import ClinicSimError, RecordsError
 from ..model import ClinicModel, treatment_codes
 from ._cdm import FIELDS, TABLES, ddl
+from ._vocabulary import VOCABULARIES, Vocabulary
 
 __all__ = ["GENDER_CONCEPTS", "cdm_source", "is_omop", "omop_tables", "read_omop",
            "sample_omop", "write_omop"]
@@ -65,9 +66,23 @@ def _birth(visit: np.ndarray, age: np.ndarray) -> np.ndarray:
     return _clamped(year - age - 1, month, day) + 1
 
 
-def omop_tables(records: pd.DataFrame, model: ClinicModel, start: int = 0
-                ) -> dict[str, pd.DataFrame]:
-    """The CDM tables of ``records`` (rows ``start ..`` of the whole export)."""
+def _concepts(codes: pd.Series, vocabularies: pd.Series | str, vocab: Vocabulary | None
+              ) -> tuple[pd.Series, pd.Series]:
+    """(standard, source) concept ids of ``codes``: 0 without a vocabulary or a match."""
+    if vocab is None:
+        zeros = pd.Series(np.zeros(len(codes), np.int64))
+        return zeros, zeros
+    names = vocabularies if isinstance(vocabularies, pd.Series) else \
+        pd.Series([vocabularies] * len(codes))
+    pairs = [vocab.concepts(v, c) for v, c in zip(names, codes, strict=True)]
+    return (pd.Series([p[0] for p in pairs], dtype=np.int64),
+            pd.Series([p[1] for p in pairs], dtype=np.int64))
+
+
+def omop_tables(records: pd.DataFrame, model: ClinicModel, start: int = 0,
+                vocab: Vocabulary | None = None) -> dict[str, pd.DataFrame]:
+    """The CDM tables of ``records`` (rows ``start ..`` of the whole export), with concept
+    ids from ``vocab`` where it has the code."""
     n = len(records)
     ids = pd.Series(np.arange(start + 1, start + n + 1, dtype=np.int64))
     visit = records["visit_date"].to_numpy().astype("datetime64[D]")
@@ -95,30 +110,32 @@ def omop_tables(records: pd.DataFrame, model: ClinicModel, start: int = 0
             "visit_start_date": dates, "visit_end_date": dates,
             "visit_type_concept_id": zeros + EHR}, n),
     }
-    codes = model.diagnosis_codes
+    codes = records["diagnosis"].astype(str).map(model.diagnosis_codes).reset_index(drop=True)
+    dx_standard, dx_source = _concepts(codes, "ICD10CM", vocab)
     tables["condition_occurrence"] = _frame("condition_occurrence", {
-        "condition_occurrence_id": ids, "person_id": ids, "condition_concept_id": zeros,
+        "condition_occurrence_id": ids, "person_id": ids, "condition_concept_id": dx_standard,
         "condition_start_date": dates, "condition_type_concept_id": zeros + EHR,
-        "visit_occurrence_id": ids, "condition_source_concept_id": zeros,
-        "condition_source_value": records["diagnosis"].astype(str).map(codes)
-        .reset_index(drop=True)}, n)
+        "visit_occurrence_id": ids, "condition_source_concept_id": dx_source,
+        "condition_source_value": codes}, n)
     tx = treatment_codes(model.metadata)
     treatment = records["treatment"].astype(str).reset_index(drop=True)
     resource = treatment.map({t: c.resource for t, c in tx.items()})
     source = treatment.map({t: c.code for t, c in tx.items()})
+    tx_standard, tx_source = _concepts(source, treatment.map(
+        {t: VOCABULARIES.get(c.system, "") for t, c in tx.items()}), vocab)
     drug = (resource == "MedicationRequest").to_numpy()
     done = (resource == "Procedure").to_numpy()
     tables["drug_exposure"] = _frame("drug_exposure", {
-        "drug_exposure_id": ids[drug], "person_id": ids[drug], "drug_concept_id": zeros[drug],
+        "drug_exposure_id": ids[drug], "person_id": ids[drug], "drug_concept_id": tx_standard[drug],
         "drug_exposure_start_date": dates[drug], "drug_exposure_end_date": dates[drug],
         "drug_type_concept_id": zeros[drug] + PRESCRIPTION, "visit_occurrence_id": ids[drug],
-        "drug_source_value": source[drug], "drug_source_concept_id": zeros[drug]},
+        "drug_source_value": source[drug], "drug_source_concept_id": tx_source[drug]},
         int(drug.sum()))
     tables["procedure_occurrence"] = _frame("procedure_occurrence", {
         "procedure_occurrence_id": ids[done], "person_id": ids[done],
-        "procedure_concept_id": zeros[done], "procedure_date": dates[done],
+        "procedure_concept_id": tx_standard[done], "procedure_date": dates[done],
         "procedure_type_concept_id": zeros[done] + EHR, "visit_occurrence_id": ids[done],
-        "procedure_source_value": source[done], "procedure_source_concept_id": zeros[done]},
+        "procedure_source_value": source[done], "procedure_source_concept_id": tx_source[done]},
         int(done.sum()))
     # OBSERVATION: the follow-up order of every visit, the referrals, gender identity
     # where PERSON holds 0, and each further node; ids numbered per kind, kinds apart
@@ -156,7 +173,7 @@ def omop_tables(records: pd.DataFrame, model: ClinicModel, start: int = 0
     return tables
 
 
-def cdm_source(model: ClinicModel) -> pd.DataFrame:
+def cdm_source(model: ClinicModel, vocab: Vocabulary | None = None) -> pd.DataFrame:
     from .. import __version__
 
     today = pd.Timestamp.today().normalize()
@@ -167,7 +184,12 @@ def cdm_source(model: ClinicModel) -> pd.DataFrame:
         "cdm_holder": pd.Series(["clinicsim (synthetic data, no real patient)"]),
         "source_release_date": pd.Series([today]), "cdm_release_date": pd.Series([today]),
         "cdm_version": pd.Series(["CDM v5.4"]), "cdm_version_concept_id": pd.Series([756265]),
-        "vocabulary_version": pd.Series(["none: concept 0, codes in *_source_value"])}, 1)
+        "vocabulary_version": pd.Series([(vocab.version if vocab is not None
+                                          else "none: concept 0")[:20]]),
+        "source_description": pd.Series(["Synthetic outpatient visits sampled from a Bayesian "
+                                         "network; vocabulary: " + (vocab.version if vocab
+                                         else "none (concept 0, codes in *_source_value)")])},
+        1)
 
 
 def _insert_frame(con: Any, dialect: str, table: str, frame: pd.DataFrame) -> None:
@@ -198,7 +220,8 @@ def _insert_frame(con: Any, dialect: str, table: str, frame: pd.DataFrame) -> No
 
 
 def write_omop(chunks: Iterable[pd.DataFrame], output: str | os.PathLike[str],
-               model: ClinicModel, *, replace: bool = False) -> int:
+               model: ClinicModel, *, replace: bool = False,
+               vocab: Vocabulary | None = None) -> int:
     """Write record chunks as the CDM tables into the folder ``output`` (one CSV file per
     table) or the DuckDB or SQLite file ``output``; return the number of records."""
     from .._io import DATABASE_SUFFIXES, atomic_dir, atomic_path, output_folder
@@ -212,7 +235,7 @@ def write_omop(chunks: Iterable[pd.DataFrame], output: str | os.PathLike[str],
         with atomic_dir(path, what="output") as tmp:
             files = {t: open(tmp / f"{t}.csv", "w", newline="") for t in TABLES}
             try:
-                for table, frame in _all_tables(chunks, model):
+                for table, frame in _all_tables(chunks, model, vocab):
                     frame.to_csv(files[table], header=files[table].tell() == 0, index=False,
                                  date_format="%Y-%m-%d")
                     if table == "person":
@@ -241,7 +264,7 @@ def write_omop(chunks: Iterable[pd.DataFrame], output: str | os.PathLike[str],
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 for table in TABLES:
                     con.execute(ddl(table, dialect))
-                for table, frame in _all_tables(chunks, model):
+                for table, frame in _all_tables(chunks, model, vocab):
                     _insert_frame(con, dialect, table, frame)
                     if table == "person":
                         rows += len(frame)
@@ -261,13 +284,13 @@ def write_omop(chunks: Iterable[pd.DataFrame], output: str | os.PathLike[str],
     return rows
 
 
-def _all_tables(chunks: Iterable[pd.DataFrame], model: ClinicModel
+def _all_tables(chunks: Iterable[pd.DataFrame], model: ClinicModel, vocab: Vocabulary | None
                 ) -> Iterator[tuple[str, pd.DataFrame]]:
     start = 0
     for chunk in chunks:
-        yield from omop_tables(chunk, model, start).items()
+        yield from omop_tables(chunk, model, start, vocab).items()
         start += len(chunk)
-    yield "cdm_source", cdm_source(model)
+    yield "cdm_source", cdm_source(model, vocab)
 
 
 def read_omop(path: str | os.PathLike[str], model: ClinicModel) -> pd.DataFrame:
@@ -338,7 +361,8 @@ def read_omop(path: str | os.PathLike[str], model: ClinicModel) -> pd.DataFrame:
 
 def sample_omop(output: str | os.PathLike[str], n: int, *, model: ClinicModel | None = None,
                 seed: object = None, engine: str = "numpy", chunk_size: int | None = None,
-                replace: bool = False) -> int:
+                replace: bool = False, vocabulary: str | os.PathLike[str] | None = None
+                ) -> int:
     """Sample ``n`` records straight into an OMOP export at ``output`` (a folder, or a
     ``.duckdb``/``.sqlite`` file), chunk by chunk; return the number of records."""
     from .._io import DATABASE_SUFFIXES, output_folder
@@ -354,8 +378,12 @@ def sample_omop(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
         output_folder(path)
     n = check_int(n, "n")
     chunk_size = CHUNK_ROWS if chunk_size is None else check_chunk_size(chunk_size, n)
+    from ._vocabulary import read_vocabulary
+
+    vocab = None if vocabulary is None else read_vocabulary(vocabulary)
     sampler = Sampler(model, seed=seed, engine=engine, extended=False, n=n)  # type: ignore[arg-type]
-    return write_omop(sampler.chunks(chunk_size), path, sampler.model, replace=replace)
+    return write_omop(sampler.chunks(chunk_size), path, sampler.model, replace=replace,
+                      vocab=vocab)
 
 
 def is_omop(path: str | os.PathLike[str]) -> bool:
