@@ -277,13 +277,14 @@ def sample_command(
     if vocabulary is not None and format != "omop":
         raise ArgumentError("--vocabulary applies to --format omop")
     if format == "omop":
-        if output is None or url or cohort is not None:
-            raise ArgumentError("--format omop writes to -o DIR/ or -o FILE.duckdb / "
-                                "FILE.sqlite, without --given")
+        if output is None or cohort is not None:
+            raise ArgumentError("--format omop writes to -o DIR/, -o FILE.duckdb / FILE.sqlite "
+                                "or --database URL, without --given")
         from .db import sample_omop
 
         rows = sample_omop(output, n, model=m, seed=root, engine=engine,
-                           chunk_size=chunk_size, replace=replace, vocabulary=vocabulary)
+                           chunk_size=chunk_size, replace=replace, vocabulary=vocabulary,
+                           schema="public" if table is None else table)
     elif format is not None:
         if format != "fhir" or output is None or url:
             raise ArgumentError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "

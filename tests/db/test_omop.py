@@ -20,7 +20,7 @@ QUERIES = {
         "SELECT gender_concept_id, count(*) FROM person GROUP BY 1 ORDER BY 1",
     "visits per person":
         "SELECT n, count(*) FROM (SELECT person_id, count(*) AS n FROM visit_occurrence "
-        "GROUP BY 1) GROUP BY 1",
+        "GROUP BY 1) AS per_person GROUP BY 1",
     "conditions by source value":
         "SELECT condition_source_value, count(*) FROM condition_occurrence GROUP BY 1 "
         "ORDER BY 1",

@@ -123,3 +123,22 @@ def test_missing_psycopg_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)
     with pytest.raises(ClinicSimError, match=r"pip install 'clinicsim\[postgres\]'"):
         write_sample("postgresql://u:p@127.0.0.1:1/db", 10, seed=1)
+
+
+def test_omop_into_a_schema_answers_the_analyst_queries(db, capsys):
+    from .test_omop import QUERIES, N, expected
+
+    assert run("sample", "-n", N, "--seed", 4, "--format", "omop", "--database", db,
+               "--table", "t", "--chunk-size", 1000) == 0
+    with psycopg.connect(db, options="-c search_path=t") as con:
+        got = {name: [tuple(r) for r in con.execute(q).fetchall()]
+               for name, q in QUERIES.items()}
+        assert con.execute("SELECT count(*) FROM information_schema.table_constraints WHERE "
+                           "table_schema = 't' AND constraint_type = 'FOREIGN KEY'"
+                           ).fetchone()[0] > 0
+    for query, want in expected(clinicsim.sample(N, seed=4), clinicsim.default_model()).items():
+        assert sorted(got[query]) == sorted(want), query
+    assert run("sample", "-n", 10, "--format", "omop", "--database", db, "--table", "t") == 2
+    assert "already has the table" in capsys.readouterr().err
+    assert run("sample", "-n", 10, "--format", "omop", "--database", db, "--table", "nope") == 2
+    assert "no schema 'nope'" in capsys.readouterr().err

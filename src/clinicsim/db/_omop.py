@@ -361,17 +361,21 @@ def read_omop(path: str | os.PathLike[str], model: ClinicModel) -> pd.DataFrame:
 
 def sample_omop(output: str | os.PathLike[str], n: int, *, model: ClinicModel | None = None,
                 seed: object = None, engine: str = "numpy", chunk_size: int | None = None,
-                replace: bool = False, vocabulary: str | os.PathLike[str] | None = None
-                ) -> int:
+                replace: bool = False, vocabulary: str | os.PathLike[str] | None = None,
+                schema: str = "public") -> int:
     """Sample ``n`` records straight into an OMOP export at ``output`` (a folder, or a
     ``.duckdb``/``.sqlite`` file), chunk by chunk; return the number of records."""
     from .._io import DATABASE_SUFFIXES, output_folder
     from .._validate import check_int
     from ..simulate._sample import CHUNK_ROWS, Sampler, check_chunk_size
     from ._files import check_database
+    from ._postgres import is_database_url
 
+    url = is_database_url(output)
     path = Path(output)
-    if path.suffix.lower() in DATABASE_SUFFIXES:
+    if url:
+        pass  # checked once connected, before anything is written
+    elif path.suffix.lower() in DATABASE_SUFFIXES:
         for table in TABLES:
             check_database(path, table, replace)
     else:
@@ -382,8 +386,56 @@ def sample_omop(output: str | os.PathLike[str], n: int, *, model: ClinicModel | 
 
     vocab = None if vocabulary is None else read_vocabulary(vocabulary)
     sampler = Sampler(model, seed=seed, engine=engine, extended=False, n=n)  # type: ignore[arg-type]
+    if url:
+        return write_omop_postgres(sampler.chunks(chunk_size), str(output), sampler.model,
+                                   schema=schema, replace=replace, vocab=vocab)
     return write_omop(sampler.chunks(chunk_size), path, sampler.model, replace=replace,
                       vocab=vocab)
+
+
+def write_omop_postgres(chunks: Iterable[pd.DataFrame], url: str, model: ClinicModel, *,
+                        schema: str = "public", replace: bool = False,
+                        vocab: Vocabulary | None = None) -> int:
+    """The CDM tables in ``schema`` of the PostgreSQL database at ``url``, through COPY, in
+    one transaction; return the number of records."""
+    import io
+
+    from psycopg import Error, sql
+
+    from ._postgres import _clean, check_schema, connect, redact, table_exists
+
+    con = connect(url)
+    where = f"PostgreSQL {redact(url)}, schema {schema}"
+    rows = 0
+    try:
+        with con:
+            check_schema(con, schema, where)
+            existing = [t for t in TABLES if table_exists(con, schema, t)]
+            if existing and not replace:
+                raise ClinicSimError(f"{where} already has the table {existing[0]}; pass "
+                                     "--replace (replace=True) to replace the CDM tables")
+            con.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+            for table in reversed(TABLES):
+                con.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(
+                    sql.Identifier(table)))
+            for table in TABLES:
+                con.execute(sql.SQL(ddl(table, "postgresql")))  # the spec's text only
+            for table, frame in _all_tables(chunks, model, vocab):
+                if len(frame) == 0:
+                    continue
+                text = io.StringIO()
+                frame.to_csv(text, index=False, header=False, date_format="%Y-%m-%d")
+                statement = sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(
+                    sql.Identifier(table))
+                with con.cursor() as cursor, cursor.copy(statement) as copy:
+                    copy.write(text.getvalue())
+                if table == "person":
+                    rows += len(frame)
+    except Error as exc:
+        raise ClinicSimError(f"{where}: {_clean(exc, url)}") from None
+    finally:
+        con.close()
+    return rows
 
 
 def is_omop(path: str | os.PathLike[str]) -> bool:

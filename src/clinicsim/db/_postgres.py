@@ -23,7 +23,8 @@ import pandas as pd
 from .._errors import ClinicSimError
 from ._schema import Column, check_table_name, columns_of, key_column
 
-__all__ = ["is_database_url", "redact", "write_postgres"]
+__all__ = ["check_schema", "connect", "is_database_url", "redact", "table_exists",
+           "write_postgres"]
 
 _TYPES = {"date": "DATE", "bool": "BOOLEAN", "int": "BIGINT", "float": "DOUBLE PRECISION",
           "text": "TEXT"}
@@ -73,6 +74,30 @@ def split_table(table: str) -> tuple[str, str]:
     return schema or "public", check_table_name(name)
 
 
+def connect(url: str) -> Any:
+    """A psycopg connection to ``url``, or an error naming the server (password redacted)."""
+    psycopg = _psycopg()
+    shown = redact(url)
+    try:
+        return psycopg.connect(url, connect_timeout=10, autocommit=False)
+    except psycopg.Error as exc:
+        raise ClinicSimError(f"cannot connect to PostgreSQL {shown}: {_clean(exc, url)}"
+                             ) from None
+    except Exception as exc:  # a malformed URL: psycopg's ProgrammingError or ValueError
+        raise ClinicSimError(f"database URL {shown}: {_clean(exc, url)}") from None
+
+
+def check_schema(con: Any, schema: str, where: str) -> None:
+    if con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                   [schema]).fetchone() is None:
+        raise ClinicSimError(f"{where}: no schema {schema!r} in the database")
+
+
+def table_exists(con: Any, schema: str, name: str) -> bool:
+    return con.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND "
+                       "table_name = %s", [schema, name]).fetchone() is not None
+
+
 def write_postgres(chunks: Iterable[pd.DataFrame], url: str, *, table: str = "records",
                    replace: bool = False) -> int:
     """Load record chunks into ``table`` of the PostgreSQL database at ``url`` through COPY,
@@ -81,23 +106,12 @@ def write_postgres(chunks: Iterable[pd.DataFrame], url: str, *, table: str = "re
     from psycopg import sql
 
     schema, name = split_table(check_table_name(table))
-    shown = redact(url)
-    try:
-        con = psycopg.connect(url, connect_timeout=10, autocommit=False)
-    except psycopg.Error as exc:
-        raise ClinicSimError(f"cannot connect to PostgreSQL {shown}: {_clean(exc, url)}"
-                             ) from None
-    except Exception as exc:  # a malformed URL: psycopg's ProgrammingError or ValueError
-        raise ClinicSimError(f"database URL {shown}: {_clean(exc, url)}") from None
-    where = f"PostgreSQL {shown}, table {schema}.{name}"
+    con = connect(url)
+    where = f"PostgreSQL {redact(url)}, table {schema}.{name}"
     try:
         with con:  # commits at the end of the block, rolls back on any exception
-            if con.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
-                           [schema]).fetchone() is None:
-                raise ClinicSimError(f"{where}: no schema {schema!r} in the database")
-            exists = con.execute("SELECT 1 FROM information_schema.tables WHERE "
-                                 "table_schema = %s AND table_name = %s",
-                                 [schema, name]).fetchone() is not None
+            check_schema(con, schema, where)
+            exists = table_exists(con, schema, name)
             if exists and not replace:
                 raise ClinicSimError(f"{where} exists; pass --replace (replace=True) to "
                                      "replace it, or name another --table")
