@@ -49,8 +49,9 @@ def _frame(table: str, columns: dict[str, object], n: int) -> pd.DataFrame:
     out = {}
     for field, kind, _ in FIELDS[table]:
         value = columns.get(field)
-        if value is None:
-            value = pd.Series([None] * n, dtype="Int64" if kind == "integer" else object)
+        if value is None:  # all null, built without a Python object per row
+            value = pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)) \
+                if kind == "integer" else np.full(n, None, dtype=object)
         out[field] = pd.Series(value).reset_index(drop=True)  # masked rows: renumbered
     return pd.DataFrame(out)
 
