@@ -6,6 +6,7 @@ import urllib.parse
 import pandas as pd
 import psycopg
 import pytest
+from psycopg import sql
 
 import clinicsim
 from clinicsim import ClinicSimError
@@ -17,12 +18,17 @@ from .test_files import HOSTILE, run
 
 @pytest.fixture
 def db(postgres_url):
-    """The server's URL, with a fresh schema ``t`` (and ``public`` emptied) per test."""
+    """The server's URL, with a fresh schema ``t`` per test and no ``public.records`` (nor
+    its ENUM types): only what these tests make is dropped, whatever server it is."""
     with psycopg.connect(postgres_url, autocommit=True) as con:
         con.execute("DROP SCHEMA IF EXISTS t CASCADE")
-        con.execute("DROP SCHEMA public CASCADE")
-        con.execute("CREATE SCHEMA public")
         con.execute("CREATE SCHEMA t")
+        con.execute("DROP TABLE IF EXISTS public.records")
+        for (name,) in con.execute("SELECT t.typname FROM pg_type t JOIN pg_namespace n ON "
+                                   "n.oid = t.typnamespace WHERE n.nspname = 'public' AND "
+                                   "t.typtype = 'e' AND t.typname LIKE 'records\\_%'"
+                                   ).fetchall():
+            con.execute(sql.SQL("DROP TYPE {}").format(sql.Identifier("public", name)))
     return postgres_url
 
 
