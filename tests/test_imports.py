@@ -36,6 +36,8 @@ def test_later_pgmpy_imports_are_quiet(code):
 
 # Loaded only on first use: the pgmpy engine, BIF/XMLBIF, model.network, --report.
 HEAVY = ("pgmpy", "sklearn", "networkx", "statsmodels", "scipy", "matplotlib")
+# The database drivers: only a database output or input loads its own (issue 24)
+DRIVERS = ("duckdb", "psycopg")
 
 _CLI = """
 from clinicsim._cli import main
@@ -55,6 +57,8 @@ LIGHT = {
     "cli model validate yaml": _CLI.format(argv=["model", "validate", "m.yaml"]),
     "cli model validate json": _CLI.format(argv=["model", "validate", "m.json"]),
     "cli sample -o csv": _CLI.format(argv=["sample", "-n", "100", "--seed", "1", "-o", "x.csv"]),
+    "cli sample -o sqlite": _CLI.format(argv=["sample", "-n", "100", "--seed", "1",
+                                              "-o", "x.sqlite"]),
 }
 
 
@@ -63,7 +67,8 @@ def test_numpy_paths_load_no_heavy_library(tmp_path, case):
     for suffix in (".yaml", ".json"):
         clinicsim.default_model().save(tmp_path / f"m{suffix}")
     code = (f"import sys, json, clinicsim\n{LIGHT[case]}\n"
-            f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))")
+            f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} "
+            f"& {set(HEAVY + DRIVERS)!r})))")
     result = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -76,7 +76,8 @@ BAD = [
      "give either `workers` or `scheduler`, not both; got workers=2 and scheduler='tcp://h:1'"),
     (_write(scheduler=" "), "`scheduler` must be an address such as tcp://host:8786; got ' '"),
     (lambda tmp, report: write_sample("r.txt", 10, seed=1),
-     "output 'r.txt': unknown records format '.txt'; use .csv, .parquet, .jsonl"),
+     "output 'r.txt': unknown records format '.txt'; use .csv, .parquet, .jsonl, .duckdb, "
+     ".sqlite, .sqlite3"),
     (lambda tmp, report: Sampler(None, seed=1, engine="numpy", extended=False, n=10)
      .chunks(0).__next__(), POSITIVE.format("chunk_size", "0")),
     # the report

@@ -24,6 +24,8 @@ PACKAGES = {
                           "targets and the model. Loaded on first use.",
     "clinicsim.fhir": "The records as HL7 FHIR R4: Bulk Data NDJSON or a transaction Bundle, "
                       "and back. Loaded on first use.",
+    "clinicsim.db": "Records in databases: typed tables in DuckDB and SQLite files, "
+                    "PostgreSQL through COPY, and back. Drivers loaded on first use.",
 }
 KINDS = ("Functions", "Classes", "Exceptions and warnings", "Constants")
 

@@ -36,6 +36,7 @@ import typer
 
 from ._errors import ArgumentError, ClinicSimError
 from ._io import (
+    DATABASE_SUFFIXES,
     RECORD_SUFFIXES,
     Run,
     Stopped,
@@ -156,6 +157,10 @@ def _model(source: str | None) -> ClinicModel:
     return default_model() if source is None else load_model(source)
 
 
+TableOption = Annotated[
+    str | None,
+    typer.Option("--table", metavar="NAME", help="The table of a database file (.duckdb, "
+                 ".sqlite). Default: records (sample); the file's one records table (report).")]
 GivenOption = Annotated[
     list[str] | None,
     typer.Option("--given", metavar="NODE=STATES",
@@ -199,7 +204,8 @@ def sample_command(
              "of a longer table. Default: a fresh random seed each run.")] = None,
     output: Annotated[str | None, typer.Option(
         "-o", "--output", metavar="FILE", help="Output file: .csv, .parquet or .jsonl; DIR/ for "
-        "partitioned Parquet. Default: CSV to standard output.")] = None,
+        "partitioned Parquet; .duckdb or .sqlite for a typed table in a database file. "
+        "Default: CSV to standard output.")] = None,
     model: ModelOption = None,
     engine: Annotated[str, typer.Option(
         metavar="|".join(ENGINES), help="Sampling engine: numpy (fast) or pgmpy (pgmpy's "
@@ -223,19 +229,42 @@ def sample_command(
         ".md, .json); exit 1 if it fails.")] = None,
     given: GivenOption = None,
     format: Annotated[str | None, typer.Option(
-        "--format", metavar="fhir", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
-        "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended.")
+        "--format", metavar="fhir|omop", help="fhir: FHIR R4 Bulk Data NDJSON (-o DIR/) or a "
+        "transaction Bundle (-o FILE.json); follow-up dates included, as with --extended. "
+        "omop: OMOP CDM 5.4 tables, CSV files (-o DIR/) or a .duckdb/.sqlite file.")
     ] = None,
     patients: Annotated[int | None, typer.Option(
         "--patients", parser=_whole_number(), metavar="N", help="Histories of N patients "
         "instead of N records: -o visits.parquet writes the visits there and the patients to "
         "visits.patients.parquet; -o DIR/ writes DIR/visits.parquet and DIR/patients.parquet."
     )] = None,
+    database: Annotated[str | None, typer.Option(
+        "--database", metavar="URL", help="Load into PostgreSQL at postgresql://USER:PASSWORD@"
+        "HOST:PORT/DB through COPY, in one transaction (needs clinicsim[postgres]); the "
+        "table is --table NAME or SCHEMA.NAME.")] = None,
+    vocabulary: Annotated[Path | None, typer.Option(
+        metavar="DIR", help="--format omop: an Athena vocabulary download (CONCEPT.csv, "
+        "CONCEPT_RELATIONSHIP.csv) for the concept ids; default: concept 0, codes kept.")
+    ] = None,
+    table: TableOption = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace the database table if it exists (else it is refused).")
+    ] = False,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if patients is not None:
         return _sample_patients(ctx, patients, output=output, model=model, seed=seed,
                                 given=given)
+    from .db import is_database_url, redact
+
+    if database is not None:
+        if output is not None:
+            raise ArgumentError("give -o FILE or --database URL, not both")
+        if not is_database_url(database):
+            raise ArgumentError("--database must be a postgresql:// URL; got "
+                                f"{redact(database)!r}")
+        output = database
+    url = is_database_url(output)
     if report is not None:
         # The report's modules (SciPy, matplotlib) load only when a report is asked for.
         from .analysis import MAX_RECORDS_ROWS, check_report_path, conformance_report
@@ -245,12 +274,29 @@ def sample_command(
             raise ClinicSimError(f"--report checks the whole table in memory: at most "
                                  f"{MAX_RECORDS_ROWS:,} records; got -n {n:,} (sample fewer "
                                  "rows, or leave out --report)")
-    _files({"output": output, "--report": report}, model=model)
+    _files({"output": None if url else output, "--report": report}, model=model)
     m = _model(model)
     cohort = _given(given)
     root = as_seed_sequence(seed)  # one stream for the file and for the report
-    if format is not None:
-        if format != "fhir" or output is None:
+    in_database = url or (output is not None and Path(output).suffix.lower()
+                          in DATABASE_SUFFIXES)
+    if (table is not None or replace) and not in_database:
+        raise ArgumentError("--table and --replace apply to a database output "
+                            f"(-o FILE{' or -o FILE'.join(DATABASE_SUFFIXES)}, "
+                            "or --database URL)")
+    if vocabulary is not None and format != "omop":
+        raise ArgumentError("--vocabulary applies to --format omop")
+    if format == "omop":
+        if output is None or cohort is not None:
+            raise ArgumentError("--format omop writes to -o DIR/, -o FILE.duckdb / FILE.sqlite "
+                                "or --database URL, without --given")
+        from .db import sample_omop
+
+        rows = sample_omop(output, n, model=m, seed=root, engine=engine,
+                           chunk_size=chunk_size, replace=replace, vocabulary=vocabulary,
+                           schema="public" if table is None else table)
+    elif format is not None:
+        if format != "fhir" or output is None or url:
             raise ArgumentError(f"--format must be 'fhir', with -o DIR/ or -o FILE.json; "
                                 f"got --format {format!r}" + (" without -o" if output is None
                                                               else ""))
@@ -264,9 +310,10 @@ def sample_command(
     else:
         rows = write_sample(output, n, model=m, seed=root, engine=engine, extended=extended,
                             chunk_size=chunk_size, workers=workers, scheduler=scheduler,
-                            given=cohort)
+                            given=cohort, table="records" if table is None else table,
+                            replace=replace)
     if output is not None:
-        _done(f"wrote {rows:,} records to {output}")
+        _done(f"wrote {rows:,} records to {redact(output) if url else output}")
     if report is None:
         return 0
     # The report needs the whole table in memory; it is made again from the same seed.
@@ -282,7 +329,8 @@ def sample_command(
 def report_command(
     records: Annotated[Path, typer.Argument(
         metavar="RECORDS",
-        help="Records file (.csv, .parquet or .jsonl) or a FHIR NDJSON folder.")],
+        help="Records file (.csv, .parquet or .jsonl), a database file (.duckdb, .sqlite) "
+             "or a FHIR NDJSON folder.")],
     model: ModelOption = None,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", metavar="FILE", help="Report file: .html, .md or .json. Default: the "
@@ -292,6 +340,7 @@ def report_command(
     realism: Annotated[bool, typer.Option(
         "--realism", help="Add the model against its published sources (NAMCS, ILINet).")] = False,
     given: GivenOption = None,
+    table: TableOption = None,
 ) -> int:
     """Check records against a model; exit 1 if they fail.
 
@@ -304,7 +353,19 @@ def report_command(
         check_report_path(output)
     m = _model(model)
     data: Path | pd.DataFrame = records
-    if records.is_dir() and records.suffix.lower() not in RECORD_SUFFIXES:
+    from .db._omop import is_omop
+
+    if table is None and is_omop(records):
+        from .db import read_omop
+
+        data = read_omop(records, m)
+    elif records.suffix.lower() in DATABASE_SUFFIXES:
+        from .db import read_records as read_database
+
+        data = read_database(records, table)
+    elif table is not None:
+        raise ArgumentError("--table applies to a database file (.duckdb, .sqlite)")
+    elif records.is_dir() and records.suffix.lower() not in RECORD_SUFFIXES:
         # a FHIR export folder, or the reader says what one holds
         from .fhir import read_records
 
@@ -320,7 +381,7 @@ def _sample_patients(ctx: typer.Context, n: int, *, output: str | None, model: s
 
     others = [f"--{name.replace('_', '-')}" if name != "n" else "-n"
               for name in ("n", "engine", "extended", "chunk_size", "workers", "scheduler",
-                           "report", "format")
+                           "report", "format", "database", "vocabulary", "table", "replace")
               if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"]
     if others:
         raise ArgumentError(f"--patients N counts patients and writes histories; it does not "

@@ -24,12 +24,15 @@ from pathlib import Path
 from ._errors import ClinicSimError
 from ._validate import check_suffix
 
-__all__ = ["NAME_MAX", "PATH_MAX", "RECORD_SUFFIXES", "Run", "Stopped", "atomic_dir",
-           "atomic_path", "check_name", "check_outputs", "deferred_stop", "input_file",
-           "output_file", "output_folder", "outputs_together", "shown_path", "size_text",
-           "stop"]
+__all__ = ["DATABASE_SUFFIXES", "NAME_MAX", "PATH_MAX", "RECORD_SUFFIXES", "Run", "Stopped",
+           "atomic_dir", "atomic_path", "check_name", "check_outputs", "deferred_stop",
+           "input_file", "output_file", "output_folder", "outputs_together", "shown_path",
+           "size_text", "stop"]
 
 RECORD_SUFFIXES = (".csv", ".parquet", ".jsonl")  # records files, written and read
+# Database files, written and read (clinicsim.db); ``.db`` is left out: DuckDB and SQLite
+# both use it, and a file's suffix must say which engine it is for.
+DATABASE_SUFFIXES = (".duckdb", ".sqlite", ".sqlite3")
 
 
 class Stopped(BaseException):

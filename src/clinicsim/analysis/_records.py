@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._cells import booleans, days
 from .._errors import RecordsError
-from .._io import RECORD_SUFFIXES, input_file
+from .._io import DATABASE_SUFFIXES, RECORD_SUFFIXES, input_file
 from .._text import bad_text, not_unicode
 from .._validate import shown
 from ..model import MONTH_NODE, MONTHS
@@ -128,7 +128,8 @@ def valid_records(records: pd.DataFrame | str | os.PathLike[str], model: ClinicM
 
 
 def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
-    """``records`` as a DataFrame: itself, or read from a ``.csv``/``.parquet``/``.jsonl`` file.
+    """``records`` as a DataFrame: itself, or read from a ``.csv``/``.parquet``/``.jsonl`` file
+    or the one records table of a ``.duckdb``/``.sqlite`` file (:func:`clinicsim.db.read_records`).
 
     Files are refused before they are read when they are larger than the limits
     (:data:`MAX_TEXT_BYTES` of CSV or JSON Lines, :data:`MAX_RECORDS_ROWS` rows of Parquet):
@@ -142,12 +143,17 @@ def read_records(records: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame
     path = Path(records)
     name = str(path)
     suffix = path.suffix.lower()
+    if suffix in DATABASE_SUFFIXES:  # its one records table, typed
+        from ..db import read_records as read_database
+
+        return read_database(path)
     if suffix not in RECORD_SUFFIXES and path.is_dir():
         raise RecordsError(f"records file {name!r} is a folder; a FHIR export folder (with "
                            "Patient.ndjson) is read by clinicsim.fhir.read_records")
     if suffix not in RECORD_SUFFIXES:
         raise RecordsError(f"records file {name!r}: unknown format "
-                           f"{suffix or '(no suffix)'!r}; use {', '.join(RECORD_SUFFIXES)}")
+                           f"{suffix or '(no suffix)'!r}; use "
+                           f"{', '.join(RECORD_SUFFIXES + DATABASE_SUFFIXES)}")
     size = input_file(path, "records file", MAX_TEXT_BYTES if suffix != ".parquet" else 2**62,
                       RecordsError, _TOO_BIG)
     if size == 0:

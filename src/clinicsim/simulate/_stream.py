@@ -17,7 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import ClinicSimError
-from .._io import atomic_dir, check_name, check_outputs, output_folder, size_text
+from .._io import (
+    DATABASE_SUFFIXES,
+    atomic_dir,
+    check_name,
+    check_outputs,
+    output_folder,
+    size_text,
+)
 from .._random import SeedLike
 from .._validate import check_int, check_path
 from ..model import PRESETS, ClinicModel
@@ -53,6 +60,8 @@ def write_sample(
     scheduler: str | None = None,
     show_progress: bool | None = None,
     given: Mapping[str, object] | None = None,
+    table: str = "records",
+    replace: bool = False,
 ) -> int:
     """Write ``sample(n, ...)`` to ``output`` (CSV on standard output if None); return rows.
 
@@ -63,6 +72,9 @@ def write_sample(
     ``show_progress=None`` shows a bar on standard error when it is a terminal, the
     output is a file and the run is long. ``given`` samples a cohort, as for
     :func:`clinicsim.sample`; bad evidence raises before anything is written.
+    ``output`` ending in ``.duckdb`` or ``.sqlite`` gets a typed ``table`` in that
+    database file, a ``postgresql://`` URL a table loaded through COPY
+    (:mod:`clinicsim.db`); an existing table is refused unless ``replace``.
 
     Examples
     --------
@@ -76,17 +88,23 @@ def write_sample(
     >>> clinicsim.conformance_report("records.csv").passed
     True
     """
+    from ..db import is_database_url
     from ._dask import check_cluster
 
-    if output is not None:
+    url = is_database_url(output)
+    if output is not None and not url:
         check_name(check_path(output, "output"), "output")
-    directory = output is not None and is_directory(output)
+    directory = output is not None and not url and is_directory(output)
     if directory:
         assert output is not None  # for mypy: a directory is only asked of an output
         output_folder(output)
-    elif output is not None:
+    elif output is not None and not url:
         check_records_path(output)
-    if isinstance(model, (str, os.PathLike)) and model not in PRESETS:
+        if Path(output).suffix.lower() in DATABASE_SUFFIXES:
+            from ..db import check_database
+
+            check_database(output, table, replace)
+    if isinstance(model, (str, os.PathLike)) and model not in PRESETS and not url:
         check_outputs({"output": output}, {"model file": model})
     n = check_int(n, "n")
     chunk_size = CHUNK_ROWS if chunk_size is None else check_chunk_size(chunk_size, n)
@@ -96,12 +114,13 @@ def write_sample(
     if show_progress is None:
         show_progress = output is not None and sampler.n >= PROGRESS_MIN_ROWS \
             and sys.stderr.isatty()
-    if output is not None:
+    if output is not None and not url:
         suffix = ".parquet" if directory else Path(output).suffix.lower()
         _check_space(Path(output), sampler, suffix)
     if not on_cluster and not directory:
         chunks = sampler.chunks(chunk_size)
-        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
+        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output,
+                             table=table, replace=replace)
 
     from ._dask import dask_client, in_order, partition_rows, to_dask
 
@@ -115,7 +134,8 @@ def write_sample(
             return _write_directory(frame, Path(output))
         assert client is not None  # for mypy: not a directory here means on a cluster
         chunks = (part.reset_index(drop=True) for part in in_order(frame, client))
-        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output)
+        return write_records(progress(chunks, sampler.n) if show_progress else chunks, output,
+                             table=table, replace=replace)
 
 
 

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._errors import ClinicSimError
-from .._io import RECORD_SUFFIXES, atomic_path, output_file
+from .._io import DATABASE_SUFFIXES, RECORD_SUFFIXES, atomic_path, output_file
 
 __all__ = ["PIECE_ROWS", "RECORD_SUFFIXES", "ROW_GROUP_ROWS", "check_records_path",
            "date_columns", "encoded_bytes", "write_records"]
@@ -50,12 +50,17 @@ PIECE_ROWS = 1 << 16  # rows of CSV or JSON text made at a time: bounds the text
 
 
 def check_records_path(path: str | os.PathLike[str]) -> Path:
-    """``path`` if its suffix is a records format and its folder exists, else an error."""
-    return output_file(path, "output", "records", RECORD_SUFFIXES)
+    """``path`` if its suffix is a records format (a file or a database: ``.duckdb``,
+    ``.sqlite``) and its folder exists, else an error."""
+    return output_file(path, "output", "records", RECORD_SUFFIXES + DATABASE_SUFFIXES)
 
 
-def write_records(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str] | None) -> int:
+def write_records(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str] | None, *,
+                  table: str = "records", replace: bool = False) -> int:
     """Write record chunks to ``path`` by suffix (CSV to standard output if None).
+
+    A database file (``.duckdb``, ``.sqlite``) gets a typed ``table``
+    (:func:`clinicsim.db.write_database`); an existing table is refused unless ``replace``.
 
     Memory is bounded by one chunk. The file appears only when every chunk is written;
     an error or an interrupt leaves nothing behind. Returns the number of rows written.
@@ -67,8 +72,18 @@ def write_records(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str] |
         rows = _write_text(chunks, sys.stdout.buffer, _CSV)
         sys.stdout.buffer.flush()
         return rows
+    from ..db import is_database_url
+
+    if is_database_url(path):
+        from ..db import write_postgres
+
+        return write_postgres(chunks, str(path), table=table, replace=replace)
     path = check_records_path(path)
     suffix = path.suffix.lower()
+    if suffix in DATABASE_SUFFIXES:
+        from ..db import write_database
+
+        return write_database(chunks, path, table=table, replace=replace)
     with atomic_path(path) as tmp:
         if suffix == ".parquet":
             return _write_parquet(chunks, tmp)
@@ -80,7 +95,7 @@ def encoded_bytes(chunk: pd.DataFrame, suffix: str) -> int:
     """Bytes that ``chunk`` takes in a file of format ``suffix`` (``.csv``, ``.parquet``,
     ``.jsonl``)."""
     buffer = io.BytesIO()
-    if suffix == ".parquet":
+    if suffix == ".parquet" or suffix in DATABASE_SUFFIXES:  # a database: about as compact
         _write_parquet([chunk], buffer)
     else:
         _write_text([chunk], buffer, _CSV if suffix == ".csv" else _JSONL)
