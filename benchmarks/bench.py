@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import best_time
 
 import clinicsim
 from clinicsim.simulate import Sampler
@@ -31,15 +32,6 @@ from clinicsim.simulate import Sampler
 RECORD_UNIFORMS = 3  # uniforms a row draws after the network: age, visit day, follow-up gap
 # The example model: the default plus two further nodes (issue 22: <= 1.3x the default per row)
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "payment_clinic.yaml"
-
-
-def best_time(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def full_records(n: int, engine: str, model=None) -> None:

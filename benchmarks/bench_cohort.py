@@ -14,7 +14,8 @@ the same evidence; its per-row cost grows like 1 / P(evidence).
 from __future__ import annotations
 
 import argparse
-import time
+
+from _timing import best_time
 
 import clinicsim
 from clinicsim._pgmpy import quiet_import
@@ -24,16 +25,6 @@ from clinicsim.simulate import Sampler
 EVIDENCE = {"gender": "other", "diagnosis": "low_back_pain", "follow_up": "True"}
 
 
-def best_time(fn, repeat: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -41,17 +32,19 @@ def main() -> None:
     n, pgmpy_rows, repeat = (100_000, 20, 2) if quick else (1_000_000, 100, 3)
     model = clinicsim.default_model()
     p = cohort(model, EVIDENCE).probability
-    plain = best_time(lambda: clinicsim.sample(n, model=model, seed=1), repeat)
-    given = best_time(lambda: clinicsim.sample(n, model=model, seed=1, given=EVIDENCE), repeat)
+    plain = best_time(lambda: clinicsim.sample(n, model=model, seed=1), repeat, warm_up=True)
+    given = best_time(lambda: clinicsim.sample(n, model=model, seed=1, given=EVIDENCE),
+                      repeat, warm_up=True)
     setup = best_time(lambda: Sampler(model, seed=1, engine="numpy", extended=False, n=1,
-                                      given=EVIDENCE), repeat)
+                                      given=EVIDENCE), repeat, warm_up=True)
     with quiet_import():
         from pgmpy.factors.discrete import State
         from pgmpy.sampling import BayesianModelSampling
     sampler = BayesianModelSampling(model.network)
     states = [State(k, v) for k, v in EVIDENCE.items()]
     rejection = best_time(lambda: sampler.rejection_sample(
-        states, size=pgmpy_rows, seed=1, include_latents=True, show_progress=False), 1)
+        states, size=pgmpy_rows, seed=1, include_latents=True, show_progress=False),
+        1, warm_up=True)
 
     print(f"evidence: {', '.join(f'{k}={v}' for k, v in EVIDENCE.items())}; "
           f"P(evidence) = {p:.2e}")

@@ -12,21 +12,13 @@ from __future__ import annotations
 
 import time
 
+from _timing import best_time
+
 import clinicsim
 from clinicsim._pgmpy import quiet_import
 
 with quiet_import():
     from pgmpy.inference import VariableElimination
-
-
-def best_time(fn, repeat: int = 20) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 QUERIES = [
@@ -43,9 +35,9 @@ def main() -> None:
     network = model.network
     print(f"{'query':34} {'clinicsim ms':>13} {'pgmpy ms':>10} {'ratio':>7}")
     for label, variables, evidence in QUERIES:
-        ours = best_time(lambda v=variables, e=evidence: model.query(v, e))
+        ours = best_time(lambda v=variables, e=evidence: model.query(v, e), 20, warm_up=True)
         theirs = best_time(lambda v=variables, e=evidence: VariableElimination(network).query(
-            v, evidence=e or None, joint=True, show_progress=False))
+            v, evidence=e or None, joint=True, show_progress=False), 20, warm_up=True)
         print(f"{label:34} {ours * 1e3:13.3f} {theirs * 1e3:10.3f} {theirs / ours:6.1f}x")
     fresh = clinicsim.default_model()
     start = time.process_time()

@@ -7,7 +7,7 @@ One row per kind alone, then the five together; CPU seconds, best of 3.
 
 from __future__ import annotations
 
-import time
+from _timing import best_time
 
 import clinicsim
 
@@ -20,15 +20,6 @@ FIVE = [{"kind": "missing", "column": "gender", "rate": 0.02},
         {"kind": "duplicate", "rate": 0.01}]
 
 
-def cpu(fn, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def main() -> None:
     records = clinicsim.sample(1_000_000, seed=1, extended=True)
     print(f"{'defects':<34} {'cells':>8} {'s':>6}")
@@ -37,9 +28,9 @@ def main() -> None:
               {"kind": "near_duplicate", "column": "gender", "rate": 0.01}]:
         cells = len(clinicsim.inject_defects(records, [d], seed=2).log)
         name = d["kind"] + (f" {d['column']}" if "column" in d else "")
-        t = cpu(lambda d=d: clinicsim.inject_defects(records, [d], seed=2))
+        t = best_time(lambda d=d: clinicsim.inject_defects(records, [d], seed=2), 3)
         print(f"{name:<34} {cells:8,} {t:6.2f}")
-    t = cpu(lambda: clinicsim.inject_defects(records, FIVE, seed=2))
+    t = best_time(lambda: clinicsim.inject_defects(records, FIVE, seed=2), 3)
     cells = len(clinicsim.inject_defects(records, FIVE, seed=2).log)
     print(f"{'the first six together':<34} {cells:8,} {t:6.2f}")
 

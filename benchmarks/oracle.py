@@ -11,16 +11,9 @@ from __future__ import annotations
 
 import time
 
+from _timing import best_time
+
 import clinicsim
-
-
-def cpu(fn, repeat: int = 10) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def main() -> None:
@@ -30,12 +23,13 @@ def main() -> None:
         start = time.process_time()
         best = model.oracle(target)
         first = time.process_time() - start
-        again = cpu(lambda m=model, t=target: m.oracle(t))
+        again = best_time(lambda m=model, t=target: m.oracle(t), 10)
         print(f"{target:<12} {first * 1e3:9.1f} {again * 1e3:9.1f} {best.auc:7.4f}")
     model = clinicsim.default_model()
     records = model.sample(1_000_000, seed=1)
     best = model.oracle("follow_up")
-    print(f"predict_proba, 1,000,000 rows: {cpu(lambda: best.predict_proba(records), 3):.2f} s")
+    scoring = best_time(lambda: best.predict_proba(records), 3)
+    print(f"predict_proba, 1,000,000 rows: {scoring:.2f} s")
 
 
 if __name__ == "__main__":

@@ -20,17 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _timing import best_time
+
 import clinicsim
 from clinicsim.model import history_expectations
-
-
-def best_time(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        best = min(best, time.process_time() - start)
-    return best
 
 
 def main() -> None:
