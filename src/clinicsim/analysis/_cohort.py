@@ -37,7 +37,7 @@ from ._model_info import ModelInfo
 from ._records import Coded
 from ._result import CheckResult
 
-__all__ = ["conditional_info", "evidence_check", "skip_inapplicable"]
+__all__ = ["cohort_figures", "conditional_info", "evidence_check", "skip_inapplicable"]
 
 _SAME = 1e-9  # distributions equal up to rounding
 
@@ -134,3 +134,57 @@ def evidence_check(coded: Coded, cohort: Cohort) -> CheckResult:
     return CheckResult("records: given", "validity", float(bad.sum()), None,
                        float(bad.mean()) if coded.n_used else 0.0, None, not failed, detail,
                        kind="records", node="given", rows=coded.n_used)
+
+
+def cohort_figures(figures: dict, model: ClinicModel, cohort: Cohort, info: ModelInfo) -> None:
+    """Point the target figures of a cohort report at the model's exact expectations
+    given the evidence (``info`` already conditional): P(gender | e), the ages' exact
+    distribution inside the cohort, P(follow_up | e) overall and per category. Only the
+    drawing changes; the checks' numbers are not touched."""
+    net, evidence = factors(model), cohort.likelihoods
+    what = f"given {cohort.text}"
+    if "gender" in figures and "gender" in info.marginals:
+        figures["gender"] = figures["gender"] | {
+            "expected": np.asarray(info.marginals["gender"], float),
+            "title": f"Gender shares in the cohort vs the model's exact shares {what}",
+            "target_label": f"model's exact share {what}"}
+    if "age" in figures and "age_group" in info.marginals:
+        figures["age"] = _cohort_ages(figures["age"], info, cohort, what)
+    if "follow_up" in figures and {"follow_up", "diagnosis"} <= set(info.nodes):
+        true = info.states["follow_up"].index("True")
+        table = joint(net, ["follow_up", "diagnosis"], evidence)
+        names = list(figures["follow_up"]["by_category"])
+        dx = info.states["diagnosis"]
+        of = {c: np.array([info.categories[x] == c for x in dx]) for c in names}
+        rows = [table.sum()] + [table[:, of[c]].sum() for c in names]
+        hits = [table[true].sum()] + [table[true, of[c]].sum() for c in names]
+        figures["follow_up"] = figures["follow_up"] | {
+            "expected": np.array([h / r if r > 0 else np.nan for h, r in zip(hits, rows,
+                                                                             strict=True)]),
+            "title": f"Follow-up rate in the cohort vs the model's exact rate {what}"}
+
+
+def _cohort_ages(d: dict, info: ModelInfo, cohort: Cohort, what: str) -> dict:
+    """The age figure's years narrowed to those the cohort can hold (or holds), with the
+    exact expected count per year: P(band | e) spread evenly over the band's years inside
+    the cohort's age range (the sampler's rule)."""
+    ages, counts = np.asarray(d["ages"]), np.asarray(d["counts"], float)
+    lo, hi = cohort.ages if cohort.ages is not None else (int(ages.min()), int(ages.max()))
+    p = np.zeros(len(ages))
+    for band, share in zip(info.states["age_group"], info.marginals["age_group"], strict=True):
+        b_lo, b_hi = info.bands[band]
+        inside = (ages >= max(b_lo, lo)) & (ages <= min(b_hi, hi))
+        if inside.any():
+            p[inside] = share / inside.sum()
+    keep = np.flatnonzero((p > 0) | (counts > 0))
+    if len(keep) == 0 or p.sum() == 0:
+        return d
+    span = slice(int(keep[0]), int(keep[-1]) + 1)
+    ages, counts, p = ages[span], counts[span], p[span]
+    n = int(counts.sum())
+    a0, a1 = int(ages[0]), int(ages[-1])
+    bands = {name: (max(b_lo, a0), min(b_hi, a1)) for name, (b_lo, b_hi) in d["bands"].items()
+             if b_lo <= a1 and b_hi >= a0}
+    return d | {"ages": ages, "counts": counts, "n": n, "bands": bands,
+                "expected": n * p / p.sum(),
+                "title": f"Ages in the cohort vs the model's exact expectation {what}"}

@@ -272,15 +272,17 @@ def _gender(d: dict[str, Any], alpha: float) -> SvgFigure:
     level = interval_level(alpha)
     c = Canvas(640, 0)
     top = _title(c, d.get("title", "Gender shares vs target"), 12, 22, 616)
+    expected = d.get("expected")  # a cohort: the model's exact shares given the evidence
     top = _legend(c, 12, top + 4, [("bar", _BAR, f"observed ({d['n']:,} rows)"),
                                    ("interval", "black", f"{level} interval"),
-                                   ("line", _TARGET, d.get("target_label", "target")),
-                                   ("band", _TARGET, "target ± margin")], 616)
+                                   ("line", _TARGET, d.get("target_label", "target"))]
+                  + ([("band", _TARGET, "target ± margin")] if expected is None else []), 616)
     states, shares = d["states"], np.asarray(d["shares"], float)
     lo = np.array([i[0] for i in d["intervals"]], float)
     hi = np.array([i[1] for i in d["intervals"]], float)
     target = np.asarray(d["target"], float)
-    ymax = min(1.0, float(np.nanmax(np.r_[hi, target + d["margin"]])) * 1.15)
+    top_line = target + d["margin"] if expected is None else np.asarray(expected, float)
+    ymax = min(1.0, float(np.nanmax(np.r_[hi, top_line])) * 1.15)
     c.height = top + 250 + 60
     ax = _Axes(c, (80, top + 10, 620, top + 250), ymax, (-0.5, len(states) - 0.5),
                "share of records", percent=True)
@@ -289,8 +291,14 @@ def _gender(d: dict[str, Any], alpha: float) -> SvgFigure:
         x = ax.x(i)
         c.rect(x - 0.3 * slot, ax.y(shares[i]), 0.6 * slot, ax.y1 - ax.y(shares[i]), _BAR,
                title=f"{state}: {_pct(shares[i])} of {d['n']:,} rows ({level} interval "
-                     f"{_pct(lo[i])} to {_pct(hi[i])}); target {target[i]:.0%} ± "
-                     f"{d['margin']:.0%}")
+                     f"{_pct(lo[i])} to {_pct(hi[i])}); "
+                     + (f"target {target[i]:.0%} ± {d['margin']:.0%}" if expected is None
+                        else f"model {_pct(expected[i])}"))
+        if expected is not None:
+            c.line(x - 0.4 * slot, ax.y(expected[i]), x + 0.4 * slot, ax.y(expected[i]),
+                   _TARGET, 2)
+            ax.interval(x, lo[i], hi[i], 6)
+            continue
         band_top, band_bottom = ax.y(target[i] + d["margin"]), ax.y(target[i] - d["margin"])
         c.rect(x - 0.4 * slot, band_top, 0.8 * slot, band_bottom - band_top, _TARGET,
                opacity=0.18)
@@ -299,7 +307,8 @@ def _gender(d: dict[str, Any], alpha: float) -> SvgFigure:
     y = _xticks(c, [ax.x(i) for i in range(len(states))], list(states), ax.y1, slot)
     c.text((ax.x0 + ax.x1) / 2, y + 8, "gender", SMALL, anchor="middle")
     c.height = y + 20
-    return c.figure("gender", "Gender shares against the target")
+    return c.figure("gender", "Gender shares against the target" if expected is None
+                    else "Gender shares against the model's exact shares given the evidence")
 
 
 def _age(d: dict[str, Any], alpha: float) -> SvgFigure:
@@ -348,7 +357,8 @@ def _age(d: dict[str, Any], alpha: float) -> SvgFigure:
     c.text((ax.x0 + ax.x1) / 2, y + 8, "age (years); dotted lines: age bands", SMALL,
            anchor="middle")
     c.height = y + 20
-    return c.figure("age", "Age distribution against the even spread")
+    return c.figure("age", "Age distribution against the even spread" if expected_line is None
+                    else "Age distribution against the model's exact expectation")
 
 
 def _follow_up(d: dict[str, Any], alpha: float) -> SvgFigure:
@@ -365,7 +375,8 @@ def _follow_up(d: dict[str, Any], alpha: float) -> SvgFigure:
         rate = k / n
     expected = d.get("expected")  # per bar, the model's exact rate given the evidence
     left_w, right_x = 560.0, 650.0
-    y_left = _title(c, "Follow-up rate, all records and by category", 12, 22, left_w - 12)
+    y_left = _title(c, d.get("title", "Follow-up rate, all records and by category"), 12, 22,
+                    left_w - 12)
     entries = [("interval", "black", f"{level} interval")]
     if expected is not None:
         entries.append(("line", _TARGET, "model's exact rate given the evidence"))
@@ -374,7 +385,8 @@ def _follow_up(d: dict[str, Any], alpha: float) -> SvgFigure:
                     ("band", _TARGET, "target ± margin")]
     y_left = _legend(c, 12, y_left + 4, entries, left_w - 12)
     trend = d["trend_category"]
-    y_right = _title(c, "By age band" + (f" (target: rising for {trend})" if trend else ""),
+    y_right = _title(c, "By age band" + (f" (target: rising for {trend})"
+                                    if trend and expected is None else ""),
                      right_x - 50, 22, _PX - right_x + 40)
     lines = [("all", "all records", _OTHER)]
     if trend is not None:
@@ -384,7 +396,8 @@ def _follow_up(d: dict[str, Any], alpha: float) -> SvgFigure:
                        for _, label, colour in lines], _PX - right_x + 40)
     top = max(y_left, y_right) + 10
     ymax = min(1.0, float(np.nanmax(np.r_[hi, [d["rate"][0] + d["rate"][1]]
-                                          if d["rate"] else []])) * 1.15)
+                                          if d["rate"] and expected is None else [],
+                                          [] if expected is None else expected])) * 1.15)
     ax = _Axes(c, (70, top, left_w, top + 230), ymax, (-0.6, len(names) + 1.1),
                "follow-up rate", percent=True)
     xs = np.r_[0, np.arange(len(names)) + 1.5]
@@ -440,7 +453,8 @@ def _follow_up(d: dict[str, Any], alpha: float) -> SvgFigure:
                  right.x(1) - right.x(0))
     c.text((right.x0 + right.x1) / 2, yb + 8, "age band", SMALL, anchor="middle")
     c.height = max(y, yb + 8) + 16
-    return c.figure("follow_up", "Follow-up rates by category and by age band")
+    return c.figure("follow_up", "Follow-up rates by category and by age band"
+                    + ("" if expected is None else " against the model's exact rates"))
 
 
 def _residuals(d: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -17,7 +17,7 @@ from .._validate import check_alpha
 from ..model import ClinicModel, as_model, cohort
 from ._calendar_checks import calendar_checks
 from ._checks import holm, model_checks, target_checks, validity_checks
-from ._cohort import conditional_info, evidence_check, skip_inapplicable
+from ._cohort import cohort_figures, conditional_info, evidence_check, skip_inapplicable
 from ._columns import absent_target_columns, summed_out
 from ._history import history_checks, is_history
 from ._model_info import model_info
@@ -155,6 +155,7 @@ def conformance_report(
                       if after is before]
         cohort_checks = [evidence_check(coded, evidence)]
         info = conditional_info(info, model, evidence)
+        cohort_figures(figures, model, evidence, info)
     modelled, tables, notes = model_checks(coded, info)
     modelled += calendar_checks(coded.age, coded.codes["age_group"], coded.days,
                                 coded.follow_up_dates, coded.codes["diagnosis"], info,
