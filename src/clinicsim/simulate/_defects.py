@@ -168,7 +168,9 @@ def _check_columns(frame: pd.DataFrame, defects: list[dict[str, Any]]) -> None:
 
 
 def _text(values: Any) -> list[str]:
-    return ["" if pd.isna(v) else (str(v)[:10] if isinstance(v, pd.Timestamp) else str(v))
+    # dates as days: a numpy datetime64 prints its time too ("2024-01-11T00:00:00.000000")
+    return ["" if pd.isna(v) else
+            str(v)[:10] if isinstance(v, (pd.Timestamp, np.datetime64)) else str(v)
             for v in values]
 
 
@@ -241,6 +243,12 @@ def inject_defects(records: pd.DataFrame, spec: Any, *, model: ClinicModel | Non
     model = as_model(model)
     children = as_seed_sequence(seed).spawn(len(defects))
     frame = records.copy()
+    for column in frame.columns:
+        # a Parquet file's dates, read as datetime.date objects, as sample() makes them
+        # (text among such dates could not be written to Parquet again)
+        if frame[column].dtype == object and \
+                pd.api.types.infer_dtype(frame[column], skipna=True) == "date":
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
     logs: list[pd.DataFrame] = []
     for d, child in zip(defects, children, strict=True):
         frame, entries = _apply(frame, d, np.random.default_rng(child), model)
@@ -260,14 +268,24 @@ def _set(frame: pd.DataFrame, column: str, rows: np.ndarray, values: Any) -> Non
     # integer, a missing one makes the column nullable); text and categories become
     # objects, since a typo is outside the categories.
     series = frame[column]
+    values = list(values)
     gaps = any(v is None for v in values)
-    if isinstance(series.dtype, pd.CategoricalDtype) or not (
-            pd.api.types.is_numeric_dtype(series.dtype) or series.dtype.kind == "M"):
+    textual = isinstance(series.dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(series.dtype) or series.dtype.kind == "M")
+    if not textual and any(isinstance(v, str) for v in values):
+        # a typo in a number, a flag or a date: the column becomes text, as it is when
+        # read from a CSV file (dates as days)
+        series = pd.Series(_text(series), index=series.index, dtype=object) \
+            .where(series.notna().to_numpy(), None)
+    elif textual:
         series = series.astype(object)
         # a text column (a records file read as text) takes text: an age of "-3", a date
         values = [None if v is None or pd.isna(v) else
                   str(v)[:10] if isinstance(v, (np.datetime64, pd.Timestamp)) else
                   v if isinstance(v, str) else str(v) for v in values]
+    elif series.dtype.kind == "M":
+        series = series.copy()
+        values = [pd.NaT if v is None else v for v in values]
     elif series.dtype.kind in "iu" and gaps:
         series = series.astype("Int64")
     elif series.dtype == bool and gaps:
@@ -321,7 +339,7 @@ def _apply(frame: pd.DataFrame, d: dict[str, Any], rng: np.random.Generator,
     if kind == "missing":
         new: Any = [None] * len(rows)
     elif kind == "typo":
-        new = [_typo(str(v), rng) for v in old]
+        new = [_typo(word, rng) for word in _text(old)]  # a date's typo is in its day
     elif kind == "swapped_date":
         dates = pd.to_datetime(cells.iloc[rows])
         new = pd.to_datetime({"year": dates.dt.year, "month": dates.dt.day,
