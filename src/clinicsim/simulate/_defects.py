@@ -156,6 +156,8 @@ def _check_columns(frame: pd.DataFrame, defects: list[dict[str, Any]]) -> None:
         needed = [d["column"]] if d["column"] is not None else []
         if d["given"] is not None:
             needed.append(next(iter(d["given"])))
+        if d["kind"] == "carried_forward":
+            needed.append("patient_id")
         errors += [f"{d['at']} ({d['kind']}): records have no column {c!r}"
                    for c in needed if c not in frame.columns]
         if d["kind"] == "carried_forward" and "patient_id" in frame.columns \
@@ -296,6 +298,17 @@ def _set(frame: pd.DataFrame, column: str, rows: np.ndarray, values: Any) -> Non
     frame[column] = series
 
 
+def _previous_rows(patient_id: pd.Series) -> np.ndarray:
+    """Each row's previous row of the same patient in row order; -1 for a first visit
+    (or a missing id)."""
+    codes, _ = pd.factorize(patient_id)
+    order = np.argsort(codes, kind="stable")
+    same = np.r_[False, codes[order][1:] == codes[order][:-1]] & (codes[order] >= 0)
+    previous = np.full(len(codes), -1, np.int64)
+    previous[order[same]] = order[np.flatnonzero(same) - 1]
+    return previous
+
+
 def _apply(frame: pd.DataFrame, d: dict[str, Any], rng: np.random.Generator,
            model: ClinicModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     kind, column, rate = d["kind"], d["column"], float(d["rate"])
@@ -331,9 +344,13 @@ def _apply(frame: pd.DataFrame, d: dict[str, Any], rng: np.random.Generator,
         dates = pd.to_datetime(cells, errors="coerce")
         eligible &= ((dates.dt.day <= 12) & (dates.dt.day != dates.dt.month)).to_numpy(bool)
     if kind == "carried_forward":
-        previous = frame.groupby("patient_id", sort=False)[column].shift(1)
-        eligible &= previous.notna().to_numpy(bool) \
-            & (previous.astype(str) != cells.astype(str)).to_numpy(bool)
+        # the previous visit's value as it is before this defect (two carried visits in a
+        # row each take their own previous visit's value), so the eligible rows are known
+        # before any is picked and the rate is exact
+        previous = _previous_rows(frame["patient_id"])
+        text = cells.astype(str).to_numpy()
+        has = previous >= 0
+        eligible &= has & present[previous] & (text[previous] != text)
     rows = np.flatnonzero(pick & eligible)
     old = cells.iloc[rows].to_numpy(object)
     if kind == "missing":
@@ -360,9 +377,8 @@ def _apply(frame: pd.DataFrame, d: dict[str, Any], rng: np.random.Generator,
         new = [codes[i] for i in (at + shift) % len(codes)]
     elif kind == "label_noise":
         new = [not (str(v) == "True") for v in old]
-    else:  # carried_forward
-        previous = frame.groupby("patient_id", sort=False)[column].shift(1)
-        new = previous.iloc[rows].to_numpy(object)
+    else:  # carried_forward: the values themselves, so an integer column stays integer
+        new = cells.iloc[previous[rows]].to_numpy(object)
     if len(rows):
         _set(frame, column, rows, new)
     return frame, _entries(rows, column, old, new, kind)
