@@ -11,6 +11,7 @@ end. The input is never modified.
 
 from __future__ import annotations
 
+import datetime
 import os
 import string
 from collections.abc import Mapping
@@ -206,7 +207,9 @@ def inject_defects(records: pd.DataFrame, spec: Any, *, model: ClinicModel | Non
     Parameters
     ----------
     records : pandas.DataFrame
-        Records as :func:`clinicsim.sample` makes them (never modified).
+        Records as :func:`clinicsim.sample` makes them, or as read from a file (never
+        modified; a column of ``datetime.date`` objects, as Parquet dates are read, comes
+        back as ``datetime64``).
     spec : path, mapping or list
         A defects file (YAML/JSON: ``schema_version: 1``, ``defects:``) or its data. Each
         defect: ``kind`` (see the table of kinds in the defects guide), ``rate`` in [0, 1],
@@ -247,10 +250,13 @@ def inject_defects(records: pd.DataFrame, spec: Any, *, model: ClinicModel | Non
     frame = records.copy()
     for column in frame.columns:
         # a Parquet file's dates, read as datetime.date objects, as sample() makes them
-        # (text among such dates could not be written to Parquet again)
-        if frame[column].dtype == object and \
-                pd.api.types.infer_dtype(frame[column], skipna=True) == "date":
-            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
+        # (text among such dates could not be written to Parquet again); the first value
+        # first, since a text column is not scanned whole for nothing
+        values = frame[column]
+        first = values.first_valid_index() if values.dtype == object else None
+        if first is not None and type(values.loc[first]) is datetime.date \
+                and pd.api.types.infer_dtype(values, skipna=True) == "date":
+            frame[column] = pd.to_datetime(values).astype("datetime64[s]")
     logs: list[pd.DataFrame] = []
     for d, child in zip(defects, children, strict=True):
         frame, entries = _apply(frame, d, np.random.default_rng(child), model)
