@@ -193,7 +193,8 @@ def _given(items: list[str] | None) -> dict[str, object] | None:
     "clinicsim sample -n 1e6 --seed 7 --extended -o records.parquet",
     "clinicsim sample -n 20 --model us-office-visits | head",
     "clinicsim sample -n 50_000_000 --seed 1 --workers 2 -o records/",
-    "clinicsim sample --patients 10_000 --seed 3 -o visits.parquet"))
+    "clinicsim sample --patients 10_000 --seed 3 -o visits.parquet",
+    "clinicsim sample --seed 1 --defects d.yaml --defects-log log.csv -o damaged.csv"))
 def sample_command(
     ctx: typer.Context,
     n: Annotated[int, typer.Option("-n", parser=_whole_number(), metavar="N",
