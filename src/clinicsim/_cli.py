@@ -193,7 +193,8 @@ def _given(items: list[str] | None) -> dict[str, object] | None:
     "clinicsim sample -n 1e6 --seed 7 --extended -o records.parquet",
     "clinicsim sample -n 20 --model us-office-visits | head",
     "clinicsim sample -n 50_000_000 --seed 1 --workers 2 -o records/",
-    "clinicsim sample --patients 10_000 --seed 3 -o visits.parquet"))
+    "clinicsim sample --patients 10_000 --seed 3 -o visits.parquet",
+    "clinicsim sample --seed 1 --defects d.yaml --defects-log log.csv -o damaged.csv"))
 def sample_command(
     ctx: typer.Context,
     n: Annotated[int, typer.Option("-n", parser=_whole_number(), metavar="N",
@@ -250,11 +251,22 @@ def sample_command(
     replace: Annotated[bool, typer.Option(
         "--replace", help="Replace the database table if it exists (else it is refused).")
     ] = False,
+    defects: Annotated[Path | None, typer.Option(
+        "--defects", metavar="SPEC", help="Damage the records as this defects file (YAML) "
+        "says, seeded from --seed: the bytes of `clinicsim defects` on the clean records with "
+        "the same seed. Needs -o FILE and --defects-log FILE, written together.")] = None,
+    defects_log: Annotated[Path | None, typer.Option(
+        "--defects-log", metavar="FILE", help="With --defects: one row per changed cell "
+        "(.csv, .parquet or .jsonl).")] = None,
 ) -> int:
     """Generate N synthetic patient visit records."""
     if patients is not None:
         return _sample_patients(ctx, patients, output=output, model=model, seed=seed,
                                 given=given)
+    if defects is not None or defects_log is not None:
+        return _sample_defects(ctx, n, output=output, model=model, seed=seed, engine=engine,
+                               extended=extended, given=given, report=report, spec=defects,
+                               log=defects_log)
     from .db import is_database_url, redact
 
     if database is not None:
@@ -381,7 +393,8 @@ def _sample_patients(ctx: typer.Context, n: int, *, output: str | None, model: s
 
     others = [f"--{name.replace('_', '-')}" if name != "n" else "-n"
               for name in ("n", "engine", "extended", "chunk_size", "workers", "scheduler",
-                           "report", "format", "database", "vocabulary", "table", "replace")
+                           "report", "format", "database", "vocabulary", "table", "replace",
+                           "defects", "defects_log")
               if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"]
     if others:
         raise ArgumentError(f"--patients N counts patients and writes histories; it does not "
@@ -397,6 +410,59 @@ def _sample_patients(ctx: typer.Context, n: int, *, output: str | None, model: s
                                    given=_given(given))
     _done(f"wrote {visits:,} visits of {count:,} patients to {visits_path} and {patients_path}")
     return 0
+
+
+def _sample_defects(ctx: typer.Context, n: int, *, output: str | None, model: str | None,
+                    seed: int | None, engine: str, extended: bool, given: list[str] | None,
+                    report: Path | None, spec: Path | None, log: Path | None) -> int:
+    """``sample --defects SPEC --defects-log FILE``: the records damaged in memory, then
+    written with their log (and --report, on the damaged records) together or not at all."""
+    import numpy as np
+
+    from .analysis import MAX_RECORDS_ROWS, check_report_path, conformance_report
+    from .simulate import inject_defects, read_spec
+    from .simulate._writers import write_records
+
+    others = [f"--{name.replace('_', '-')}"
+              for name in ("chunk_size", "workers", "scheduler", "format", "database",
+                           "vocabulary", "table", "replace")
+              if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"]
+    if others:
+        raise ArgumentError(f"--defects damages the whole table in memory and writes one "
+                            f"records file; it does not take {', '.join(others)}")
+    if spec is None:
+        raise ArgumentError("--defects-log applies to --defects SPEC")
+    if log is None:
+        raise ArgumentError("--defects needs --defects-log FILE (.csv, .parquet or .jsonl): "
+                            "the log of every changed cell")
+    if output is None or Path(output).suffix.lower() not in RECORD_SUFFIXES \
+            or output.endswith(("/", os.sep)):
+        raise ArgumentError("--defects writes the records and their log together: give -o "
+                            "FILE.csv, .parquet or .jsonl (not standard output, a folder or "
+                            f"a database){'' if output is None else f'; got -o {output}'}")
+    if n > MAX_RECORDS_ROWS:
+        raise ArgumentError(f"--defects damages the whole table in memory: at most "
+                            f"{MAX_RECORDS_ROWS:,} records; got -n {n:,}")
+    _files({"output": output, "--defects-log": log, "--report": report}, model=model,
+           defects_spec=spec)
+    output_file(log, "--defects-log", "log", RECORD_SUFFIXES)
+    if report is not None:
+        check_report_path(report)
+    read_spec(spec)  # a bad spec is refused before any sampling
+    m = _model(model)
+    cohort = _given(given)
+    root = as_seed_sequence(seed)
+    records = sample(n, model=m, seed=root, engine=engine, extended=extended, given=cohort)
+    # a fresh root of the same entropy: `clinicsim defects --seed S` is SeedSequence(S)
+    result = inject_defects(records, spec, model=m,
+                            seed=np.random.SeedSequence(root.entropy))
+    write_records([result.records], output)  # as `clinicsim defects` writes them
+    write_records([result.log], log)
+    _done(f"wrote {len(result.records):,} records to {output}")
+    _done(f"wrote {len(result.log):,} changed cells to {log}")
+    if report is None:
+        return 0
+    return _report(conformance_report(result.records, m, given=cohort), report, err=True)
 
 
 @app.command("defects", epilog=_examples(

@@ -6,6 +6,7 @@ import pytest
 
 import clinicsim
 from clinicsim import ArgumentError
+from clinicsim.simulate._writers import write_records
 
 ALL = [{"kind": "missing", "column": "gender", "rate": 0.05},
        {"kind": "missing", "column": "treatment", "rate": 0.3,
@@ -133,3 +134,26 @@ def test_report_counts_typos_into_unknown_states():
     unknown = int((~result.log["new"].isin(states)).sum())  # a typo into a state is unseen
     text = " ".join(c.detail for c in clinicsim.conformance_report(result.records).checks)
     assert f"{unknown:,} rows not a state of the model's 'gender' node" in text
+
+
+def test_typed_columns_take_every_kind(records, tmp_path):
+    """Typed records (not text read from CSV): a typo in a number, a flag or a date makes
+    the column text; a missing date is NaT; the log's dates are days; a Parquet file's
+    dates (datetime.date objects) are damaged and written back."""
+    spec = [{"kind": "typo", "column": c, "rate": 0.01} for c in ("age", "follow_up")] + [
+        {"kind": "missing", "column": "follow_up_date", "rate": 0.05},
+        {"kind": "typo", "column": "visit_date", "rate": 0.01},
+        {"kind": "outside_window", "rate": 0.01}]
+    result = clinicsim.inject_defects(records, spec, seed=4)
+    damaged, log = result.records, result.log
+    assert damaged["age"].dtype == object and damaged["follow_up"].dtype == object
+    assert damaged["follow_up_date"].dtype.kind == "M"
+    assert log.loc[log["kind"] == "outside_window", "new"].str.fullmatch(
+        r"\d{4}-\d\d-\d\d").all()
+    write_records([records], tmp_path / "r.parquet")  # dates as date32
+    clean = pd.read_parquet(tmp_path / "r.parquet")
+    assert clean["visit_date"].dtype == object
+    again = clinicsim.inject_defects(clean, [{"kind": "swapped_date", "rate": 0.05}, spec[2]],
+                                     seed=4)
+    write_records([again.records], tmp_path / "d.parquet")
+    assert again.records["visit_date"].dtype.kind == "M"

@@ -11,6 +11,7 @@ end. The input is never modified.
 
 from __future__ import annotations
 
+import datetime
 import os
 import string
 from collections.abc import Mapping
@@ -156,6 +157,8 @@ def _check_columns(frame: pd.DataFrame, defects: list[dict[str, Any]]) -> None:
         needed = [d["column"]] if d["column"] is not None else []
         if d["given"] is not None:
             needed.append(next(iter(d["given"])))
+        if d["kind"] == "carried_forward":
+            needed.append("patient_id")
         errors += [f"{d['at']} ({d['kind']}): records have no column {c!r}"
                    for c in needed if c not in frame.columns]
         if d["kind"] == "carried_forward" and "patient_id" in frame.columns \
@@ -168,7 +171,9 @@ def _check_columns(frame: pd.DataFrame, defects: list[dict[str, Any]]) -> None:
 
 
 def _text(values: Any) -> list[str]:
-    return ["" if pd.isna(v) else (str(v)[:10] if isinstance(v, pd.Timestamp) else str(v))
+    # dates as days: a numpy datetime64 prints its time too ("2024-01-11T00:00:00.000000")
+    return ["" if pd.isna(v) else
+            str(v)[:10] if isinstance(v, (pd.Timestamp, np.datetime64)) else str(v)
             for v in values]
 
 
@@ -202,7 +207,9 @@ def inject_defects(records: pd.DataFrame, spec: Any, *, model: ClinicModel | Non
     Parameters
     ----------
     records : pandas.DataFrame
-        Records as :func:`clinicsim.sample` makes them (never modified).
+        Records as :func:`clinicsim.sample` makes them, or as read from a file (never
+        modified; a column of ``datetime.date`` objects, as Parquet dates are read, comes
+        back as ``datetime64``).
     spec : path, mapping or list
         A defects file (YAML/JSON: ``schema_version: 1``, ``defects:``) or its data. Each
         defect: ``kind`` (see the table of kinds in the defects guide), ``rate`` in [0, 1],
@@ -241,6 +248,15 @@ def inject_defects(records: pd.DataFrame, spec: Any, *, model: ClinicModel | Non
     model = as_model(model)
     children = as_seed_sequence(seed).spawn(len(defects))
     frame = records.copy()
+    for column in frame.columns:
+        # a Parquet file's dates, read as datetime.date objects, as sample() makes them
+        # (text among such dates could not be written to Parquet again); the first value
+        # first, since a text column is not scanned whole for nothing
+        values = frame[column]
+        first = values.first_valid_index() if values.dtype == object else None
+        if first is not None and type(values.loc[first]) is datetime.date \
+                and pd.api.types.infer_dtype(values, skipna=True) == "date":
+            frame[column] = pd.to_datetime(values).astype("datetime64[s]")
     logs: list[pd.DataFrame] = []
     for d, child in zip(defects, children, strict=True):
         frame, entries = _apply(frame, d, np.random.default_rng(child), model)
@@ -260,14 +276,24 @@ def _set(frame: pd.DataFrame, column: str, rows: np.ndarray, values: Any) -> Non
     # integer, a missing one makes the column nullable); text and categories become
     # objects, since a typo is outside the categories.
     series = frame[column]
+    values = list(values)
     gaps = any(v is None for v in values)
-    if isinstance(series.dtype, pd.CategoricalDtype) or not (
-            pd.api.types.is_numeric_dtype(series.dtype) or series.dtype.kind == "M"):
+    textual = isinstance(series.dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(series.dtype) or series.dtype.kind == "M")
+    if not textual and any(isinstance(v, str) for v in values):
+        # a typo in a number, a flag or a date: the column becomes text, as it is when
+        # read from a CSV file (dates as days)
+        series = pd.Series(_text(series), index=series.index, dtype=object) \
+            .where(series.notna().to_numpy(), None)
+    elif textual:
         series = series.astype(object)
         # a text column (a records file read as text) takes text: an age of "-3", a date
         values = [None if v is None or pd.isna(v) else
                   str(v)[:10] if isinstance(v, (np.datetime64, pd.Timestamp)) else
                   v if isinstance(v, str) else str(v) for v in values]
+    elif series.dtype.kind == "M":
+        series = series.copy()
+        values = [pd.NaT if v is None else v for v in values]
     elif series.dtype.kind in "iu" and gaps:
         series = series.astype("Int64")
     elif series.dtype == bool and gaps:
@@ -276,6 +302,17 @@ def _set(frame: pd.DataFrame, column: str, rows: np.ndarray, values: Any) -> Non
         series = series.copy()
     series.iloc[rows] = values
     frame[column] = series
+
+
+def _previous_rows(patient_id: pd.Series) -> np.ndarray:
+    """Each row's previous row of the same patient in row order; -1 for a first visit
+    (or a missing id)."""
+    codes, _ = pd.factorize(patient_id)
+    order = np.argsort(codes, kind="stable")
+    same = np.r_[False, codes[order][1:] == codes[order][:-1]] & (codes[order] >= 0)
+    previous = np.full(len(codes), -1, np.int64)
+    previous[order[same]] = order[np.flatnonzero(same) - 1]
+    return previous
 
 
 def _apply(frame: pd.DataFrame, d: dict[str, Any], rng: np.random.Generator,
@@ -313,15 +350,19 @@ def _apply(frame: pd.DataFrame, d: dict[str, Any], rng: np.random.Generator,
         dates = pd.to_datetime(cells, errors="coerce")
         eligible &= ((dates.dt.day <= 12) & (dates.dt.day != dates.dt.month)).to_numpy(bool)
     if kind == "carried_forward":
-        previous = frame.groupby("patient_id", sort=False)[column].shift(1)
-        eligible &= previous.notna().to_numpy(bool) \
-            & (previous.astype(str) != cells.astype(str)).to_numpy(bool)
+        # the previous visit's value as it is before this defect (two carried visits in a
+        # row each take their own previous visit's value), so the eligible rows are known
+        # before any is picked and the rate is exact
+        previous = _previous_rows(frame["patient_id"])
+        text = cells.astype(str).to_numpy()
+        has = previous >= 0
+        eligible &= has & present[previous] & (text[previous] != text)
     rows = np.flatnonzero(pick & eligible)
     old = cells.iloc[rows].to_numpy(object)
     if kind == "missing":
         new: Any = [None] * len(rows)
     elif kind == "typo":
-        new = [_typo(str(v), rng) for v in old]
+        new = [_typo(word, rng) for word in _text(old)]  # a date's typo is in its day
     elif kind == "swapped_date":
         dates = pd.to_datetime(cells.iloc[rows])
         new = pd.to_datetime({"year": dates.dt.year, "month": dates.dt.day,
@@ -342,9 +383,8 @@ def _apply(frame: pd.DataFrame, d: dict[str, Any], rng: np.random.Generator,
         new = [codes[i] for i in (at + shift) % len(codes)]
     elif kind == "label_noise":
         new = [not (str(v) == "True") for v in old]
-    else:  # carried_forward
-        previous = frame.groupby("patient_id", sort=False)[column].shift(1)
-        new = previous.iloc[rows].to_numpy(object)
+    else:  # carried_forward: the values themselves, so an integer column stays integer
+        new = cells.iloc[previous[rows]].to_numpy(object)
     if len(rows):
         _set(frame, column, rows, new)
     return frame, _entries(rows, column, old, new, kind)
