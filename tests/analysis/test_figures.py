@@ -224,16 +224,19 @@ def _report(name: str):
     if name == "cohort":
         return clinicsim.conformance_report(clinicsim.sample(3000, seed=5, given=COHORT),
                                             given=COHORT)
+    if name == "history":
+        return clinicsim.conformance_report(clinicsim.sample_patients(2000, seed=8).visits)
     model = _forty_diagnoses() if name == "40 diagnoses" else _edited()
     return clinicsim.conformance_report(model.sample(5000, seed=3), model)
 
 
-@pytest.mark.parametrize("name", ["default", "40 diagnoses", "cohort", "edited"])
+@pytest.mark.parametrize("name", ["default", "40 diagnoses", "cohort", "edited", "history"])
 def test_every_figure_is_legible(name):
     """No two tick labels, cell annotations or legend entries overlap (from the drawn text
     extents, measured with the font metric the figures are laid out with) and no text is
     under 9 pt at the size shown (each figure is shown at its own size)."""
     report = _report(name)
+    assert (name == "history") == ("history:visits" in report.figures())
     for key, fig in report.figures().items():
         assert fig.width <= WIDTH * DPI, (name, key)
         assert not [b.text for b in fig.boxes if b.points < SMALL], (name, key)

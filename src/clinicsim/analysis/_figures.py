@@ -673,3 +673,6 @@ def _cpd(node: str, d: dict[str, Any], alpha: float) -> SvgFigure:
     c.text(left + cell * len(states) / 2, yb + 8, node, SMALL, anchor="middle")
     c.height = _colour_bar(c, 30, yb + 34, alpha)
     return c.figure(f"cpd:{node}", f"Residuals of the CPD of {node}")
+
+
+from . import _history_figures  # noqa: E402, F401  (registers the history drawers)

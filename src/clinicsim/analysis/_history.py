@@ -26,7 +26,7 @@ from ..model import ClinicModel, history_expectations
 from ._checks import MODEL_LAMBDA, gof
 from ._result import CheckResult
 
-__all__ = ["HISTORY_COLUMNS", "history_checks", "is_history"]
+__all__ = ["HISTORY_COLUMNS", "history_checks", "history_figure_data", "is_history"]
 
 HISTORY_COLUMNS = ("visit_id", "visit_number", "visit_kind", "previous_visit_id")
 DROPPED = (*HISTORY_COLUMNS, "follow_up_outcome")
@@ -174,3 +174,24 @@ def _statistics(pid: np.ndarray, follow: np.ndarray, model: ClinicModel
         f"{share:.4f} of {patients:,} patients; exact {e.follow_up_share:.4f}",
         kind="model", node="follow-up patients", rows=patients))
     return out
+
+
+def history_figure_data(visits: pd.DataFrame, model: ClinicModel) -> dict:
+    """The figure data of a history report (drawn by :mod:`._history_figures`): patients
+    per visit count and with a follow-up visit, and the model's exact values."""
+    v = visits.reset_index(drop=True)
+    pid = v["patient_id"].astype(str).to_numpy()
+    follow = v["visit_kind"].astype(str).to_numpy() == "follow-up"
+    counts = pd.Series(1, index=pid).groupby(level=0, sort=False).size().to_numpy()
+    e = history_expectations(model)
+    top = int(max(counts.max(), e.visits.index.max()))
+    observed = np.bincount(counts, minlength=top + 1)[1:]
+    exact = np.zeros(top)
+    exact[e.visits.index.to_numpy() - 1] = e.visits.to_numpy()
+    with_follow_up = int(pd.Series(follow, index=pid).groupby(level=0, sort=False).any().sum())
+    return {"history": {"visits": list(range(1, top + 1)), "patients": observed.tolist(),
+                        "exact": exact.tolist(), "n": len(counts),
+                        "follow_up": with_follow_up, "follow_up_exact": e.follow_up_share},
+            "extra_figures": ["history:visits", "history:follow_up"],
+            "extra_title": "Per-patient figures: the history against the model's exact values",
+            "extra_outline": "Per-patient figures"}

@@ -230,6 +230,8 @@ def _outline(report: ConformanceReport) -> list[tuple[str, str]]:
     """The page's sections, as (anchor, title), in order."""
     out = [("answer", "The answer"), ("targets", "Stated targets"), ("records", "Records"),
            ("model", "Records against the model")]
+    out += [("extra-figures", report._figures.get("extra_outline", "Further figures"))] \
+        if report._figures.get("extra_figures") else []
     out += [("cpd", "CPD figures")] if report._figures.get("cpd") else []
     out += [("realism", "Realism")] if report.realism is not None else []
     out += [("notes", "Notes")] if report.notes else []
@@ -326,6 +328,10 @@ def html(report: ConformanceReport, figures: bool = True, page: bool = True) -> 
     else:
         parts.append(f'<p class="hint">All {len(model)} model checks: '
                      "<code>report.to_frame()</code>.</p>")
+    extra = [key for key in report._figures.get("extra_figures", ()) if key in plots]
+    if extra:
+        parts.append(f'<h3 id="extra-figures">{e(report._figures["extra_title"])}</h3>')
+        parts += [_img(plots[key], key) for key in extra]
     if report._figures.get("cpd"):
         parts.append('<h3 id="cpd">CPD figures: the records against each CPD</h3>')
     for node, table in report._figures.get("cpd", {}).items():
