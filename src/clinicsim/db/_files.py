@@ -166,8 +166,18 @@ def write_database(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str],
     dialect = dialect_of(path)
     if dialect == "duckdb":
         _duckdb()
-    from .. import __version__
+    with transaction(path, dialect) as con:
+        con.execute(f"DROP TABLE IF EXISTS {identifier(table)}")
+        rows, columns = _insert(con, dialect, table, chunks)
+        mark_ours(con, dialect, [table], kind, to_json(columns), rows)
+    return rows
 
+
+@contextlib.contextmanager
+def transaction(path: Path, dialect: str) -> Iterator[Any]:
+    """A connection, in one transaction, to a copy of the database file ``path`` (a new file
+    where there is none); the copy replaces ``path`` only when the block ends without error,
+    so nothing changes otherwise. A driver's error becomes one ``cannot write output`` line."""
     with atomic_path(path, what="output") as tmp:
         if os.path.lexists(path):
             shutil.copyfile(path, tmp)
@@ -176,12 +186,7 @@ def write_database(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str],
         try:
             with _connect(tmp, dialect) as con:
                 con.execute("BEGIN")
-                con.execute(f"DROP TABLE IF EXISTS {identifier(table)}")
-                rows, columns = _insert(con, dialect, table, chunks)
-                con.execute(meta_table(dialect))
-                con.execute(f"DELETE FROM {META_TABLE} WHERE table_name = ?", [table])
-                con.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?)",
-                            [table, kind, to_json(columns), rows, __version__])
+                yield con
                 con.execute("COMMIT")
         except _error(dialect) as exc:
             raise ClinicSimError(f"cannot write output {shown_path(path)!r}: "
@@ -190,7 +195,19 @@ def write_database(chunks: Iterable[pd.DataFrame], path: str | os.PathLike[str],
             for leftover in (f"{tmp}.wal", f"{tmp}-journal"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(leftover)
-    return rows
+
+
+def mark_ours(con: Any, dialect: str, tables: Iterable[str], kind: str, columns: str,
+              rows: int) -> None:
+    """Record ``tables`` in clinicsim's own table of the database: what marks a file as one
+    clinicsim wrote, and how to read each table back."""
+    from .. import __version__
+
+    con.execute(meta_table(dialect))
+    for table in tables:
+        con.execute(f"DELETE FROM {META_TABLE} WHERE table_name = ?", [table])
+        con.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?)",
+                    [table, kind, columns, rows, __version__])
 
 
 def _insert(con: Any, dialect: str, table: str, chunks: Iterable[pd.DataFrame]

@@ -20,9 +20,7 @@ one. Each further model node is an OBSERVATION (the node as source value, the st
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -225,9 +223,8 @@ def write_omop(chunks: Iterable[pd.DataFrame], output: str | os.PathLike[str],
                vocab: Vocabulary | None = None) -> int:
     """Write record chunks as the CDM tables into the folder ``output`` (one CSV file per
     table) or the DuckDB or SQLite file ``output``; return the number of records."""
-    from .._io import DATABASE_SUFFIXES, atomic_dir, atomic_path, output_folder
-    from ._files import _connect, _duckdb, _error, check_database, dialect_of
-    from ._schema import META_TABLE, meta_table
+    from .._io import DATABASE_SUFFIXES, atomic_dir, output_folder
+    from ._files import _duckdb, check_database, dialect_of, mark_ours, transaction
 
     path = Path(output)
     if path.suffix.lower() not in DATABASE_SUFFIXES:
@@ -250,38 +247,17 @@ def write_omop(chunks: Iterable[pd.DataFrame], output: str | os.PathLike[str],
     dialect = dialect_of(path)
     if dialect == "duckdb":
         _duckdb()
-    from .. import __version__
-
     rows = 0
-    with atomic_path(path, what="output") as tmp:
-        if os.path.lexists(path):
-            shutil.copyfile(path, tmp)
-        elif dialect == "duckdb":
-            tmp.unlink()
-        try:
-            with _connect(tmp, dialect) as con:
-                con.execute("BEGIN")
-                for table in reversed(TABLES):  # dependants first
-                    con.execute(f"DROP TABLE IF EXISTS {table}")
-                for table in TABLES:
-                    con.execute(ddl(table, dialect))
-                for table, frame in _all_tables(chunks, model, vocab):
-                    _insert_frame(con, dialect, table, frame)
-                    if table == "person":
-                        rows += len(frame)
-                con.execute(meta_table(dialect))
-                for table in TABLES:
-                    con.execute(f"DELETE FROM {META_TABLE} WHERE table_name = ?", [table])
-                    con.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?)",
-                                [table, "omop", "[]", rows, __version__])
-                con.execute("COMMIT")
-        except _error(dialect) as exc:
-            raise ClinicSimError(f"cannot write output {str(path)!r}: "
-                                 f"{str(exc).splitlines()[0]}") from None
-        finally:
-            for leftover in (f"{tmp}.wal", f"{tmp}-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(leftover)
+    with transaction(path, dialect) as con:
+        for table in reversed(TABLES):  # dependants first
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        for table in TABLES:
+            con.execute(ddl(table, dialect))
+        for table, frame in _all_tables(chunks, model, vocab):
+            _insert_frame(con, dialect, table, frame)
+            if table == "person":
+                rows += len(frame)
+        mark_ours(con, dialect, TABLES, "omop", "[]", rows)
     return rows
 
 
