@@ -26,7 +26,7 @@ from ..model import ClinicModel, history_expectations
 from ._checks import MODEL_LAMBDA, gof
 from ._result import CheckResult
 
-__all__ = ["HISTORY_COLUMNS", "history_checks", "history_figure_data", "is_history"]
+__all__ = ["HISTORY_COLUMNS", "history_checks", "is_history"]
 
 HISTORY_COLUMNS = ("visit_id", "visit_number", "visit_kind", "previous_visit_id")
 DROPPED = (*HISTORY_COLUMNS, "follow_up_outcome")
@@ -68,8 +68,9 @@ def _shift_years(days: np.ndarray, years: np.ndarray) -> np.ndarray:
 
 
 def history_checks(visits: pd.DataFrame, model: ClinicModel
-                   ) -> tuple[list[CheckResult], list[CheckResult], pd.DataFrame]:
-    """(validity checks, model checks, the first visits as a records table)."""
+                   ) -> tuple[list[CheckResult], list[CheckResult], pd.DataFrame, dict]:
+    """(validity checks, model checks, the first visits as a records table, the figure data
+    of the per-patient figures, drawn by :mod:`._history_figures`)."""
     v = visits.reset_index(drop=True)
     n = len(v)
     required = ("patient_id", "visit_date", "age", "gender", "diagnosis", "follow_up")
@@ -137,21 +138,23 @@ def history_checks(visits: pd.DataFrame, model: ClinicModel
                               n))
     validity.append(_validity("visit_id", index.duplicated(keep=False),
                               "repeat a visit_id", n))
-    modelled = _statistics(pid, follow, model)
+    modelled, figures = _statistics(pid, follow, model)
     first_visits = v[kind == "first"].drop(columns=[c for c in DROPPED if c in v])
-    return validity, modelled, first_visits.reset_index(drop=True)
+    return validity, modelled, first_visits.reset_index(drop=True), figures
 
 
 def _statistics(pid: np.ndarray, follow: np.ndarray, model: ClinicModel
-                ) -> list[CheckResult]:
+                ) -> tuple[list[CheckResult], dict]:
+    """The per-patient checks, and the data of their figures: patients per visit count and
+    with a follow-up visit, beside the model's exact values."""
     e = history_expectations(model)
     counts = pd.Series(1, index=pid).groupby(level=0, sort=False).size()
     patients = len(counts)
     top = int(max(counts.max(), e.visits.index.max()))
     observed = np.bincount(counts.to_numpy(), minlength=top + 1)[1:]
-    probs = np.zeros(top)
-    probs[e.visits.index.to_numpy() - 1] = e.visits.to_numpy()
-    probs = np.where(probs > 0, probs, 1e-300)  # a count the model never gives still counts
+    exact = np.zeros(top)
+    exact[e.visits.index.to_numpy() - 1] = e.visits.to_numpy()
+    probs = np.where(exact > 0, exact, 1e-300)  # a count the model never gives still counts
     fit = gof(observed, probs / probs.sum(), MODEL_LAMBDA)
     out = []
     if fit is not None:
@@ -173,25 +176,11 @@ def _statistics(pid: np.ndarray, follow: np.ndarray, model: ClinicModel
         float(with_follow_up), float(test.pvalue), share - e.follow_up_share, None, True,
         f"{share:.4f} of {patients:,} patients; exact {e.follow_up_share:.4f}",
         kind="model", node="follow-up patients", rows=patients))
-    return out
-
-
-def history_figure_data(visits: pd.DataFrame, model: ClinicModel) -> dict:
-    """The figure data of a history report (drawn by :mod:`._history_figures`): patients
-    per visit count and with a follow-up visit, and the model's exact values."""
-    v = visits.reset_index(drop=True)
-    pid = v["patient_id"].astype(str).to_numpy()
-    follow = v["visit_kind"].astype(str).to_numpy() == "follow-up"
-    counts = pd.Series(1, index=pid).groupby(level=0, sort=False).size().to_numpy()
-    e = history_expectations(model)
-    top = int(max(counts.max(), e.visits.index.max()))
-    observed = np.bincount(counts, minlength=top + 1)[1:]
-    exact = np.zeros(top)
-    exact[e.visits.index.to_numpy() - 1] = e.visits.to_numpy()
-    with_follow_up = int(pd.Series(follow, index=pid).groupby(level=0, sort=False).any().sum())
-    return {"history": {"visits": list(range(1, top + 1)), "patients": observed.tolist(),
-                        "exact": exact.tolist(), "n": len(counts),
-                        "follow_up": with_follow_up, "follow_up_exact": e.follow_up_share},
-            "extra_figures": ["history:visits", "history:follow_up"],
-            "extra_title": "Per-patient figures: the history against the model's exact values",
-            "extra_outline": "Per-patient figures"}
+    figures = {"history": {"visits": list(range(1, top + 1)), "patients": observed.tolist(),
+                           "exact": exact.tolist(), "n": patients,
+                           "follow_up": with_follow_up, "follow_up_exact": e.follow_up_share},
+               "extra_figures": ["history:visits", "history:follow_up"],
+               "extra_title": "Per-patient figures: the history against the model's exact "
+                              "values",
+               "extra_outline": "Per-patient figures"}
+    return out, figures

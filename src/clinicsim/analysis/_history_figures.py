@@ -4,7 +4,7 @@
 visit included) against the model's exact distribution, each bar with its Clopper–Pearson
 interval at the report's level; ``history:follow_up``: the share of patients with at least
 one follow-up visit against its exact value. The data are made by
-:func:`._history.history_figure_data`.
+:func:`._history.history_checks`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from ._calendar_checks import calendar_checks
 from ._checks import holm, model_checks, target_checks, validity_checks
 from ._cohort import cohort_figures, conditional_info, evidence_check, skip_inapplicable
 from ._columns import absent_target_columns, summed_out
-from ._history import history_checks, history_figure_data, is_history
+from ._history import history_checks, is_history
 from ._model_info import model_info
 from ._records import code_records, read_records
 from ._result import STATUSES, CheckResult
@@ -140,9 +140,9 @@ def conformance_report(
     history: tuple[list[CheckResult], list[CheckResult]] = ([], [])
     history_figures: dict[str, Any] = {}
     if is_history(data):  # a patient history: its first visits are the records
-        history_validity, history_model, first_visits = history_checks(data, model)
+        history_validity, history_model, first_visits, history_figures = history_checks(
+            data, model)
         history = (history_validity, history_model)
-        history_figures = history_figure_data(data, model)
         data = first_visits
     coded = code_records(data, info)
     info, summed_notes = summed_out(info, model, coded.codes.keys())
